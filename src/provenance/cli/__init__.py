@@ -1,0 +1,71 @@
+"""The `provenance` command: a thin click shell over the library.
+
+Each subcommand lives in its own module under `provenance.cli.commands` and exposes a
+click command named `command`; they are discovered here, so adding a command never
+means editing this file. `main` maps errors to the exit-code contract in one place:
+ProvenanceError → its exit code, usage errors → 2, Ctrl-C → 130, anything unexpected → 3
+(never 0 or 1: a crash must not read as "clear" or as an ordinary "blocked").
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import sys
+import traceback
+
+import click
+
+from provenance import __version__
+from provenance.cli import commands as _commands_pkg
+from provenance.errors import EXIT_UNDECIDED, EXIT_USAGE, ProvenanceError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="provenance")
+@click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
+def cli(verbose: int) -> None:
+    """Track generative-AI provenance of media and gate deliveries on signed approvals."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register_commands() -> None:
+    for info in sorted(pkgutil.iter_modules(_commands_pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{_commands_pkg.__name__}.{info.name}")
+        cli.add_command(module.command)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = cli.main(args=argv, prog_name="provenance", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code if exc.exit_code not in (0, 1) else EXIT_UNDECIDED
+    except ProvenanceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except BrokenPipeError:
+        return EXIT_UNDECIDED
+    except Exception:  # the firewall: an unexpected crash is "could not decide"
+        click.echo("internal error (exit 3: could not decide):", err=True)
+        traceback.print_exc(file=sys.stderr)
+        return EXIT_UNDECIDED
+    return int(result) if isinstance(result, int) else 0

@@ -1,0 +1,55 @@
+"""Every error provenance raises on purpose, and the exit code each one means.
+
+Exit codes are a contract with handoff scripts (DESIGN.md): 0 clear, 1 blocked,
+2 usage error (click's own), 3 could not decide. Anything unexpected is 3, never 0 or 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_BLOCKED = 1
+EXIT_USAGE = 2
+EXIT_UNDECIDED = 3
+
+
+class ProvenanceError(Exception):
+    """Base of every deliberate error. `exit_code` is what the CLI exits with."""
+
+    exit_code: int = EXIT_UNDECIDED
+
+    def __init__(self, reason: str, path: str | Path | None = None) -> None:
+        self.reason = reason
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class ConfigError(ProvenanceError):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+class AssetError(ProvenanceError):
+    """One file could not be read or judged (unreadable, empty, a loop, a timeout...)."""
+
+
+class ReaderError(ProvenanceError):
+    """An evidence reader failed on one file; the verdict records it as an error."""
+
+
+class LedgerError(ProvenanceError):
+    """The ledger cannot be reached, migrated, or its history does not verify."""
+
+
+class TagError(ProvenanceError):
+    """Tagging one file failed; the original is untouched."""
+
+
+class SigningError(ProvenanceError):
+    """No usable signing identity, or the C2PA signer refused it."""
+
+
+class ApprovalError(ProvenanceError):
+    """An approval does not verify, with the specific reason."""
+
+    exit_code = EXIT_BLOCKED

@@ -1,0 +1,182 @@
+"""Identify a file: stat it, sniff its format from content, hash its bytes.
+
+The format comes from magic bytes, never the extension: an AI PNG renamed `.txt`
+is still a PNG. Hashing streams the file once; callers that know the file is
+unchanged (same dev/inode/size/mtime/ctime) pass the hash they already have.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from provenance.errors import AssetError
+from provenance.model import Asset
+
+HEAD_BYTES = 64
+_CHUNK = 1 << 20
+
+# Formats c2pa-python and ExifTool key on by MIME type.
+MIME_TYPES: dict[str, str] = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "tiff": "image/tiff",
+    "heic": "image/heic",
+    "heif": "image/heif",
+    "avif": "image/avif",
+    "jxl": "image/jxl",
+    "svg": "image/svg+xml",
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "m4a": "audio/mp4",
+    "avi": "video/x-msvideo",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "pdf": "application/pdf",
+    "exr": "image/x-exr",
+    "dpx": "image/x-dpx",
+    "mxf": "application/mxf",
+    "mkv": "video/x-matroska",
+    "webm": "video/webm",
+}
+
+_FTYP_BRANDS: dict[bytes, str] = {
+    b"qt  ": "mov",
+    b"avif": "avif",
+    b"avis": "avif",
+    b"heic": "heic",
+    b"heix": "heic",
+    b"heim": "heic",
+    b"heis": "heic",
+    b"hevc": "heic",
+    b"hevx": "heic",
+    b"mif1": "heif",
+    b"msf1": "heif",
+    b"M4A ": "m4a",
+    b"M4B ": "m4a",
+    b"crx ": "cr3",
+    b"jxl ": "jxl",
+}
+
+_MXF_KEY = bytes.fromhex("060e2b34020501010d010201")
+
+
+def _sniff_ftyp(head: bytes) -> str:
+    major = head[8:12]
+    compatible = {head[i : i + 4] for i in range(16, min(len(head), 64) - 3, 4)}
+    if major in (b"mif1", b"msf1") and (b"avif" in compatible or b"avis" in compatible):
+        return "avif"
+    if major in (b"mif1", b"msf1") and compatible & {b"heic", b"heix"}:
+        return "heic"
+    return _FTYP_BRANDS.get(major, "mp4")
+
+
+def sniff_format(head: bytes) -> str:
+    """Name the container from its first bytes; "unknown" when nothing matches."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head.startswith(b"RIFF") and len(head) >= 12:
+        return {b"WEBP": "webp", b"WAVE": "wav", b"AVI ": "avi"}.get(head[8:12], "unknown")
+    if head.startswith(b"RF64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if head[4:8] == b"ftyp":
+        return _sniff_ftyp(head)
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"):
+        return "mov"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"v/1\x01"):
+        return "exr"
+    if head[:4] in (b"SDPX", b"XPDS"):
+        return "dpx"
+    if head.startswith(_MXF_KEY):
+        return "mxf"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm" if b"webm" in head else "mkv"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"FORM") and head[8:12] in (b"AIFF", b"AIFC"):
+        return "aiff"
+    if head.startswith(b"8BPS"):
+        return "psd"
+    if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL "):
+        return "jxl"
+    stripped = head.lstrip()
+    if stripped.startswith(b"<svg") or (stripped.startswith(b"<?xml") and b"<svg" in head):
+        return "svg"
+    return "unknown"
+
+
+def sha256_file(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+KnownHash = Callable[[tuple[int, int, int, int, int]], str | None]
+
+
+def identify(path: str | os.PathLike[str], known_hash: KnownHash | None = None) -> Asset:
+    """Stat, sniff and hash one file, or raise AssetError naming the file and the reason.
+
+    `known_hash(stat_key)` may return a hash recorded for exactly this dev/inode/size/
+    mtime/ctime; then the bytes are not read again.
+    """
+    p = Path(path)
+    link_target: Path | None = None
+    try:
+        if p.is_symlink():
+            link_target = Path(os.path.realpath(p, strict=True))
+        st = p.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise AssetError("symlink loop", p) from None
+        if exc.errno == errno.ENOENT:
+            reason = "dangling symlink" if p.is_symlink() else "no such file"
+            raise AssetError(reason, p) from None
+        raise AssetError(f"cannot stat: {exc.strerror}", p) from None
+    except RuntimeError:  # pathlib raises this for some loops
+        raise AssetError("symlink loop", p) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise AssetError("not a regular file", p)
+    if st.st_size == 0:
+        raise AssetError("empty file (0 bytes): an empty file is not an asset", p)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+            digest = known_hash(key) if known_hash else None
+            if digest is None:
+                fh.seek(0)
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    except PermissionError:
+        raise AssetError("permission denied (no read permission)", p) from None
+    except OSError as exc:
+        raise AssetError(f"cannot read: {exc.strerror}", p) from None
+    return Asset(
+        path=p,
+        format=sniff_format(head),
+        size=st.st_size,
+        dev=st.st_dev,
+        inode=st.st_ino,
+        mtime_ns=st.st_mtime_ns,
+        ctime_ns=st.st_ctime_ns,
+        sha256=digest,
+        link_target=link_target,
+    )

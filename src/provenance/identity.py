@@ -1,0 +1,145 @@
+"""The production's C2PA signing identity: a local CA and an ES256 leaf c2pa-python accepts.
+
+c2pa-rs checks the leaf at signing time (research/c2pa.md §1.2): X.509 v3, not a CA,
+KeyUsage digitalSignature, an AKI, and an EKU it allows — emailProtection is the one the
+default context accepts. The chain is written leaf first. Private keys are written 0600
+through a temporary file and never printed or logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from provenance.errors import SigningError
+
+CA_CERT = "ca.pem"
+CA_KEY = "ca.key"
+CHAIN = "signer-chain.pem"
+LEAF_KEY = "signer.key"
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    chain_path: Path  # leaf first, then the CA
+    key_path: Path
+    ca_path: Path | None = None  # registered as a trust anchor so our own signatures read trusted
+
+    @classmethod
+    def in_dir(cls, directory: Path) -> SigningIdentity | None:
+        chain, key, ca = directory / CHAIN, directory / LEAF_KEY, directory / CA_CERT
+        if chain.is_file() and key.is_file():
+            return cls(chain, key, ca if ca.is_file() else None)
+        return None
+
+    def chain_pem(self) -> bytes:
+        return self.chain_path.read_bytes()
+
+    def key_pem(self) -> bytes:
+        try:
+            return self.key_path.read_bytes()
+        except OSError as exc:
+            raise SigningError(f"cannot read signing key: {exc.strerror}", self.key_path) from None
+
+
+def _key_usage(**on: bool) -> x509.KeyUsage:
+    flags = dict.fromkeys(
+        ["digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+         "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"],
+        False,
+    )
+    return x509.KeyUsage(**{**flags, **on})
+
+
+def _name(common_name: str, organization: str) -> x509.Name:
+    return x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+    ])
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write secret bytes 0600 via a temporary file in the same folder, then rename."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_public(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def create_identity(
+    directory: Path,
+    organization: str = "Production",
+    *,
+    leaf_days: int = 3650,
+    ca_days: int = 7300,
+    overwrite: bool = False,
+) -> SigningIdentity:
+    """Create a CA and an ES256 signing leaf in `directory` (keys 0600)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if not overwrite and (directory / LEAF_KEY).exists():
+        raise SigningError("a signing identity already exists here (use overwrite to replace)",
+                           directory)
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name(f"{organization} provenance CA", organization)
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski)
+
+    def base(
+        subject: x509.Name, key: ec.EllipticCurvePublicKey, days: int
+    ) -> x509.CertificateBuilder:
+        return (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name).public_key(key)
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - dt.timedelta(days=1))
+                .not_valid_after(now + dt.timedelta(days=days)))
+
+    ca_cert = (base(ca_name, ca_key.public_key(), ca_days)
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+               .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+               .add_extension(ca_ski, critical=False)
+               .add_extension(aki, critical=False)
+               .sign(ca_key, hashes.SHA256()))
+    leaf_cert = (base(_name(f"{organization} provenance signer", organization),
+                      leaf_key.public_key(), leaf_days)
+                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                 .add_extension(_key_usage(digital_signature=True), critical=True)
+                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+                                critical=False)
+                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()),
+                                critical=False)
+                 .add_extension(aki, critical=False)
+                 .sign(ca_key, hashes.SHA256()))
+
+    def pem(cert: x509.Certificate) -> bytes:
+        return cert.public_bytes(serialization.Encoding.PEM)
+
+    def key_bytes(key: ec.EllipticCurvePrivateKey) -> bytes:
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+    write_private(directory / CA_KEY, key_bytes(ca_key))
+    write_private(directory / LEAF_KEY, key_bytes(leaf_key))
+    write_public(directory / CA_CERT, pem(ca_cert))
+    write_public(directory / CHAIN, pem(leaf_cert) + pem(ca_cert))
+    return SigningIdentity(directory / CHAIN, directory / LEAF_KEY, directory / CA_CERT)

@@ -1,0 +1,243 @@
+"""The values every stage passes along: plain frozen dataclasses, no I/O.
+
+identify → Asset; evidence readers → Evidence; classify → Verdict; policy → Finding.
+Field names and string values here are a public contract (JSON output, the ledger,
+scripts), so change them only with a schema version bump.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Classification(StrEnum):
+    AI_GENERATED = "ai_generated"
+    AI_EDITED = "ai_edited"
+    NOT_AI = "not_ai"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_ai(self) -> bool:
+        return self in (Classification.AI_GENERATED, Classification.AI_EDITED)
+
+
+class Signal(StrEnum):
+    """What one piece of evidence says about the asset's origin."""
+
+    AI_GENERATED = "ai_generated"  # made by a generative model
+    AI_EDITED = "ai_edited"  # AI action inside otherwise captured/human media
+    CAPTURE = "capture"  # positive provenance of capture or human authorship
+    DECLARATION = "declaration"  # a tagged tool/purpose/risk declaration
+    REMOTE = "remote"  # provenance exists somewhere we cannot see
+    STALE = "stale"  # a sidecar whose recorded hash no longer matches
+    INFO = "info"  # context only; never decides a class
+
+
+class Zone(StrEnum):
+    WORKING = "working"
+    FINAL = "final"
+    IGNORE = "ignore"
+
+
+class Scope(StrEnum):
+    """What an approval may clear (Netflix's categories needing written approval)."""
+
+    FINAL_DELIVERABLE = "final-deliverable"
+    TALENT_LIKENESS = "talent-likeness"
+    PERSONAL_DATA = "personal-data"
+    THIRD_PARTY_IP = "third-party-ip"
+
+
+class Risk(StrEnum):
+    """Risks an artist declares when tagging; each needs a matching approval scope."""
+
+    TALENT_LIKENESS = "talent-likeness"
+    PERFORMANCE = "performance"
+    PERSONAL_DATA = "personal-data"
+    THIRD_PARTY_IP = "third-party-ip"
+
+
+RISK_SCOPE: dict[Risk, Scope] = {
+    Risk.TALENT_LIKENESS: Scope.TALENT_LIKENESS,
+    Risk.PERFORMANCE: Scope.TALENT_LIKENESS,  # a performance needs the performer's consent
+    Risk.PERSONAL_DATA: Scope.PERSONAL_DATA,
+    Risk.THIRD_PARTY_IP: Scope.THIRD_PARTY_IP,
+}
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A regular file as found on disk, identified by content."""
+
+    path: Path
+    format: str  # short lowercase name sniffed from content: jpeg, png, mp4, exr, ... or "unknown"
+    size: int
+    dev: int
+    inode: int
+    mtime_ns: int
+    ctime_ns: int
+    sha256: str
+    link_target: Path | None = None  # set when `path` is a symlink; bytes are the target's
+
+    @property
+    def stat_key(self) -> tuple[int, int, int, int, int]:
+        """Unchanged key ⇒ unchanged bytes (the cache contract used by ledger and gate)."""
+        return (self.dev, self.inode, self.size, self.mtime_ns, self.ctime_ns)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact a reader found. `source` is the reader or container (c2pa, xmp, exif, png, ...)."""
+
+    source: str
+    field: str
+    value: str
+    signal: Signal = Signal.INFO
+    generator: str | None = None  # a known tool's name, when this evidence names one
+    manifest: str | None = None  # C2PA manifest label the fact came from
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": self.source, "field": self.field, "value": self.value,
+                               "signal": str(self.signal)}
+        if self.generator:
+            out["generator"] = self.generator
+        if self.manifest:
+            out["manifest"] = self.manifest
+        return out
+
+
+@dataclass(frozen=True)
+class ManifestInfo:
+    """One C2PA manifest in a store, summarised."""
+
+    label: str
+    active: bool
+    claim_generator: str | None = None
+    issuer: str | None = None
+    common_name: str | None = None
+    signed_at: str | None = None
+    actions: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "actions": list(self.actions)}
+
+
+@dataclass(frozen=True)
+class C2paSummary:
+    """C2PA state, with integrity (were the bytes changed?) apart from trust (who signed?)."""
+
+    present: bool = False
+    integrity: str | None = None  # "ok" | "tampered" | None when absent
+    trust: str | None = None  # "trusted" | "untrusted" | "expired" | "invalid" | None
+    manifests: tuple[ManifestInfo, ...] = ()
+    codes: tuple[str, ...] = ()  # validation failure codes, as c2pa-rs reports them
+    remote_url: str | None = None  # a remote manifest we did not fetch
+    sidecar: str | None = None  # path of a .c2pa sidecar the store came from
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "present": self.present,
+            "integrity": self.integrity,
+            "trust": self.trust,
+            "manifests": [m.to_dict() for m in self.manifests],
+            "codes": list(self.codes),
+            "remote_url": self.remote_url,
+            "sidecar": self.sidecar,
+        }
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """What a tag declared: the tool, its purpose and the risks (from XMP, C2PA or a sidecar)."""
+
+    tool: str | None = None
+    tool_version: str | None = None
+    purpose: str | None = None
+    risks: frozenset[Risk] = frozenset()
+
+    def merged(self, other: Declarations) -> Declarations:
+        return Declarations(
+            tool=self.tool or other.tool,
+            tool_version=self.tool_version or other.tool_version,
+            purpose=self.purpose or other.purpose,
+            risks=self.risks | other.risks,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tool": self.tool, "tool_version": self.tool_version, "purpose": self.purpose,
+                "risks": sorted(str(r) for r in self.risks)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything `inspect` knows about one file. `errors` non-empty means it could not be read."""
+
+    path: str
+    sha256: str | None
+    format: str
+    size: int | None
+    classification: Classification
+    evidence: tuple[Evidence, ...] = ()
+    c2pa: C2paSummary = field(default_factory=C2paSummary)
+    declarations: Declarations = field(default_factory=Declarations)
+    errors: tuple[str, ...] = ()
+    generator: str | None = None  # the generator or tool the evidence names, if any
+    link_target: str | None = None
+
+    @property
+    def tampered(self) -> bool:
+        return self.c2pa.integrity == "tampered"
+
+    @property
+    def readable(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "format": self.format,
+            "size": self.size,
+            "classification": str(self.classification),
+            "tampered": self.tampered,
+            "generator": self.generator,
+            "declarations": self.declarations.to_dict(),
+            "evidence": [e.to_dict() for e in self.evidence],
+            "c2pa": self.c2pa.to_dict(),
+            "errors": list(self.errors),
+            "link_target": self.link_target,
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule broken by one asset: which principle, why, and what would clear it."""
+
+    rule: str  # e.g. "temporary-material"
+    principle: str  # the guideline it protects, in words
+    path: str
+    sha256: str | None
+    classification: Classification
+    message: str
+    clears_with: tuple[Scope, ...] = ()  # approval scopes that clear it; empty = nothing can
+    blocking: bool = True
+
+    @property
+    def key(self) -> str:
+        """Identity for de-duplication: the same rule on the same bytes is one finding."""
+        return f"{self.rule}:{self.sha256}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "principle": self.principle,
+            "path": self.path,
+            "sha256": self.sha256,
+            "classification": str(self.classification),
+            "message": self.message,
+            "clears_with": [str(s) for s in self.clears_with],
+            "blocking": self.blocking,
+        }

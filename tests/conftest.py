@@ -1,0 +1,33 @@
+"""Fixtures shared by every test area. Area-specific fixtures live in tests/<area>/conftest.py."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from provenance.identity import SigningIdentity, create_identity
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+SAMPLE_ASSETS = REPO / "sample_assets"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    if not (CORPUS / "labels.tsv").is_file():
+        pytest.skip(f"real-media corpus not found at {CORPUS}")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def exiftool_available() -> None:
+    if shutil.which("exiftool") is None:
+        pytest.fail("ExifTool is not installed: run ./dev setup")
+
+
+@pytest.fixture(scope="session")
+def signing_identity(tmp_path_factory: pytest.TempPathFactory) -> SigningIdentity:
+    """A fresh test-only C2PA signing identity (CA + ES256 leaf) for this test session."""
+    return create_identity(tmp_path_factory.mktemp("identity"), "Test Studio")

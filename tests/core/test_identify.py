@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from provenance.errors import AssetError
+from provenance.identify import identify, sha256_file, sniff_format
+
+EXPECTED_FORMATS = {
+    "d01_ChatGPT_Image.png": "png",
+    "d02_Firefly_tabby_cat.jpg": "jpeg",
+    "d03_DALL-E_cloud_surfing_puppy.webp": "webp",
+    "d06_sorastats_sora_standard.mp4": "mp4",
+    "d27_t6.m4a": "m4a",
+    "d28_trustnxt-icon-signed-v2-bmff.heic": "heic",
+    "d31_signed_test.pdf": "pdf",
+    "d32_signed_test.wav": "wav",
+    "d36_sample1.mp3": "mp3",
+    "d37_cards.avif": "avif",
+    "d38_cards_trusted.gif": "gif",
+}
+
+
+@pytest.mark.parametrize(("name", "fmt"), sorted(EXPECTED_FORMATS.items()))
+def test_format_is_sniffed_from_content(corpus_dir: Path, name: str, fmt: str) -> None:
+    assert identify(corpus_dir / name).format == fmt
+
+
+def test_extension_does_not_decide_format(corpus_dir: Path, tmp_path: Path) -> None:
+    renamed = tmp_path / "notes.txt"
+    renamed.write_bytes((corpus_dir / "d10_sd-webui.png").read_bytes())
+    assert identify(renamed).format == "png"
+
+
+@pytest.mark.parametrize(
+    ("head", "fmt"),
+    [
+        (b"v/1\x01" + bytes(60), "exr"),
+        (b"SDPX" + bytes(60), "dpx"),
+        (bytes.fromhex("060e2b34020501010d01020101020400"), "mxf"),
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  ", "mov"),
+        (b"hello world", "unknown"),
+    ],
+)
+def test_sniff_pro_formats(head: bytes, fmt: str) -> None:
+    assert sniff_format(head) == fmt
+
+
+def test_hash_matches_and_known_hash_skips_reading(tmp_path: Path) -> None:
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"x" * 10_000)
+    asset = identify(f)
+    assert asset.sha256 == sha256_file(f)
+    cached = identify(f, known_hash=lambda key: "cached" if key == asset.stat_key else None)
+    assert cached.sha256 == "cached"
+
+
+def test_empty_file_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    f = tmp_path / "empty.jpg"
+    f.touch()
+    with pytest.raises(AssetError, match="empty") as err:
+        identify(f)
+    assert err.value.path == str(f)
+
+
+def test_symlink_loop_is_an_error(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    os.symlink(b, a)
+    os.symlink(a, b)
+    with pytest.raises(AssetError, match="loop"):
+        identify(a)
+
+
+def test_symlink_reports_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "real.bin"
+    target.write_bytes(b"data")
+    link = tmp_path / "link.bin"
+    link.symlink_to(target)
+    asset = identify(link)
+    assert asset.link_target == target.resolve()
+    assert asset.sha256 == sha256_file(target)
