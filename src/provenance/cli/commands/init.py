@@ -1,0 +1,28 @@
+"""`provenance init [DIR]`: write a commented provenance.toml for a show."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import click
+
+from provenance.config import CONFIG_NAME, STATE_DIR
+from provenance.errors import ConfigError
+from provenance.identity import write_public
+
+
+@click.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--force", is_flag=True, help="Overwrite an existing provenance.toml.")
+def command(directory: Path, force: bool) -> None:
+    """Write a commented DIR/provenance.toml (roots, zones, settle, ledger, policy)."""
+    target = directory / CONFIG_NAME
+    if target.exists() and not force:
+        raise ConfigError("already exists (use --force to overwrite)", target)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / STATE_DIR).mkdir(exist_ok=True)
+    template = files("provenance").joinpath("data/provenance.toml.template").read_text()
+    write_public(target, template.encode())
+    click.echo(f"wrote {target}")
+    click.echo("next: `provenance signer init` (C2PA signing identity), then `provenance watch`")

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from provenance.cli import main
+from provenance.config import load_config
+from provenance.errors import ConfigError
+from provenance.model import Zone
+
+
+@pytest.fixture
+def show(tmp_path: Path) -> Path:
+    assert main(["init", str(tmp_path / "show")]) == 0
+    return tmp_path / "show"
+
+
+def test_init_writes_a_loadable_commented_config(show: Path) -> None:
+    text = (show / "provenance.toml").read_text()
+    assert text.count("#") > 20
+    cfg = load_config(show / "provenance.toml")
+    assert cfg.roots[0].path == show.resolve()
+    assert cfg.effective_ledger_url == f"sqlite:///{show.resolve()}/.provenance/ledger.db"
+
+
+def test_init_refuses_to_overwrite(show: Path) -> None:
+    assert main(["init", str(show)]) == 3
+    assert main(["init", str(show), "--force"]) == 0
+
+
+def test_config_is_found_by_searching_upward(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = show / "ep101" / "working" / "plates"
+    deep.mkdir(parents=True)
+    monkeypatch.delenv("PROVENANCE_CONFIG", raising=False)
+    assert load_config(start=deep).file == (show / "provenance.toml").resolve()
+
+
+@pytest.mark.parametrize(
+    ("rel", "zone"),
+    [
+        ("ep101/final/hero.exr", Zone.FINAL),
+        ("final/a.jpg", Zone.FINAL),
+        ("ep101/deliverables/x/y.mov", Zone.FINAL),
+        ("ep101/working/final_v2.jpg", Zone.WORKING),
+        ("finals/a.jpg", Zone.WORKING),
+    ],
+)
+def test_default_zones(show: Path, rel: str, zone: Zone) -> None:
+    assert load_config(show).zone_for(show / rel) is zone
+
+
+@pytest.mark.parametrize(
+    ("name", "ignored"),
+    [
+        (".plate_v001.exr.Rhi3dL", True),  # rsync temp
+        ("plate.exr.partial", True),  # Aspera
+        ("plate.exr.aspx", True),
+        ("hero.jpg_exiftool_tmp", True),
+        ("hero.jpg_original", True),
+        (".provenance-tmp-1234-hero.jpg", True),
+        ("hero.jpg", False),
+        ("plate_v001.exr", False),
+        ("shot 010 - final.mov", False),
+    ],
+)
+def test_in_flight_names_are_ignored(show: Path, name: str, ignored: bool) -> None:
+    assert load_config(show).is_ignored(show / "ep101" / name) is ignored
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "provenance.toml"
+    bad.write_text("[zones\nfinal = 3")
+    with pytest.raises(ConfigError, match="invalid TOML") as err:
+        load_config(bad)
+    assert err.value.path == str(bad)
+
+
+def test_wrong_type_is_reported(tmp_path: Path) -> None:
+    bad = tmp_path / "provenance.toml"
+    bad.write_text('[watch]\nsettle_seconds = "soon"\n')
+    with pytest.raises(ConfigError, match="settle_seconds"):
+        load_config(bad)
