@@ -279,6 +279,18 @@ def write_expected() -> None:
     (OUT / "expected.tsv").write_text("\n".join(lines) + "\n")
 
 
+def write_config() -> None:
+    """The show's provenance.toml: `provenance init`'s template, trusting the TEST CA."""
+    from importlib.resources import files
+
+    template = files("provenance").joinpath("data/provenance.toml.template").read_text()
+    marker = "anchors = []"
+    if marker not in template:
+        raise SystemExit("provenance.toml template changed: update write_config()")
+    trusted = 'anchors = ["../test-signing-identity/ca.pem"]  # TEST ONLY: sample CA'
+    (SHOW / "provenance.toml").write_text(template.replace(marker, trusted, 1))
+
+
 def load_identity(new: bool) -> SigningIdentity:
     if new or SigningIdentity.in_dir(IDENTITY_DIR) is None:
         # Long validity: without a timestamp the samples turn "expired" when the leaf does.
@@ -306,6 +318,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         build(identity, Path(tmp))
     write_expected()
+    write_config()
     total = sum(p.stat().st_size for p in SHOW.rglob("*") if p.is_file())
     print(f"wrote {len(EXPECTED)} assets under {SHOW.relative_to(REPO)} ({total:,} bytes)")
     return 0
