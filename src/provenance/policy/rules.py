@@ -1,0 +1,172 @@
+"""One small rule per principle. Each declares what it applies to and what would clear it.
+
+A rule is a plain function `(RuleContext) -> Iterable[Finding]` registered in `RULES` by
+the `@rule` decorator, which records the zones and classifications it applies to (as a
+pyblish plug-in declares its families), so `evaluate` never calls a rule on an asset it
+does not concern. Rules know nothing of files, readers or approvals: they read a Verdict,
+the zone and the configuration, and say which approval scopes (if any) clear the finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from provenance.config import Config
+from provenance.model import RISK_SCOPE, Classification, Finding, Scope, Verdict, Zone
+
+AI_CLASSES = frozenset({Classification.AI_GENERATED, Classification.AI_EDITED})
+ALL_CLASSES = frozenset(Classification)
+ACTIVE_ZONES = frozenset({Zone.WORKING, Zone.FINAL})
+
+# Rules whose findings mean "could not decide" rather than "blocked": the gate exits 3 on them.
+UNDECIDED_RULES = frozenset({"unreadable", "rule-error"})
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    verdict: Verdict
+    zone: Zone
+    config: Config
+
+    def finding(self, rule: str, principle: str, message: str,
+                clears_with: tuple[Scope, ...] = (), blocking: bool = True) -> Finding:
+        return Finding(rule=rule, principle=principle, path=self.verdict.path,
+                       sha256=self.verdict.sha256, classification=self.verdict.classification,
+                       message=message, clears_with=clears_with, blocking=blocking)
+
+
+RuleFn = Callable[[RuleContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    principle: str
+    zones: frozenset[Zone]
+    classes: frozenset[Classification]
+    check: RuleFn
+
+    def applies(self, verdict: Verdict, zone: Zone) -> bool:
+        return zone in self.zones and verdict.classification in self.classes
+
+
+RULES: list[Rule] = []
+
+
+def rule(name: str, principle: str, *, zones: frozenset[Zone] = ACTIVE_ZONES,
+         classes: frozenset[Classification] = ALL_CLASSES) -> Callable[[RuleFn], RuleFn]:
+    def register(fn: RuleFn) -> RuleFn:
+        RULES.append(Rule(name, principle, zones, classes, fn))
+        return fn
+    return register
+
+
+def _scopes_text(scopes: Iterable[Scope]) -> str:
+    return " + ".join(f"'{s}'" for s in scopes)
+
+
+UNREADABLE = "Fail closed: an asset that cannot be read cannot be judged."
+
+
+@rule("unreadable", UNREADABLE)
+def unreadable(ctx: RuleContext) -> Iterable[Finding]:
+    # A reader error means the verdict may be missing the very evidence that matters.
+    if ctx.verdict.errors:
+        why = "; ".join(ctx.verdict.errors)
+        yield ctx.finding("unreadable", UNREADABLE,
+                          f"could not decide: {why} (fix the file or the tool; no approval clears this)")
+
+
+TEMPORARY = "Netflix principle 4: generated material is temporary and not part of the final deliverables."
+
+
+@rule("temporary-material", TEMPORARY, zones=frozenset({Zone.FINAL}), classes=AI_CLASSES)
+def temporary_material(ctx: RuleContext) -> Iterable[Finding]:
+    v = ctx.verdict
+    made_with = f" (made with {v.declarations.tool or v.generator})" if (v.declarations.tool or v.generator) \
+        else ""
+    yield ctx.finding("temporary-material", TEMPORARY,
+                      f"{v.classification} material{made_with} in final deliverables needs a written "
+                      f"approval with scope 'final-deliverable'",
+                      clears_with=(Scope.FINAL_DELIVERABLE,))
+
+
+RISK_PRINCIPLES: dict[Scope, str] = {
+    Scope.TALENT_LIKENESS: "Netflix principle 5: GenAI does not replace or generate talent likeness or "
+                           "performances without the performer's consent.",
+    Scope.PERSONAL_DATA: "Written approval is required when generated output involves personal data.",
+    Scope.THIRD_PARTY_IP: "Netflix principle 1: outputs do not replicate copyrighted or unowned material "
+                          "(third-party IP needs written approval).",
+}
+
+
+@rule("declared-risk", "Declared risks need the matching written approval before delivery.")
+def declared_risks(ctx: RuleContext) -> Iterable[Finding]:
+    # Wherever the asset sits; a warning while it is working material, blocking once it is final.
+    needed: dict[Scope, list[str]] = {}
+    for risk in sorted(ctx.verdict.declarations.risks):
+        needed.setdefault(RISK_SCOPE[risk], []).append(str(risk))
+    final = ctx.zone is Zone.FINAL
+    for scope, risks in needed.items():
+        when = "before delivery" if final else "before it can be delivered"
+        yield ctx.finding(str(scope), RISK_PRINCIPLES[scope],
+                          f"declared risk {', '.join(risks)} needs an approval with scope '{scope}' {when}",
+                          clears_with=(scope,), blocking=final)
+
+
+VETTING = ("Netflix principles 2 and 3: the generative tool does not train on production data and runs "
+           "in an enterprise-secured environment.")
+
+
+@rule("unvetted-tool", VETTING, classes=AI_CLASSES)
+def unvetted_tool(ctx: RuleContext) -> Iterable[Finding]:
+    tool = ctx.verdict.declarations.tool or ctx.verdict.generator
+    blocking = ctx.config.unvetted_tool_policy == "block"
+    if tool is None:
+        yield ctx.finding("unvetted-tool", VETTING,
+                          "AI material names no tool, so the tool cannot be vetted (tag it with --tool; "
+                          "only vetting the tool in [[tools]] clears this)", blocking=blocking)
+        return
+    matching = [t for t in ctx.config.tools if t.matches(tool)]
+    if any(t.vetted for t in matching):
+        return
+    if matching:
+        why = "listed but not vetted (trains on inputs or not enterprise-secured)"
+    else:
+        why = "not in the production's [[tools]] registry"
+    yield ctx.finding("unvetted-tool", VETTING,
+                      f"tool '{tool}' is {why}; only vetting the tool clears this", blocking=blocking)
+
+
+STRICT = "Strict mode: every asset in final deliverables must declare its origin."
+
+
+@rule("unknown-provenance", STRICT, zones=frozenset({Zone.FINAL}),
+      classes=frozenset({Classification.UNKNOWN, Classification.NOT_AI}))
+def unknown_provenance(ctx: RuleContext) -> Iterable[Finding]:
+    v = ctx.verdict
+    if ctx.config.unknown_policy != "require-declaration" or v.errors:
+        return  # default policy lets unknown pass; unreadable assets have their own rule
+    # A capture claim whose C2PA bytes were changed proves nothing: treat it as unknown.
+    if v.classification is Classification.NOT_AI and not v.tampered:
+        return
+    what = "tampered capture provenance" if v.tampered else "no provenance evidence"
+    yield ctx.finding("unknown-provenance", STRICT,
+                      f"{what}; tag the asset or get an approval with scope 'final-deliverable'",
+                      clears_with=(Scope.FINAL_DELIVERABLE,))
+
+
+TAMPER = "Content Credentials integrity: the bytes changed after the C2PA manifest was signed."
+
+
+@rule("tampered-c2pa", TAMPER)
+def tampered_c2pa(ctx: RuleContext) -> Iterable[Finding]:
+    # Reported, not blocking on its own: a tampered AI claim is still AI (temporary-material
+    # blocks it), and a tampered capture claim falls to the unknown policy.
+    v = ctx.verdict
+    if v.tampered:
+        codes = f" ({', '.join(v.c2pa.codes)})" if v.c2pa.codes else ""
+        yield ctx.finding("tampered-c2pa", TAMPER,
+                          f"C2PA manifest does not match the bytes{codes}; its claims are kept as evidence "
+                          f"but not trusted as proof", blocking=False)
