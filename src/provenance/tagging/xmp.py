@@ -1,0 +1,141 @@
+"""Write and read our XMP through one long-lived ExifTool (`-stay_open`, via pyexiftool).
+
+ExifTool is only ever pointed at our own temporary files for writing: `-o TEMP SRC`
+writes a modified copy in one pass (one full read and one full write, instead of a
+copy followed by an in-place rewrite), and the original is never opened for writing.
+Our namespace is registered by the package's `data/exiftool.config`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import socket
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Any
+
+from exiftool import ExifToolHelper
+from exiftool.exceptions import ExifToolException, ExifToolExecuteError
+
+from provenance.errors import TagError
+from provenance.tagging.atomic import safe_alias
+from provenance.tagging.spec import XMP_NS, EmbedRefused, TagSpec
+
+# Containers ExifTool 12.57 can write XMP into (research/markers.md write matrix).
+XMP_WRITABLE = frozenset({"jpeg", "png", "tiff", "webp", "gif", "heic", "heif", "avif",
+                          "pdf", "mp4", "mov", "m4a"})
+
+_SEP = "|;|"
+_LISTS = frozenset({f"{XMP_NS}:Risks"})
+_COMPARED = ("XMP-iptcExt:DigitalSourceType", f"{XMP_NS}:Classification", f"{XMP_NS}:Tool",
+             f"{XMP_NS}:ToolVersion", f"{XMP_NS}:Purpose", f"{XMP_NS}:Risks")
+
+
+def _who() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def tag_args(spec: TagSpec, extra: dict[str, str] | None = None) -> list[str]:
+    """`-TAG=VALUE` arguments; an empty assignment deletes, a list replaces the whole bag."""
+    fields: dict[str, Any] = {
+        **spec.xmp_fields(),
+        f"{XMP_NS}:TaggedAt": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        f"{XMP_NS}:TaggedBy": _who(),
+        **(extra or {}),
+    }
+    args: list[str] = []
+    for tag, value in fields.items():
+        if value is None:
+            args.append(f"-{tag}=")
+        elif isinstance(value, list):
+            args.extend(f"-{tag}={v}" for v in value)
+        else:
+            args.append(f"-{tag}={value}")
+    return args
+
+
+def _norm(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, list):
+        return sorted(str(v) for v in value) or None
+    return str(value)
+
+
+class XmpTool:
+    """One ExifTool process for a batch. Close it (or use `with`) when done."""
+
+    def __init__(self) -> None:
+        self._config_cm = as_file(files("provenance").joinpath("data/exiftool.config"))
+        config = self._config_cm.__enter__()
+        try:
+            self._et = ExifToolHelper(config_file=str(config), encoding="utf-8",
+                                      common_args=["-G1", "-api", "LargeFileSupport=1"])
+        except (ExifToolException, FileNotFoundError, OSError) as exc:
+            self._config_cm.__exit__(None, None, None)
+            raise TagError(f"cannot start ExifTool: {exc}") from None
+
+    def __enter__(self) -> XmpTool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._et.terminate()
+        finally:
+            self._config_cm.__exit__(None, None, None)
+
+    def _run(self, path: Path, *args: str) -> str:
+        try:
+            return str(self._et.execute(*args))
+        except ExifToolExecuteError as exc:
+            message = (exc.stderr or exc.stdout or "").strip().splitlines()
+            reason = message[-1] if message else f"exit status {exc.returncode}"
+            raise EmbedRefused(f"ExifTool refused: {reason}", path) from None
+
+    def read(self, path: Path) -> dict[str, Any]:
+        """Our fields as exact strings (lists for bags); missing tags are absent.
+
+        `-args` output, not `-j`: JSON turns a ToolVersion of "4.10" into the number 4.1.
+        """
+        with safe_alias(path) as alias:
+            try:
+                out = str(self._et.execute("-args", "-sep", _SEP, "-XMP-iptcExt:DigitalSourceType",
+                                           f"-{XMP_NS}:all", str(alias)))
+            except ExifToolExecuteError as exc:
+                raise TagError(f"ExifTool cannot read: {(exc.stderr or '').strip()}",
+                               path) from None
+        found: dict[str, Any] = {}
+        for line in out.splitlines():
+            key, eq, value = line.partition("=")
+            if not eq:
+                continue
+            key = key.lstrip("-")
+            found[key] = value.split(_SEP) if key in _LISTS else value
+        return found
+
+    def matches(self, path: Path, spec: TagSpec, extra: dict[str, str] | None = None) -> bool:
+        """True when the file already carries exactly this declaration (times ignored)."""
+        have = self.read(path)
+        want = {**spec.xmp_fields(), **(extra or {})}
+        return all(_norm(have.get(tag)) == _norm(want.get(tag))
+                   for tag in (*_COMPARED, *(extra or {})))
+
+    def write_copy(self, src: Path, dst: Path, spec: TagSpec) -> None:
+        """Write `src` plus our XMP to the new file `dst` (which must not exist yet)."""
+        with safe_alias(src) as alias:
+            self._run(src, "-o", str(dst), *tag_args(spec), str(alias))
+        if not dst.is_file():
+            raise TagError("ExifTool wrote no output", src)
+
+    def write_in_place(self, temp: Path, spec: TagSpec, extra: dict[str, str] | None = None,
+                       ) -> None:
+        """Write into one of our own temps (creates an .xmp file when it does not exist)."""
+        self._run(temp, "-overwrite_original", *tag_args(spec, extra), str(temp))
