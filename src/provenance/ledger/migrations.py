@@ -1,0 +1,59 @@
+"""Versioned schema migrations: an ordered list of functions and a `schema_version` table.
+
+Hand-rolled rather than Alembic: the ledger must migrate itself when any command opens
+it (a daemon on a NAS head, the gate on a transfer node), with no migration scripts
+directory or `alembic.ini` to ship, and the schema so far is additive. Each migration
+runs in one transaction together with its version row, so a crash leaves the previous
+version intact (DDL is transactional on both PostgreSQL and SQLite). Concurrent openers
+are serialised: an advisory lock on PostgreSQL, the IMMEDIATE write lock on SQLite.
+
+To change the schema: append `(N + 1, function)` to MIGRATIONS; never edit an old one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+
+from provenance.errors import LedgerError
+from provenance.ledger.chain import GENESIS, now
+from provenance.ledger.schema import chain_head, metadata, schema_version
+
+_MIGRATION_LOCK = 0x70726F76  # "prov": the advisory-lock key for migrations on PostgreSQL
+
+
+def _v1_initial(conn: Connection) -> None:
+    metadata.create_all(conn)
+    conn.execute(insert(chain_head).values(id=1, last_id=0, last_hash=GENESIS))
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _v1_initial),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    return int(conn.execute(select(func.coalesce(func.max(schema_version.c.version), 0))).scalar_one())
+
+
+def migrate(engine: Engine, begin_write: Callable[[], object], create: bool = True) -> int:
+    """Bring the schema to LATEST; returns the version now in force."""
+    with begin_write() as conn:  # type: ignore[attr-defined]
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        version = current_version(conn)
+        if version == 0 and not create:
+            raise LedgerError(f"no ledger schema in {engine.url.render_as_string(hide_password=True)}")
+        if version > LATEST:
+            raise LedgerError(f"ledger schema version {version} is newer than this provenance "
+                              f"(knows up to {LATEST}): upgrade provenance")
+        for number, step in MIGRATIONS:
+            if number > version:
+                step(conn)
+                conn.execute(insert(schema_version).values(version=number, applied_at=now()))
+                version = number
+    return version

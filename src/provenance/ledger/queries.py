@@ -1,0 +1,152 @@
+"""The read side: current-state tables → the ledger's row types. No writes here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from provenance.ledger.schema import approvals, assets, events, findings, gate_decisions, locations
+from provenance.model import Classification, Declarations, Evidence, Finding, Risk, Scope, Signal, Zone
+
+StatKey = tuple[int, int, int, int, int]
+AI_CLASSES = (str(Classification.AI_GENERATED), str(Classification.AI_EDITED))
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an asset was last seen, and what it was then."""
+
+    path: str
+    sha256: str | None
+    stat_key: StatKey | None
+    zone: Zone
+    classification: Classification
+    seen_at: str
+    host: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256,
+                "stat_key": list(self.stat_key) if self.stat_key else None, "zone": str(self.zone),
+                "classification": str(self.classification), "seen_at": self.seen_at, "host": self.host}
+
+
+@dataclass(frozen=True)
+class AssetSummary:
+    """One asset (by content hash) whose latest verdict is AI, with every path it lives at."""
+
+    sha256: str
+    paths: tuple[str, ...]
+    classification: Classification
+    generator: str | None
+    declarations: Declarations
+    first_seen: str
+    last_seen: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "paths": list(self.paths),
+                "classification": str(self.classification), "generator": self.generator,
+                "declarations": self.declarations.to_dict(), "first_seen": self.first_seen,
+                "last_seen": self.last_seen}
+
+
+def declarations_from(data: Mapping[str, Any] | None) -> Declarations:
+    if not data:
+        return Declarations()
+    return Declarations(tool=data.get("tool"), tool_version=data.get("tool_version"),
+                        purpose=data.get("purpose"),
+                        risks=frozenset(Risk(r) for r in data.get("risks") or ()))
+
+
+def stat_key_of(row: Mapping[str, Any]) -> StatKey | None:
+    key = (row["dev"], row["inode"], row["size"], row["mtime_ns"], row["ctime_ns"])
+    return None if any(v is None for v in key) else key  # type: ignore[return-value]
+
+
+def _location(row: Mapping[str, Any]) -> Location:
+    return Location(row["path"], row["sha256"], stat_key_of(row), Zone(row["zone"]),
+                    Classification(row["classification"]), row["seen_at"], row["host"])
+
+
+def known_hash(conn: Connection, key: StatKey) -> str | None:
+    dev, inode, size, mtime_ns, ctime_ns = key
+    return conn.execute(
+        select(locations.c.sha256).where(
+            locations.c.dev == dev, locations.c.inode == inode, locations.c.size == size,
+            locations.c.mtime_ns == mtime_ns, locations.c.ctime_ns == ctime_ns,
+            locations.c.sha256.is_not(None)).limit(1)
+    ).scalar_one_or_none()
+
+
+def location(conn: Connection, path: str) -> Location | None:
+    row = conn.execute(select(locations).where(locations.c.path == path)).mappings().one_or_none()
+    return None if row is None else _location(row)
+
+
+def all_locations(conn: Connection) -> list[Location]:
+    return [_location(r) for r in conn.execute(select(locations).order_by(locations.c.path)).mappings()]
+
+
+def recall(conn: Connection, sha256: str) -> list[Evidence]:
+    row = conn.execute(select(assets.c.remembered, assets.c.remembered_generator,
+                              assets.c.remembered_from).where(assets.c.sha256 == sha256)).one_or_none()
+    if row is None or row.remembered not in AI_CLASSES:
+        return []
+    return [Evidence(source="ledger", field="earlier verdict",
+                     value=f"{row.remembered} ({row.remembered_from})",
+                     signal=Signal(row.remembered), generator=row.remembered_generator)]
+
+
+def finding_from(row: Mapping[str, Any]) -> Finding:
+    return Finding(rule=row["rule"], principle=row["principle"], path=row["path"], sha256=row["sha256"],
+                   classification=Classification(row["classification"]), message=row["message"],
+                   clears_with=tuple(Scope(s) for s in row["clears_with"]), blocking=bool(row["blocking"]))
+
+
+def open_findings(conn: Connection) -> list[Finding]:
+    rows = conn.execute(select(findings).where(findings.c.status == "open").order_by(findings.c.id))
+    return [finding_from(r) for r in rows.mappings()]
+
+
+def approvals_for(conn: Connection, sha256: str) -> list[dict[str, Any]]:
+    rows = conn.execute(select(approvals.c.envelope).where(approvals.c.sha256 == sha256)
+                        .order_by(approvals.c.id))
+    return [dict(r.envelope) for r in rows]
+
+
+def ai_assets(conn: Connection) -> list[AssetSummary]:
+    rows = conn.execute(select(assets).where(assets.c.classification.in_(AI_CLASSES))
+                        .order_by(assets.c.last_seen.desc(), assets.c.sha256)).mappings().all()
+    paths: dict[str, list[str]] = {}
+    if rows:
+        for sha, path in conn.execute(
+                select(locations.c.sha256, locations.c.path)
+                .where(locations.c.sha256.in_([r["sha256"] for r in rows]))
+                .order_by(locations.c.path)):
+            paths.setdefault(sha, []).append(path)
+    return [AssetSummary(r["sha256"], tuple(paths.get(r["sha256"], ())), Classification(r["classification"]),
+                         r["generator"], declarations_from(r["declarations"]), r["first_seen"],
+                         r["last_seen"]) for r in rows]
+
+
+def _count(conn: Connection, table: Any, *where: Any) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def stats(conn: Connection) -> dict[str, Any]:
+    last = conn.execute(select(events.c.id, events.c.at).order_by(events.c.id.desc()).limit(1)).one_or_none()
+    return {
+        "events": _count(conn, events),
+        "last_event_id": last.id if last else None,
+        "last_event_at": last.at if last else None,
+        "assets": _count(conn, assets),
+        "ai_assets": _count(conn, assets, assets.c.classification.in_(AI_CLASSES)),
+        "locations": _count(conn, locations),
+        "unreadable_locations": _count(conn, locations, locations.c.sha256.is_(None)),
+        "open_findings": _count(conn, findings, findings.c.status == "open"),
+        "resolved_findings": _count(conn, findings, findings.c.status == "resolved"),
+        "approvals": _count(conn, approvals),
+        "gate_decisions": _count(conn, gate_decisions),
+    }

@@ -1,0 +1,143 @@
+"""The ledger's tables, as SQLAlchemy Core metadata: one schema for SQLite and PostgreSQL.
+
+`events` is the truth: append-only, hash-chained (see chain.py). Every other table is
+current state derived from the events and written in the same transaction, so queries
+never replay history. Timestamps are ISO-8601 UTC strings: they hash identically on both
+backends (a DateTime column round-trips differently through sqlite3 and psycopg).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# 64-bit on PostgreSQL; plain INTEGER on SQLite, which is the rowid alias there.
+Id = BigInteger().with_variant(Integer, "sqlite")
+Sha = String(64)
+When = String(40)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", When, nullable=False),
+)
+
+# id is assigned by the writer holding the chain head (head.last_id + 1), never by a
+# sequence: PostgreSQL sequences leave gaps on rollback, and a gap must mean "deleted".
+events = Table(
+    "events", metadata,
+    Column("id", Id, primary_key=True, autoincrement=False),
+    Column("at", When, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("host", String(255)),
+    Column("sha256", Sha),
+    Column("path", Text),
+    Column("payload", JSON, nullable=False),
+    Column("prev_hash", Sha, nullable=False),
+    Column("row_hash", Sha, nullable=False),
+    Index("ix_events_sha256", "sha256"),
+)
+
+# One row (id = 1): the serialisation point for writers and the guard against a
+# truncated tail (its last_id/last_hash must match the newest event).
+chain_head = Table(
+    "chain_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_id", Id, nullable=False),
+    Column("last_hash", Sha, nullable=False),
+)
+
+assets = Table(
+    "assets", metadata,
+    Column("sha256", Sha, primary_key=True),
+    Column("format", String(32)),
+    Column("size", BigInteger),
+    Column("classification", String(32), nullable=False),  # latest verdict or tag
+    Column("generator", Text),
+    Column("declarations", JSON),
+    Column("first_seen", When, nullable=False),
+    Column("last_seen", When, nullable=False),
+    # What the hash is remembered as from non-ledger evidence (tags, sidecars, C2PA):
+    # survives later verdicts that lost that evidence (a copy without its sidecar).
+    Column("remembered", String(32)),
+    Column("remembered_generator", Text),
+    Column("remembered_from", Text),
+    Column("remembered_event", Id),
+)
+
+locations = Table(
+    "locations", metadata,
+    Column("path", Text, primary_key=True),
+    Column("sha256", Sha),  # None when the file could not be read
+    Column("dev", BigInteger),
+    Column("inode", BigInteger),
+    Column("size", BigInteger),
+    Column("mtime_ns", BigInteger),
+    Column("ctime_ns", BigInteger),
+    Column("zone", String(16), nullable=False),
+    Column("classification", String(32), nullable=False),
+    Column("host", String(255)),
+    Column("seen_at", When, nullable=False),
+    Column("event_id", Id, nullable=False),
+    Index("ix_locations_stat", "dev", "inode", "size", "mtime_ns", "ctime_ns"),
+    Index("ix_locations_sha256", "sha256"),
+)
+
+# open_key is "rule\x1fsha256\x1fpath" while open and NULL once resolved: a plain unique
+# constraint then means "unique among open findings" on both backends (NULLs are distinct).
+findings = Table(
+    "findings", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("open_key", Text, unique=True),
+    Column("rule", String(64), nullable=False),
+    Column("principle", Text, nullable=False),
+    Column("sha256", Sha),
+    Column("path", Text, nullable=False),
+    Column("classification", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("clears_with", JSON, nullable=False),
+    Column("blocking", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("opened_at", When, nullable=False),
+    Column("resolved_at", When),
+    Column("resolution", Text),
+    Index("ix_findings_sha256", "sha256"),
+)
+
+approvals = Table(
+    "approvals", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("envelope_digest", Sha, nullable=False),
+    Column("sha256", Sha, nullable=False),
+    Column("approver", Text, nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("expires_at", When),
+    Column("recorded_at", When, nullable=False),
+    Column("envelope", JSON, nullable=False),
+    Column("event_id", Id, nullable=False),
+    UniqueConstraint("envelope_digest", name="uq_approvals_envelope"),
+    Index("ix_approvals_sha256", "sha256"),
+)
+
+gate_decisions = Table(
+    "gate_decisions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", When, nullable=False),
+    Column("result", String(32)),
+    Column("record", JSON, nullable=False),
+    Column("event_id", Id, nullable=False),
+)

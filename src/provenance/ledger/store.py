@@ -1,0 +1,416 @@
+"""`Ledger`: open (and migrate) a SQLite or PostgreSQL ledger, append events, keep state.
+
+Every write is one transaction that (1) takes the chain head, (2) appends one hash-chained
+event, (3) updates the current-state tables. Holding the head first serialises writers
+across threads, processes and hosts, so the read-check-write steps inside (idempotence
+checks, upserts) cannot race and need no dialect-specific upsert.
+
+SQLite: WAL, synchronous=NORMAL, busy_timeout, foreign keys, set per connection; write
+transactions are `BEGIN IMMEDIATE` (a deferred BEGIN that later writes can deadlock into
+SQLITE_BUSY); readers use plain BEGIN and see a snapshot. The file must be on a local
+disk: WAL's shared memory does not work over NFS/SMB, so a network path is refused.
+PostgreSQL: `postgresql+psycopg://` (a bare `postgresql://` is mapped to psycopg 3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from provenance.errors import LedgerError
+from provenance.ledger import chain, queries
+from provenance.ledger.chain import ChainReport
+from provenance.ledger.migrations import migrate
+from provenance.ledger.queries import AI_CLASSES, AssetSummary, Location, StatKey
+from provenance.ledger.schema import approvals, assets, findings, gate_decisions, locations
+from provenance.model import Classification, Declarations, Evidence, Finding, Signal, Verdict, Zone
+
+NETWORK_FSTYPES = ("nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "9p",
+                   "afs", "ceph", "glusterfs", "fuse.glusterfs", "lustre", "gpfs", "beegfs")
+BUSY_TIMEOUT_MS = 30_000
+_AI_SIGNALS = (Signal.AI_GENERATED, Signal.AI_EDITED)
+
+
+def _unescape_mount(field: str) -> str:
+    # /proc/mounts escapes space, tab, newline and backslash as octal.
+    return (field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
+            .replace("\\134", "\\"))
+
+
+def filesystem_type(path: str | os.PathLike[str],
+                    mounts: str | os.PathLike[str] = "/proc/mounts") -> str | None:
+    """The fstype of the mount holding `path` (longest mount-point prefix), or None if unknown."""
+    target = os.path.realpath(path)
+    try:
+        lines = Path(mounts).read_text().splitlines()
+    except OSError:
+        return None
+    best, best_type = "", None
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = _unescape_mount(parts[1])
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, best_type = point, parts[2]
+    return best_type
+
+
+def is_network_fstype(fstype: str | None) -> bool:
+    return fstype is not None and (fstype in NETWORK_FSTYPES or fstype.startswith(("nfs", "smb", "cifs")))
+
+
+def _sqlite_engine(url: Any, allow_network_fs: bool, create: bool) -> Engine:
+    database = url.database
+    memory = not database or database == ":memory:" or database.startswith("file::memory:")
+    if memory:
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        db = Path(database).expanduser().absolute()
+        if not create and not db.is_file():
+            raise LedgerError("no ledger here (the file does not exist)", db)
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise LedgerError(f"cannot create the ledger folder: {e.strerror}", db.parent) from None
+        fstype = filesystem_type(db.parent)
+        if is_network_fstype(fstype) and not allow_network_fs:
+            raise LedgerError(
+                f"the SQLite ledger is on a network filesystem ({fstype}); SQLite WAL does not work "
+                "there and the ledger would corrupt. Keep ledger.db on the watcher's local disk, or "
+                "use a PostgreSQL ledger ([ledger] url = \"postgresql+psycopg://...\") shared by "
+                "several hosts", db)
+        engine = create_engine(url.set(database=str(db)),
+                               connect_args={"check_same_thread": False,
+                                             "timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is deferred and late).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("ledger_write")
+                             else "BEGIN")
+
+    return engine
+
+
+def _make_engine(url: str, allow_network_fs: bool, create: bool) -> Engine:
+    try:
+        u = make_url(url)
+    except exc.ArgumentError:
+        raise LedgerError(f"not a database URL: {url!r}") from None
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(u, allow_network_fs, create)
+    if backend == "postgresql":
+        if u.get_driver_name() != "psycopg":
+            u = u.set(drivername="postgresql+psycopg")
+        return create_engine(u, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    raise LedgerError(f"unsupported ledger backend {backend!r} (use sqlite:/// or postgresql+psycopg://)")
+
+
+def _safe(url: Engine) -> str:
+    return url.url.render_as_string(hide_password=True)
+
+
+class Ledger:
+    """The append-only, hash-chained record of assets, verdicts, tags, findings, approvals.
+
+    Thread-safe: each call uses its own pooled connection. Several processes (and hosts,
+    on PostgreSQL) may share one ledger.
+    """
+
+    def __init__(self, engine: Engine, host: str | None = None) -> None:
+        self.engine = engine
+        self.backend = engine.dialect.name
+        self.host = host or socket.gethostname()
+        # SQLite has one writer anyway; queue our own threads here instead of in its
+        # busy handler, which sleeps in coarse steps.
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if self.backend == "sqlite" else nullcontext())
+        self.schema_version = 0
+
+    @classmethod
+    def open(cls, url: str, *, host: str | None = None, allow_network_fs: bool = False,
+             create: bool = True) -> Ledger:
+        """Connect, create or migrate the schema. LedgerError (exit 3) if it cannot be reached.
+
+        `create=False` is for auditing (`ledger verify`): a missing ledger is an error, not
+        a fresh empty one that would verify as "ok".
+        """
+        engine = _make_engine(url, allow_network_fs, create)
+        ledger = cls(engine, host)
+        try:
+            ledger.schema_version = migrate(engine, ledger._begin_write, create)
+        except exc.SQLAlchemyError as e:
+            engine.dispose()
+            raise LedgerError(f"cannot open ledger {_safe(engine)}: {_reason(e)}") from None
+        except BaseException:
+            engine.dispose()
+            raise
+        return ledger
+
+    @property
+    def url(self) -> str:
+        return _safe(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------------
+
+    @contextmanager
+    def _begin_write(self) -> Iterator[Connection]:
+        with self._write_lock, self.engine.connect() as conn:
+            conn.execution_options(ledger_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self._begin_write() as conn:
+                chain.lock_head(conn)
+                yield conn
+        except exc.SQLAlchemyError as e:
+            raise LedgerError(f"ledger write failed ({self.url}): {_reason(e)}") from None
+
+    @contextmanager
+    def _read(self, snapshot: bool = False) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                if snapshot and self.backend == "postgresql":
+                    # verify() reads the events and then the head: both from one snapshot.
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    yield conn
+        except exc.SQLAlchemyError as e:
+            raise LedgerError(f"ledger read failed ({self.url}): {_reason(e)}") from None
+
+    def _append(self, conn: Connection, kind: str, sha256: str | None, path: str | None,
+                payload: dict[str, Any], host: str | None = None) -> chain.Appended:
+        return chain.append(conn, kind, host=host or self.host, sha256=sha256, path=path, payload=payload)
+
+    # -- read side ------------------------------------------------------------------
+
+    def known_hash(self, stat_key: StatKey) -> str | None:
+        """The sha256 recorded for exactly this (dev, inode, size, mtime_ns, ctime_ns)."""
+        with self._read() as conn:
+            return queries.known_hash(conn, tuple(stat_key))  # type: ignore[arg-type]
+
+    def location(self, path: str) -> Location | None:
+        with self._read() as conn:
+            return queries.location(conn, str(path))
+
+    def locations(self) -> Iterator[Location]:
+        with self._read() as conn:
+            rows = queries.all_locations(conn)
+        return iter(rows)
+
+    def recall(self, sha256: str) -> list[Evidence]:
+        """HashMemory: AI evidence this hash earned earlier from tags/sidecars/C2PA."""
+        with self._read() as conn:
+            return queries.recall(conn, sha256)
+
+    def open_findings(self) -> list[Finding]:
+        with self._read() as conn:
+            return queries.open_findings(conn)
+
+    def approvals_for(self, sha256: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            return queries.approvals_for(conn, sha256)
+
+    def ai_assets(self) -> list[AssetSummary]:
+        with self._read() as conn:
+            return queries.ai_assets(conn)
+
+    def stats(self) -> dict[str, Any]:
+        with self._read() as conn:
+            out = queries.stats(conn)
+        return {**out, "backend": self.backend, "url": self.url, "schema_version": self.schema_version}
+
+    def verify(self) -> ChainReport:
+        with self._read(snapshot=True) as conn:
+            return chain.verify(conn)
+
+    # -- writes ---------------------------------------------------------------------
+
+    def record_verdict(self, verdict: Verdict, asset_stat_key: Sequence[int] | None, zone: Zone,
+                       host: str | None = None) -> bool:
+        """Record what `verdict.path` is now. False if this exact (path, sha256, stat key) —
+        with the same classification and zone — is already the location's record, so a
+        restart or a reconcile re-run adds nothing."""
+        key = tuple(int(v) for v in asset_stat_key) if asset_stat_key is not None else None
+        cls = str(verdict.classification)
+        with self._write() as conn:
+            current = conn.execute(select(locations).where(locations.c.path == verdict.path)
+                                   ).mappings().one_or_none()
+            if (current is not None and current["sha256"] == verdict.sha256
+                    and queries.stat_key_of(current) == key and current["classification"] == cls
+                    and current["zone"] == str(zone)):
+                return False
+            ev = self._append(conn, "verdict", verdict.sha256, verdict.path, {
+                "verdict": verdict.to_dict(), "stat_key": list(key) if key else None, "zone": str(zone),
+            }, host)
+            if verdict.sha256 is not None:
+                remembered = None
+                if verdict.classification.is_ai and any(
+                        e.signal in _AI_SIGNALS and e.source != "ledger" for e in verdict.evidence):
+                    sources = sorted({e.source for e in verdict.evidence
+                                      if e.signal in _AI_SIGNALS and e.source != "ledger"})
+                    remembered = (cls, verdict.generator,
+                                  f"{', '.join(sources)} evidence at {verdict.path}, {ev.at}")
+                self._upsert_asset(conn, verdict.sha256, ev, cls, verdict.generator,
+                                   verdict.declarations, remembered, fmt=verdict.format, size=verdict.size)
+            loc = {"sha256": verdict.sha256, "zone": str(zone), "classification": cls,
+                   "host": host or self.host, "seen_at": ev.at, "event_id": ev.id,
+                   **dict(zip(("dev", "inode", "size", "mtime_ns", "ctime_ns"), key or (None,) * 5,
+                              strict=True))}
+            if current is None:
+                conn.execute(insert(locations).values(path=verdict.path, **loc))
+            else:
+                conn.execute(update(locations).where(locations.c.path == verdict.path).values(**loc))
+            return True
+
+    def _upsert_asset(self, conn: Connection, sha256: str, ev: chain.Appended, classification: str,
+                      generator: str | None, declarations: Declarations,
+                      remembered: tuple[str, str | None, str] | None,
+                      fmt: str | None = None, size: int | None = None) -> None:
+        exists = conn.execute(select(assets.c.sha256, assets.c.declarations)
+                              .where(assets.c.sha256 == sha256)).one_or_none()
+        values: dict[str, Any] = {"classification": classification, "last_seen": ev.at}
+        if generator:
+            values["generator"] = generator
+        if fmt and fmt != "unknown":
+            values["format"] = fmt
+        if size is not None:
+            values["size"] = size
+        decl = declarations
+        if exists is not None:
+            decl = declarations.merged(queries.declarations_from(exists.declarations))
+        if decl != Declarations() or exists is None:
+            values["declarations"] = decl.to_dict()
+        if remembered is not None:
+            values.update(remembered=remembered[0], remembered_generator=remembered[1],
+                          remembered_from=remembered[2], remembered_event=ev.id)
+        if exists is None:
+            conn.execute(insert(assets).values(sha256=sha256, first_seen=ev.at, **values))
+        else:
+            conn.execute(update(assets).where(assets.c.sha256 == sha256).values(**values))
+
+    def record_removed(self, path: str) -> None:
+        """The file at `path` is gone (its asset, by hash, is still remembered)."""
+        path = str(path)
+        with self._write() as conn:
+            sha = conn.execute(select(locations.c.sha256).where(locations.c.path == path)).one_or_none()
+            if sha is None:
+                return
+            self._append(conn, "removed", sha.sha256, path, {})
+            conn.execute(locations.delete().where(locations.c.path == path))
+
+    def record_tag(self, path: str, sha256_before: str | None, sha256_after: str,
+                   classification: Classification, declarations: Declarations) -> None:
+        """An artist tagged `path`: both the tagged bytes and the untagged original are
+        remembered under their hashes (a copy of either elsewhere is still known)."""
+        path = str(path)
+        cls = str(classification)
+        with self._write() as conn:
+            ev = self._append(conn, "tag", sha256_after, path, {
+                "sha256_before": sha256_before, "sha256_after": sha256_after,
+                "classification": cls, "declarations": declarations.to_dict()})
+            remembered = ((cls, declarations.tool, f"tagged at {path}, {ev.at}")
+                          if classification.is_ai else None)
+            for sha in dict.fromkeys(s for s in (sha256_after, sha256_before) if s):
+                self._upsert_asset(conn, sha, ev, cls, declarations.tool, declarations, remembered)
+
+    def open_finding(self, f: Finding) -> bool:
+        """True only if newly opened; the same (rule, sha256, path) stays one open finding."""
+        open_key = f"{f.rule}\x1f{f.sha256 or ''}\x1f{f.path}"
+        with self._write() as conn:
+            if conn.execute(select(findings.c.id).where(findings.c.open_key == open_key)).first():
+                return False
+            ev = self._append(conn, "finding_opened", f.sha256, f.path, f.to_dict())
+            conn.execute(insert(findings).values(
+                open_key=open_key, rule=f.rule, principle=f.principle, sha256=f.sha256, path=f.path,
+                classification=str(f.classification), message=f.message,
+                clears_with=[str(s) for s in f.clears_with], blocking=f.blocking, status="open",
+                opened_at=ev.at))
+            return True
+
+    def resolve_findings(self, sha256: str, rules: Iterable[str] | None, reason: str) -> int:
+        """Close the open findings on this hash (all rules, or only `rules`); returns how many."""
+        wanted = None if rules is None else sorted(set(rules))
+        with self._write() as conn:
+            q = select(findings.c.id, findings.c.rule, findings.c.path).where(
+                findings.c.status == "open", findings.c.sha256 == sha256)
+            if wanted is not None:
+                q = q.where(findings.c.rule.in_(wanted))
+            rows = conn.execute(q.order_by(findings.c.id)).all()
+            if not rows:
+                return 0
+            ev = self._append(conn, "findings_resolved", sha256, None, {
+                "reason": reason, "findings": [{"id": r.id, "rule": r.rule, "path": r.path} for r in rows]})
+            conn.execute(update(findings).where(findings.c.id.in_([r.id for r in rows])).values(
+                status="resolved", open_key=None, resolved_at=ev.at, resolution=reason))
+            return len(rows)
+
+    def record_approval(self, envelope: dict[str, Any], sha256: str, approver: str, scopes: Sequence[str],
+                        reference: str, expires_at: str | None) -> None:
+        """Keep a signed approval (the DSSE envelope itself); recording it twice is a no-op."""
+        digest = hashlib.sha256(chain.canonical(envelope).encode()).hexdigest()
+        scope_list = [str(s) for s in scopes]
+        with self._write() as conn:
+            if conn.execute(select(approvals.c.id).where(approvals.c.envelope_digest == digest)).first():
+                return
+            ev = self._append(conn, "approval", sha256, None, {
+                "envelope": envelope, "approver": approver, "scopes": scope_list,
+                "reference": reference, "expires_at": expires_at})
+            conn.execute(insert(approvals).values(
+                envelope_digest=digest, sha256=sha256, approver=approver, scopes=scope_list,
+                reference=reference, expires_at=expires_at, recorded_at=ev.at, envelope=envelope,
+                event_id=ev.id))
+
+    def record_gate_decision(self, record: dict[str, Any]) -> int:
+        """Keep one gate run's decision record; returns its id."""
+        result = record.get("result", record.get("decision"))
+        with self._write() as conn:
+            ev = self._append(conn, "gate_decision", None, None, record)
+            out = conn.execute(insert(gate_decisions).values(
+                at=ev.at, result=None if result is None else str(result), record=record, event_id=ev.id))
+            return int(out.inserted_primary_key[0])
+
+
+def _reason(e: exc.SQLAlchemyError) -> str:
+    orig = getattr(e, "orig", None)
+    text = str(orig if orig is not None else e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+__all__ = ["AI_CLASSES", "Ledger", "filesystem_type", "is_network_fstype"]
