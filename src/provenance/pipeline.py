@@ -7,6 +7,8 @@ watch daemon and the gate call `provenance.policy` on the verdicts.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -14,10 +16,57 @@ from typing import Protocol
 
 from provenance.classify import classify, pick_generator
 from provenance.errors import AssetError
-from provenance.evidence import EvidenceReader, ReaderSettings
+from provenance.evidence import EvidenceReader, ReaderOutput, ReaderSettings
 from provenance.evidence.registry import DEFAULT_READERS, load_readers
 from provenance.identify import KnownHash, identify
-from provenance.model import C2paSummary, Classification, Declarations, Evidence, Verdict
+from provenance.model import Asset, C2paSummary, Classification, Declarations, Evidence, Verdict
+
+log = logging.getLogger(__name__)
+
+# The backstop limit is a little above the readers' own (ExifTool kills itself at the
+# limit): a reader that ignores its limit is abandoned, never waited for.
+_BACKSTOP_GRACE_S = 5.0
+
+
+class _Slot:
+    """One reader on its own worker thread, so a stuck read can be abandoned.
+
+    A reader is only ever called from its one worker thread (c2pa objects must not be used
+    from two threads at once). When a read overruns, the worker and that reader instance
+    are abandoned and a fresh instance on a fresh thread takes over for the next file.
+    """
+
+    def __init__(self, name: str, settings: ReaderSettings) -> None:
+        self.name = name
+        self._settings = settings
+        self._spawn()
+
+    def _spawn(self) -> None:
+        self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reader-{self.name}")
+        self.reader: EvidenceReader = self._pool.submit(
+            lambda: load_readers([self.name], self._settings)[0]).result()
+
+    def read(self, asset: Asset) -> ReaderOutput:
+        limit = self._settings.time_limit_s + _BACKSTOP_GRACE_S
+        future = self._pool.submit(self.reader.read, asset)
+        try:
+            return future.result(timeout=limit)
+        except cf.TimeoutError:
+            log.warning("reader %s overran %.0fs on %s; abandoning it", self.name, limit,
+                        asset.path)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._spawn()
+            return ReaderOutput(errors=[f"timed out after {limit:g}s"])
+        except Exception as exc:  # a reader bug must cost one file, not the whole run
+            log.exception("reader %s crashed on %s", self.name, asset.path)
+            return ReaderOutput(errors=[f"internal error: {type(exc).__name__}: {exc}"])
+
+    def close(self) -> None:
+        try:
+            self._pool.submit(self.reader.close).result(timeout=self._settings.time_limit_s)
+        except Exception:
+            log.exception("closing reader %s failed", self.name)
+        self._pool.shutdown(wait=False)
 
 
 class HashMemory(Protocol):
@@ -35,7 +84,7 @@ class Inspector:
         known_hash: KnownHash | None = None,
     ) -> None:
         self.settings = settings or ReaderSettings()
-        self._readers: list[EvidenceReader] = load_readers(readers, self.settings)
+        self._slots = [_Slot(name, self.settings) for name in readers]
         self._memory = memory
         self._known_hash = known_hash
 
@@ -46,8 +95,12 @@ class Inspector:
         self.close()
 
     def close(self) -> None:
-        for reader in self._readers:
-            reader.close()
+        for slot in self._slots:
+            slot.close()
+
+    @property
+    def readers(self) -> list[EvidenceReader]:
+        return [slot.reader for slot in self._slots]
 
     def inspect(self, path: str | os.PathLike[str]) -> Verdict:
         """Judge one file. Never raises for a bad file: the Verdict carries the errors."""
@@ -60,11 +113,11 @@ class Inspector:
         errors: list[str] = []
         c2pa = C2paSummary()
         declarations = Declarations()
-        for reader in self._readers:
-            out = reader.read(asset)
+        for slot in self._slots:
+            out = slot.read(asset)
             evidence.extend(out.evidence)
-            errors.extend(f"{reader.name}: {e}" for e in out.errors)
-            if out.c2pa is not None and out.c2pa.present:
+            errors.extend(f"{slot.name}: {e}" for e in out.errors)
+            if out.c2pa is not None and (out.c2pa.present or out.c2pa.remote_url):
                 c2pa = out.c2pa
             if out.declarations is not None:
                 declarations = declarations.merged(out.declarations)

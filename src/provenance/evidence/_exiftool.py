@@ -1,0 +1,250 @@
+"""One long-lived ExifTool (`-stay_open`, via pyexiftool) shared by the metadata and sidecar
+readers, with a per-file time limit, restart on death, and no argument injection.
+
+Why the extra machinery around pyexiftool:
+- pyexiftool's read loop never times out and spins forever on EOF when ExifTool dies. A
+  monitor thread kills a process that runs past its deadline (or has died) and replaces its
+  stdout/stderr descriptors with a directory descriptor: the blocked `os.read` then fails at
+  once with EISDIR, without freeing the descriptor number for reuse by another open().
+- The stay_open protocol is one argument per line, so a newline in a file name would split
+  it into two arguments, and a name starting with `-` would be an option. Paths are always
+  absolute (start with `/`), and any name with control characters or bytes that are not
+  UTF-8 is read through a symlink with a safe name in a private temporary folder.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import warnings
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from exiftool import ExifToolHelper
+
+# We detect and replace a dead process ourselves; pyexiftool's warning would only be noise.
+warnings.filterwarnings("ignore", message="ExifTool process was previously running but died")
+
+CONFIG_FILE = Path(str(files("provenance") / "data" / "exiftool.config"))
+
+# -G1: family-1 groups ("XMP-iptcExt:DigitalSourceType"); -a: keep duplicate tags;
+# -n: raw values, no print conversion — machine-stable values, and DigitalSourceType URIs are
+# raw either way; LargeFileSupport: ExifTool 12.57 misses XMP after a >2 GB mdat without it.
+COMMON_ARGS = ("-G1", "-a", "-n", "-j", "-api", "LargeFileSupport=1")
+
+
+class ExifToolFailure(Exception):
+    """ExifTool could not read one file; `reason` says why in words."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _needs_link(raw: bytes) -> bool:
+    if any(b < 0x20 or b == 0x7F for b in raw):
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+class ExifToolProcess:
+    """A stay_open ExifTool with a deadline per call. Thread-safe (calls are serialised)."""
+
+    def __init__(self, config_file: Path = CONFIG_FILE) -> None:
+        self._config = config_file
+        self._helper: ExifToolHelper | None = None
+        self._call_lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._aborted: str | None = None
+        self._stopped = False
+        self._linkdir: Path | None = None
+        self._counter = itertools.count()
+        self.restarts = 0
+        self._monitor = threading.Thread(target=self._watch, name="exiftool-monitor", daemon=True)
+        self._monitor.start()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _start(self) -> ExifToolHelper:
+        if self._helper is None:
+            if shutil.which("exiftool") is None:
+                raise ExifToolFailure("ExifTool is not installed (run ./dev setup)")
+            self._helper = ExifToolHelper(common_args=list(COMMON_ARGS),
+                                          config_file=str(self._config), check_execute=False)
+        return self._helper
+
+    def _discard(self) -> None:
+        """Drop a killed or broken process without pyexiftool's blocking goodbye."""
+        helper, self._helper = self._helper, None
+        if helper is None:
+            return
+        proc = getattr(helper, "_process", None)
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                with contextlib.suppress(OSError, ValueError):
+                    if pipe is not None:
+                        pipe.close()
+            with contextlib.suppress(Exception):
+                proc.wait(timeout=5)
+            helper._process = None  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            helper._flag_running_false()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        with self._call_lock:
+            with self._cond:
+                self._stopped = True
+                self._cond.notify_all()
+            helper = self._helper
+            if helper is not None:
+                with contextlib.suppress(Exception):
+                    helper.terminate(timeout=5)
+                self._helper = None
+                self._discard()
+            if self._linkdir is not None:
+                shutil.rmtree(self._linkdir, ignore_errors=True)
+                self._linkdir = None
+
+    # -- the deadline monitor ----------------------------------------------------------------
+
+    def _watch(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                helper = self._helper
+                proc = getattr(helper, "_process", None) if helper is not None else None
+                now = time.monotonic()
+                if now >= self._deadline:
+                    self._abort(proc, "timeout")
+                elif proc is not None and proc.poll() is not None:
+                    self._abort(proc, "died")
+                else:
+                    self._cond.wait(min(self._deadline - now, 0.05))
+
+    def _abort(self, proc: Any, why: str) -> None:
+        self._aborted = why
+        self._deadline = None
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            proc.kill()
+        dfd = os.open("/", os.O_RDONLY)
+        try:
+            for pipe in (proc.stdout, proc.stderr):
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(dfd, pipe.fileno())
+        finally:
+            os.close(dfd)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _safe_arg(self, path: Path) -> tuple[bytes, Path | None]:
+        raw = os.fsencode(os.path.abspath(path))
+        if not _needs_link(raw):
+            return raw, None
+        if self._linkdir is None:
+            self._linkdir = Path(tempfile.mkdtemp(prefix="provenance-exiftool-"))
+            atexit.register(shutil.rmtree, self._linkdir, True)
+        suffix = "".join(c for c in path.suffix if c.isascii() and (c.isalnum() or c == "."))
+        link = self._linkdir / f"f{next(self._counter)}{suffix[:10]}"
+        os.symlink(os.path.abspath(path), link)
+        return os.fsencode(link), link
+
+    def read(self, path: Path, time_limit_s: float, *tags: str) -> dict[str, Any]:
+        """All tags of one file as a flat {"Group:Tag": value} dict (minus SourceFile)."""
+        with self._call_lock:
+            arg, link = self._safe_arg(path)
+            try:
+                return self._read_locked(arg, time_limit_s, tags)
+            finally:
+                if link is not None:
+                    link.unlink(missing_ok=True)
+
+    def _read_locked(self, arg: bytes, time_limit_s: float, tags: tuple[str, ...]) -> dict[str, Any]:
+        for attempt in (1, 2):
+            helper = self._start()
+            with self._cond:
+                self._aborted = None
+                self._deadline = time.monotonic() + time_limit_s
+                self._cond.notify_all()
+            try:
+                stdout = helper.execute(*(f"-{t}" for t in tags), arg, raw_bytes=True)
+                failure = None
+            except Exception as exc:  # EISDIR after an abort, BrokenPipe, protocol errors
+                stdout, failure = b"", exc
+            finally:
+                with self._cond:
+                    self._deadline = None
+                    aborted = self._aborted
+            if aborted is not None or failure is not None:
+                self._discard()
+                self.restarts += 1
+                if aborted == "timeout":
+                    raise ExifToolFailure(f"ExifTool timed out after {time_limit_s:g}s "
+                                          "(process killed and restarted)")
+                if attempt == 1:
+                    continue  # a dead process: restart once and retry this file
+                raise ExifToolFailure(f"ExifTool failed ({aborted or failure!r})")
+            return _parse(stdout, helper.last_stderr)
+        raise AssertionError("unreachable")
+
+
+def _parse(stdout: Any, stderr: Any) -> dict[str, Any]:
+    text = stdout.decode("utf-8", "replace") if isinstance(stdout, bytes) else str(stdout)
+    err = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else str(stderr or "")
+    if not text.strip():
+        reason = err.strip().splitlines()[0] if err.strip() else "no output"
+        raise ExifToolFailure(f"ExifTool: {reason.removeprefix('Error: ')}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExifToolFailure(f"ExifTool output was not JSON ({exc.msg})") from None
+    if not data or not isinstance(data[0], dict):
+        raise ExifToolFailure("ExifTool returned nothing")
+    tags: dict[str, Any] = data[0]
+    tags.pop("SourceFile", None)
+    return tags
+
+
+_shared: ExifToolProcess | None = None
+_shared_users = 0
+_shared_lock = threading.Lock()
+
+
+def acquire() -> ExifToolProcess:
+    """The process shared by every reader in this Python process (refcounted)."""
+    global _shared, _shared_users
+    with _shared_lock:
+        if _shared is None:
+            _shared = ExifToolProcess()
+        _shared_users += 1
+        return _shared
+
+
+def release(proc: ExifToolProcess) -> None:
+    global _shared, _shared_users
+    with _shared_lock:
+        if proc is not _shared:
+            proc.close()
+            return
+        _shared_users -= 1
+        if _shared_users <= 0:
+            _shared.close()
+            _shared, _shared_users = None, 0

@@ -1,0 +1,85 @@
+"""Sidecar reader: `<file>.xmp` (preferred, e.g. `plate.exr.xmp`) or `<stem>.xmp` beside the asset.
+
+Formats nothing can embed into (MXF, DPX, EXR) carry their tags in a sidecar. The sidecar is
+read by the same ExifTool process and judged by the same rules as embedded tags, with one
+difference: it is not part of the asset's bytes, so it is bound to them by
+`XMP-provenance:ContentHash` ("sha256:<hex>").
+
+- hash matches → its facts count like embedded tags;
+- hash differs → STALE evidence, and its AI/capture/declaration facts are reported as INFO
+  only: it described other bytes (DESIGN: "a stale one is reported, not trusted"). The
+  current bytes may well derive from AI material; the ledger's lineage, not a stale file,
+  is what carries that forward, and the STALE signal lets policy ask for review;
+- no hash (e.g. written by Lightroom or a DIT tool) → its AI claims count (missing an AI
+  asset is worse than a review), but a capture claim from an unbound sidecar does not: anyone
+  can drop a "camera" sidecar beside a generated file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from provenance.evidence import ReaderOutput, ReaderSettings, _exiftool
+from provenance.evidence.signatures import SignatureTable
+from provenance.evidence.tags import interpret
+from provenance.model import Asset, Evidence, Signal
+
+SOURCE = "sidecar"
+
+
+def sidecar_path(path: Path) -> Path | None:
+    for candidate in (path.with_name(path.name + ".xmp"), path.with_suffix(".xmp")):
+        if candidate != path and candidate.is_file():
+            return candidate
+    return None
+
+
+def _demote(e: Evidence, why: str) -> Evidence:
+    return dataclasses.replace(e, signal=Signal.INFO, field=f"{e.field} ({why})")
+
+
+class SidecarReader:
+    name = "sidecar"
+
+    def __init__(self, settings: ReaderSettings) -> None:
+        self._settings = settings
+        self._table = SignatureTable(settings.extra_signatures)
+        self._exiftool: _exiftool.ExifToolProcess | None = None
+
+    def close(self) -> None:
+        if self._exiftool is not None:
+            _exiftool.release(self._exiftool)
+            self._exiftool = None
+
+    def read(self, asset: Asset) -> ReaderOutput:
+        out = ReaderOutput()
+        side = sidecar_path(asset.path)
+        if side is None:
+            return out
+        if self._exiftool is None:
+            self._exiftool = _exiftool.acquire()
+        try:
+            tags = self._exiftool.read(side, self._settings.time_limit_s)
+        except _exiftool.ExifToolFailure as exc:
+            out.errors.append(f"sidecar {side.name}: {exc.reason}")
+            return out
+        found = interpret(tags, self._table, source=SOURCE)
+        out.errors = [f"sidecar {side.name}: {e}" for e in found.errors]
+        out.evidence.append(Evidence(SOURCE, "path", str(side)))
+        recorded = (found.content_hash or "").strip().lower().removeprefix("sha256:")
+        if recorded and recorded != asset.sha256:
+            out.evidence.append(Evidence(
+                SOURCE, "XMP-provenance:ContentHash",
+                f"{side.name} describes sha256:{recorded}, but the file is sha256:{asset.sha256}",
+                Signal.STALE))
+            out.evidence.extend(_demote(e, "stale, not trusted") if e.signal is not Signal.INFO
+                                else e for e in found.evidence)
+            return out  # its declarations described other bytes, too
+        if not recorded:
+            out.evidence.extend(_demote(e, "unbound sidecar, not trusted")
+                                if e.signal is Signal.CAPTURE else e for e in found.evidence)
+        else:
+            out.evidence.extend(found.evidence)
+        out.declarations = found.declarations
+        return out
