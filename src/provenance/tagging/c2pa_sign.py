@@ -112,6 +112,9 @@ class C2paSigner:
         if identity.ca_path is not None and identity.ca_path.is_file():
             anchors.append(identity.ca_path.read_text())
         self.anchors_pem = "\n".join(anchors) or None
+        # Only a chain we made ourselves can be required to read trusted; an external
+        # --cert may chain to a CA this configuration does not list.
+        self.require_trust = identity.ca_path is not None
 
     def read(self, path: Path, mime: str) -> dict[str, Any] | None:
         return read_store(path, mime, self.anchors_pem)
@@ -168,7 +171,7 @@ class C2paSigner:
         if bad:
             raise TagError(f"signed output does not validate: {', '.join(bad)}", path)
         checks = ["c2pa-integrity"]
-        if self.anchors_pem:
+        if self.require_trust:
             active = (store.get("validation_results") or {}).get("activeManifest") or {}
             codes = {f.get("code") for f in active.get("failure") or []}
             if codes & {"signingCredential.untrusted", "signingCredential.invalid",

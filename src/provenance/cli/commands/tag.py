@@ -1,0 +1,127 @@
+"""`provenance tag (--generated | --edited) --tool NAME ... PATH...`: mark what AI made."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from provenance.config import Config, load_config
+from provenance.errors import EXIT_OK, EXIT_UNDECIDED, SigningError
+from provenance.identity import SigningIdentity
+from provenance.model import Risk
+from provenance.pipeline import iter_files
+from provenance.tagging import Outcome, Tagger, TagResult, TagSpec, no_identity_message
+from provenance.tagging.atomic import is_temp_name
+
+
+def _files(paths: tuple[Path, ...], config: Config) -> Iterator[Path]:
+    """Named files as given (each gets an outcome); folders walked, skipping temporaries."""
+    for raw in paths:
+        if raw.is_dir() and not raw.is_symlink():
+            for child in iter_files([raw]):
+                if not is_temp_name(child.name) and not config.is_ignored(child):
+                    yield child
+        else:
+            yield raw
+
+
+def _identity(cert: Path | None, key: Path | None, config: Config) -> SigningIdentity:
+    if (cert is None) != (key is None):
+        raise click.UsageError("--cert and --key go together")
+    if cert is not None and key is not None:
+        return SigningIdentity(cert, key, None)
+    found = SigningIdentity.in_dir(config.signing_identity_dir)
+    if found is None:
+        raise SigningError(no_identity_message(config.signing_identity_dir))
+    return found
+
+
+def _shown(path: str) -> str:
+    # One line per file, whatever the name holds.
+    return path.encode("unicode_escape", "backslashreplace").decode("ascii") \
+        if any(ord(c) < 32 for c in path) else path
+
+
+def _line(r: TagResult) -> str:
+    parts = [f"{r.outcome!s:<9}", _shown(r.path)]
+    if r.written:
+        parts.append(f"[{', '.join(r.written)}]")
+    if r.sidecar and r.outcome in (Outcome.SIDECAR, Outcome.DRY_RUN):
+        parts.append(f"→ {_shown(r.sidecar)}")
+    if r.reason and r.outcome is not Outcome.WRITTEN:
+        parts.append(f"— {r.reason}")
+    return "  ".join(parts)
+
+
+@click.command("tag")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--generated", "kind", flag_value="generated", help="Made by a generative model.")
+@click.option("--edited", "kind", flag_value="edited",
+              help="Captured/human media with AI-generated parts.")
+@click.option("--tool", required=True, help="The generative tool, e.g. \"Adobe Firefly\".")
+@click.option("--tool-version", help="The tool's version.")
+@click.option("--purpose", help="What the material is for (free text).")
+@click.option("--talent-likeness", is_flag=True, help="Depicts a real performer's likeness.")
+@click.option("--personal-data", is_flag=True, help="Contains personal data.")
+@click.option("--third-party-ip", is_flag=True, help="Involves third-party IP.")
+@click.option("--performance", is_flag=True, help="Generates or alters a performance.")
+@click.option("--sidecar-only", is_flag=True,
+              help="Never change the file: write <file>.xmp beside it.")
+@click.option("--no-c2pa", is_flag=True, help="Write XMP only (no signing identity needed).")
+@click.option("--dry-run", is_flag=True, help="Say what would be written; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of per-file results.")
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Certificate chain PEM (leaf first) to sign with instead of ours.")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Private key PEM for --cert.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path),
+              help="provenance.toml to use (default: search upward).")
+@click.pass_context
+def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool: str,
+            tool_version: str | None, purpose: str | None, talent_likeness: bool,
+            personal_data: bool, third_party_ip: bool, performance: bool, sidecar_only: bool,
+            no_c2pa: bool, dry_run: bool, as_json: bool, cert: Path | None, key: Path | None,
+            config_file: Path | None) -> None:
+    """Mark files (or every file under folders) as AI-generated or AI-edited.
+
+    Writes XMP, then a signed C2PA manifest (a file's earlier C2PA history is kept), or an
+    XMP sidecar <file>.xmp where nothing can be embedded. Every write goes through a
+    verified temporary file. Exit 0 when every file is tagged or already was, 3 if any
+    file failed (the rest are still tagged).
+    """
+    if kind is None:
+        raise click.UsageError("say what the files are: --generated or --edited")
+    risks = [r for r, on in ((Risk.TALENT_LIKENESS, talent_likeness),
+                             (Risk.PERSONAL_DATA, personal_data),
+                             (Risk.THIRD_PARTY_IP, third_party_ip),
+                             (Risk.PERFORMANCE, performance)) if on]
+    try:
+        spec = TagSpec.make(kind, tool, tool_version, purpose, risks)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    config = load_config(config_file)
+    use_c2pa = not (no_c2pa or sidecar_only)
+    identity = _identity(cert, key, config) if use_c2pa else None
+
+    results: list[TagResult] = []
+    with Tagger(identity, c2pa=use_c2pa, trust_anchors_pem=config.trust_anchors_pem()) as tagger:
+        for path in _files(paths, config):
+            result = tagger.tag(path, spec, sidecar_only=sidecar_only, dry_run=dry_run)
+            results.append(result)
+            if not as_json:
+                click.echo(_line(result))
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False,
+                              default=os.fsdecode))
+    failed = sum(not r.ok for r in results)
+    if not as_json:
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[str(r.outcome)] = counts.get(str(r.outcome), 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no files"
+        click.echo(f"{summary}", err=True)
+    ctx.exit(EXIT_UNDECIDED if failed or not results else EXIT_OK)
