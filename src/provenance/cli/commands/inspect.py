@@ -1,0 +1,87 @@
+"""`provenance inspect [--json] [--config FILE] PATH...`: what every file claims, with evidence.
+
+Exit 0 when every file was read, 3 when any could not be (the rest are still reported).
+`--json` prints ONE JSON array of `Verdict.to_dict()`, streamed as files are judged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from provenance.config import load_config
+from provenance.errors import EXIT_OK, EXIT_UNDECIDED
+from provenance.model import Signal, Verdict
+from provenance.pipeline import Inspector
+
+_CLASS_STYLE = {"ai_generated": "bold red", "ai_edited": "yellow", "not_ai": "green",
+                "unknown": "dim"}
+
+
+def printable(text: str) -> str:
+    """A path as a terminal can show it: undecodable bytes and control characters escaped."""
+    shown = os.fsencode(text).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
+
+
+def key_evidence(v: Verdict) -> str:
+    decisive = [e for e in v.evidence if e.signal is not Signal.INFO]
+    if not decisive:
+        return ""
+    e = decisive[0]
+    value = e.value if len(e.value) <= 60 else e.value[:59] + "…"
+    return f"{e.source} {e.field}: {value}" + (f" (+{len(decisive) - 1})" if len(decisive) > 1 else "")
+
+
+def _table(verdicts: list[Verdict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for title in ("path", "format", "class", "tampered", "generator/tool", "key evidence",
+                  "errors"):
+        table.add_column(title, overflow="fold")
+    for v in verdicts:
+        cls = str(v.classification)
+        table.add_row(
+            printable(v.path), v.format, f"[{_CLASS_STYLE.get(cls, '')}]{cls}[/]",
+            "yes" if v.tampered else "", printable(v.generator or ""), printable(key_evidence(v)),
+            printable("; ".join(v.errors)),
+        )
+    console = Console()
+    if not console.is_terminal:  # piped into a log: do not squeeze into 80 columns
+        console = Console(width=160)
+    console.print(table)
+
+
+def _verdicts(paths: tuple[Path, ...], config_file: Path | None) -> Iterator[Verdict]:
+    config = load_config(config_file)
+    with Inspector(config.reader_settings()) as inspector:
+        yield from inspector.inspect_paths(paths)
+
+
+@click.command("inspect")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of verdicts.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="provenance.toml to use (default: found upward from the current folder).")
+def command(paths: tuple[Path, ...], as_json: bool, config_file: Path | None) -> None:
+    """Classify files and folders (recursive): ai_generated, ai_edited, not_ai or unknown."""
+    unreadable = 0
+    if as_json:
+        click.echo("[", nl=False)
+        for i, verdict in enumerate(_verdicts(paths, config_file)):
+            unreadable += not verdict.readable
+            click.echo(("," if i else "") + "\n" + json.dumps(verdict.to_dict()), nl=False)
+        click.echo("\n]")
+    else:
+        verdicts = list(_verdicts(paths, config_file))
+        unreadable = sum(not v.readable for v in verdicts)
+        _table(verdicts)
+        if unreadable:
+            click.echo(f"{unreadable} of {len(verdicts)} file(s) could not be read", err=True)
+    raise click.exceptions.Exit(EXIT_UNDECIDED if unreadable else EXIT_OK)
