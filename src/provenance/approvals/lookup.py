@@ -1,0 +1,166 @@
+"""Where approvals live on disk, and gathering every approval for one asset.
+
+An approval travels with the package as a portable file, so a transfer host without the
+ledger can still verify it:
+- beside the asset: `shot.mov.approval.json`, or
+- when `[approvals] package_folder = "approvals"` is configured, in that folder at the top of
+  the package, mirroring the path: `DELIVERY/approvals/REEL1/shot.mov.approval.json`.
+  Lookup walks upward from the asset to the configuration's base folder (or the mount point,
+  for assets outside it); `approve` writes into the nearest existing approvals folder, or makes
+  one beside the asset when there is none yet.
+
+A portable file holds {"schema", "approvals": [DSSE envelope, …]}; a bare envelope or a list
+of envelopes (another tool's output) is read too. Every approval, from a file or the ledger,
+is verified against the asset's CURRENT sha256; nothing is trusted for where it was found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from provenance.approvals import dsse
+from provenance.approvals.registry import ApproverRegistry
+from provenance.approvals.statement import canonical_json, parse_statement
+from provenance.approvals.verify import VerifiedApproval, verify_approval
+from provenance.config import Config
+from provenance.errors import ApprovalError
+
+if TYPE_CHECKING:
+    from provenance.ledger import Ledger
+
+SUFFIX = ".approval.json"
+FILE_SCHEMA = "https://provenance-tool.org/approval-file/v1"
+_MAX_DEPTH = 64
+
+
+def _boundary(folder: Path, config: Config) -> Iterator[Path]:
+    """`folder` and its parents, up to and including the base folder or the mount point."""
+    base = config.base_dir.resolve()
+    inside = folder == base or base in folder.parents
+    for depth, current in enumerate((folder, *folder.parents)):
+        yield current
+        if depth >= _MAX_DEPTH or (current == base if inside else os.path.ismount(current)):
+            return
+
+
+def candidate_files(path: Path, config: Config) -> list[Path]:
+    """Every place a portable approval for `path` may be, nearest first."""
+    out: list[Path] = []
+    targets = [Path(os.path.abspath(path))]
+    with contextlib.suppress(OSError):
+        real = Path(os.path.realpath(path))
+        if real != targets[0]:
+            targets.append(real)  # a symlinked asset: its approval may travel with the target
+    for target in targets:
+        out.append(target.with_name(target.name + SUFFIX))
+        if config.approvals_dir:
+            for folder in _boundary(target.parent, config):
+                rel = target.relative_to(folder)
+                out.append(folder / config.approvals_dir / rel.parent / (rel.name + SUFFIX))
+    return list(dict.fromkeys(out))
+
+
+def portable_path(path: Path, config: Config) -> Path:
+    """Where `approve` writes the portable record for `path`."""
+    target = Path(os.path.abspath(path))
+    if not config.approvals_dir:
+        return target.with_name(target.name + SUFFIX)
+    for folder in _boundary(target.parent, config):
+        if (folder / config.approvals_dir).is_dir():
+            rel = target.relative_to(folder)
+            return folder / config.approvals_dir / rel.parent / (rel.name + SUFFIX)
+    return target.parent / config.approvals_dir / (target.name + SUFFIX)
+
+
+def read_portable(file: Path) -> list[dict[str, Any]]:
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApprovalError(f"unreadable approval file: {exc}", file) from None
+    if isinstance(doc, dict) and "approvals" in doc:
+        doc = doc["approvals"]
+    envelopes = doc if isinstance(doc, list) else [doc]
+    return [e for e in envelopes if isinstance(e, dict)] if isinstance(envelopes, list) else []
+
+
+def _subject_sha(envelope: dict[str, Any]) -> str | None:
+    # Housekeeping only (which records are stale); never a trust decision.
+    try:
+        return parse_statement(dsse.parse(envelope).payload).subject_sha256
+    except ApprovalError:
+        return None
+
+
+def write_portable(path: Path, envelope: dict[str, Any], sha256: str, config: Config) -> Path:
+    """Add `envelope` to the portable file for `path`, atomically; return the file.
+
+    Approvals for other bytes (the asset has changed since) are dropped from the file: they can
+    never verify for it again, and the ledger keeps them. Other approvals of the same bytes —
+    another approver, another scope — are kept.
+    """
+    file = portable_path(path, config)
+    existing = read_portable(file) if file.exists() else []
+    keep = [e for e in existing if _subject_sha(e) == sha256.lower()]
+    seen = {canonical_json(e) for e in keep}
+    if canonical_json(envelope) not in seen:
+        keep.append(envelope)
+    doc = {"schema": FILE_SCHEMA, "approvals": keep}
+    file.parent.mkdir(parents=True, exist_ok=True)
+    # The watch daemon ignores `.provenance-tmp-*` and `*.approval.json` (config.DEFAULT_IGNORE).
+    tmp = file.with_name(f".provenance-tmp-{os.getpid()}.{secrets.token_hex(4)}.json")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, file)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return file
+
+
+def find_approvals(
+    path: Path,
+    sha256: str,
+    config: Config,
+    ledger: Ledger | None,
+    *,
+    registry: ApproverRegistry | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[list[VerifiedApproval], list[str]]:
+    """Every approval found for `path` verified against `sha256`: (valid ones, one reason per invalid one)."""
+    registry = registry or ApproverRegistry.load(config)
+    found: list[tuple[str, dict[str, Any]]] = []
+    reasons: list[str] = []
+    for file in candidate_files(path, config):
+        if not file.is_file():
+            continue
+        label = config.relative(file)
+        try:
+            found.extend((label, env) for env in read_portable(file))
+        except ApprovalError as exc:
+            reasons.append(f"{label}: {exc.reason}")
+    if ledger is not None:
+        found.extend(("ledger", env) for env in ledger.approvals_for(sha256))
+
+    valid: list[VerifiedApproval] = []
+    seen: set[bytes] = set()
+    for label, envelope in found:
+        key = canonical_json(envelope)
+        if key in seen:  # the same record in the ledger and in a portable file
+            continue
+        seen.add(key)
+        try:
+            valid.append(verify_approval(envelope, sha256, registry, now, current_name=Path(path).name))
+        except ApprovalError as exc:
+            reasons.append(f"{label}: {exc.reason}")
+    return valid, reasons

@@ -1,0 +1,55 @@
+"""Real keys, a real approvers file, real assets on disk — nothing mocked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from provenance.approvals import ApproverRegistry
+from provenance.approvals.keys import load_private, load_public, new_keypair
+from provenance.model import Scope
+
+NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Person:
+    name: str
+    key_file: Path
+    key: Ed25519PrivateKey
+
+
+@pytest.fixture
+def make_person(tmp_path: Path):
+    def make(name: str) -> Person:
+        out = tmp_path / "keys" / name.replace(" ", "_").replace(".", "")
+        new_keypair(out)
+        return Person(name, out, load_private(out))
+
+    return make
+
+
+@pytest.fixture
+def doe(make_person) -> Person:
+    return make_person("J. Doe")
+
+
+@pytest.fixture
+def registry(tmp_path: Path, doe: Person) -> ApproverRegistry:
+    """J. Doe may grant final-deliverable and talent-likeness, until the end of 2027."""
+    reg = ApproverRegistry.from_file(tmp_path / "approvers.toml")
+    return reg.add(doe.name, "jdoe@studio.example", load_public(doe.key_file.with_name(
+        doe.key_file.name + ".pub")), frozenset({Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS}),
+        expires=dt.datetime(2028, 1, 1, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def asset(tmp_path: Path) -> Path:
+    p = tmp_path / "show" / "final" / "shot_010.png"
+    p.parent.mkdir(parents=True)
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    return p
