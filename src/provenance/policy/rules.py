@@ -87,8 +87,7 @@ def temporary_material(ctx: RuleContext) -> Iterable[Finding]:
     made_with = f" (made with {v.declarations.tool or v.generator})" if (v.declarations.tool or v.generator) \
         else ""
     yield ctx.finding("temporary-material", TEMPORARY,
-                      f"{v.classification} material{made_with} in final deliverables needs a written "
-                      f"approval with scope 'final-deliverable'",
+                      f"{v.classification} material{made_with} is in final deliverables",
                       clears_with=(Scope.FINAL_DELIVERABLE,))
 
 
@@ -109,9 +108,8 @@ def declared_risks(ctx: RuleContext) -> Iterable[Finding]:
         needed.setdefault(RISK_SCOPE[risk], []).append(str(risk))
     final = ctx.zone is Zone.FINAL
     for scope, risks in needed.items():
-        when = "before delivery" if final else "before it can be delivered"
         yield ctx.finding(str(scope), RISK_PRINCIPLES[scope],
-                          f"declared risk {', '.join(risks)} needs an approval with scope '{scope}' {when}",
+                          f"declared risk {', '.join(risks)} needs written approval before delivery",
                           clears_with=(scope,), blocking=final)
 
 

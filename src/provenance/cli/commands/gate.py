@@ -1,0 +1,105 @@
+"""`provenance gate PATH...`: refuse a delivery while it holds AI material without valid approval.
+
+Exit 0 clear, 1 blocked, 2 usage, 3 could not decide. Anything but 0 means "do not send".
+Human output goes to stderr so `--json` on stdout stays machine-readable; reports can be
+written at the same time (`--junit FILE`, `--html FILE`).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from provenance.config import load_config
+from provenance.errors import EXIT_UNDECIDED, ProvenanceError
+from provenance.gate import GateResult, Status, gate
+from provenance.report.json import fatal_report, gate_report
+
+_STYLE = {Status.BLOCKED: "bold red", Status.UNDECIDED: "bold magenta", Status.APPROVED: "green",
+          Status.WARNING: "yellow", Status.CLEAR: "dim"}
+
+
+def _render(result: GateResult, console: Console) -> None:
+    for a in result.assets:
+        if a.status in (Status.CLEAR,):
+            continue
+        frames = f" [{len(a.frames)} frames]" if a.is_sequence else ""
+        console.print(f"[{_STYLE[a.status]}]{a.status.upper():9}[/] {a.name}{frames} ({a.classification})",
+                      highlight=False)
+        for reason in a.reasons():
+            console.print(f"          {reason}", highlight=False, markup=False)
+        for x in a.approvals():
+            console.print(f"          approved by {x['approver']} ({', '.join(x['scopes'])}; ref "
+                          f"{x['reference']}; expires {x['expires_at'] or 'never'})", highlight=False,
+                          markup=False)
+        if a.status is Status.WARNING:
+            for f in a.findings():
+                console.print(f"          {f.rule}: {f.message}", highlight=False, markup=False)
+    style = {"clear": "bold green", "blocked": "bold red"}.get(result.result, "bold magenta")
+    console.print(f"[{style}]{result.summary()}[/]", highlight=False)
+    if not result.clear:
+        console.print(f"[{style}]gate: {result.result.upper()} — do not send (exit {result.exit_code})[/]")
+
+
+@click.command("gate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="provenance.toml to use (default: search upward from the current folder).")
+@click.option("--json", "as_json", is_flag=True, help="Write the JSON report (provenance.gate/v1) to stdout.")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write JUnit XML (one test case per asset) to FILE.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML report to FILE.")
+@click.option("--dry-run", is_flag=True,
+              help="Judge and report, but append no decision record to the ledger.")
+@click.option("--verify-hashes", is_flag=True,
+              help="Re-hash and re-read every file; trust no cached hash or verdict.")
+def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, junit_file: Path | None,
+            html_file: Path | None, dry_run: bool, verify_hashes: bool) -> int:
+    """Judge PATH... as final deliverables; exit 0 only when nothing is blocked or undecided."""
+    console = Console(stderr=True, soft_wrap=True)
+    try:
+        result = _run(paths, config_path, dry_run, verify_hashes, console, show_progress=not as_json)
+    except ProvenanceError as exc:  # bad config, unreachable ledger: fail closed, and say so
+        if as_json:
+            click.echo(json.dumps(fatal_report(str(exc), [str(p) for p in paths]), indent=2))
+        console.print(f"[bold magenta]gate: could not decide — {exc}[/] (exit 3: do not send)",
+                      highlight=False)
+        return EXIT_UNDECIDED
+    if junit_file is not None:
+        from provenance.report.junit import junit_xml
+
+        junit_file.write_bytes(junit_xml(result))
+    if html_file is not None:
+        from provenance.report.html import gate_html
+
+        html_file.write_text(gate_html(result), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(gate_report(result, result.policy_version), indent=2))
+    _render(result, console)
+    return result.exit_code
+
+
+def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verify_hashes: bool,
+         console: Console, show_progress: bool) -> GateResult:
+    config = load_config(config_path)
+    from provenance.ledger import Ledger
+
+    with ExitStack() as stack:
+        ledger = stack.enter_context(Ledger.open(config.effective_ledger_url))
+        progress = None
+        if show_progress and console.is_terminal:
+            bar = stack.enter_context(Progress(TextColumn("gate"), BarColumn(), MofNCompleteColumn(),
+                                               TimeRemainingColumn(), console=console, transient=True))
+            task = bar.add_task("gate", total=None)
+
+            def progress(done: int, total: int, _path: str) -> None:
+                bar.update(task, completed=done, total=total)
+
+        return gate(list(paths), config, ledger, verify_hashes=verify_hashes, dry_run=dry_run,
+                    progress=progress)

@@ -1,0 +1,153 @@
+"""`gate(paths, config, ledger)`: judge everything about to be delivered, as final deliverables.
+
+Per file: identify (hash reused only for an unchanged dev/inode/size/mtime/ctime, never with
+`verify_hashes`) → evidence → Verdict → policy at Zone.FINAL → approvals for what policy
+found → status. Fails closed: a file that cannot be read, a reader or rule that fails, or
+any unexpected exception makes that asset undecided (exit 3), never clear.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from provenance.classify import classify, pick_generator
+from provenance.config import Config
+from provenance.gate.digests import inputs_digest, policy_digest
+from provenance.gate.result import AssetResult, FileOutcome, GateResult
+from provenance.gate.sequences import group_files
+from provenance.gate.walk import PackageFile, outside, walk_package
+from provenance.model import Classification, Evidence, Verdict, Zone
+from provenance.pipeline import Inspector
+from provenance.policy import judge
+from provenance.policy.rules import UNREADABLE, RuleContext
+
+Progress = Callable[[int, int, str], None]
+
+
+class GateLedger(Protocol):
+    def known_hash(self, stat_key: tuple[int, int, int, int, int]) -> str | None: ...
+    def recall(self, sha256: str) -> Sequence[Evidence]: ...
+    def record_gate_decision(self, record: dict[str, Any]) -> int: ...
+
+
+def _with_memory(verdict: Verdict, ledger: GateLedger | None) -> Verdict:
+    """Add what the ledger remembers about these bytes (e.g. tagged AI before a copy lost its tag)."""
+    if ledger is None or verdict.sha256 is None:
+        return verdict
+    recalled = tuple(ledger.recall(verdict.sha256))
+    if not recalled:
+        return verdict
+    evidence = verdict.evidence + recalled
+    return dataclasses.replace(verdict, evidence=evidence, classification=classify(evidence),
+                               generator=verdict.generator or pick_generator(evidence))
+
+
+def _undecided(verdict: Verdict, config: Config, reason: str) -> FileOutcome:
+    from provenance.policy import Judgement  # local: only on the failure path
+
+    ctx = RuleContext(verdict, Zone.FINAL, config)
+    return FileOutcome(verdict.path, verdict, Judgement(open=[ctx.finding("rule-error", UNREADABLE, reason)]))
+
+
+def judge_file(pf: PackageFile, inspector: Inspector, config: Config,
+               ledger: GateLedger | None) -> FileOutcome:
+    verdict = _with_memory(inspector.inspect(pf.path), ledger)
+    verdict = dataclasses.replace(verdict, path=pf.relpath)
+    notes = []
+    if verdict.link_target:
+        where = "outside the package" if outside(verdict.link_target, pf.root) else "inside the package"
+        notes.append(f"symlink to {verdict.link_target} ({where}); the target's bytes were judged")
+    judgement = judge(verdict, Zone.FINAL, config)
+    rejections: list[str] = []
+    if any(f.clears_with for f in judgement.open) and verdict.sha256:
+        # Approvals can only change clearable findings, so only look them up then.
+        from provenance.approvals import find_approvals
+
+        valid, rejections = find_approvals(pf.path, verdict.sha256, config, ledger)
+        judgement = judge(verdict, Zone.FINAL, config, valid)
+        if not judgement.blocking:
+            rejections = []  # a stale extra approval beside a valid one is not a reason to show
+    return FileOutcome(pf.relpath, verdict, judgement, list(rejections), notes, str(pf.path))
+
+
+def _judge_safely(pf: PackageFile, inspector: Inspector, config: Config,
+                  ledger: GateLedger | None) -> FileOutcome:
+    try:
+        outcome = judge_file(pf, inspector, config, ledger)
+    except Exception as exc:  # fail closed: an internal error on one file is "could not decide"
+        verdict = Verdict(path=pf.relpath, sha256=None, format="unknown", size=None,
+                          classification=Classification.UNKNOWN, errors=(f"{type(exc).__name__}: {exc}",))
+        return _undecided(verdict, config, f"could not decide: internal error: {type(exc).__name__}: {exc}")
+    if outcome.verdict.link_target and not outcome.notes:
+        outcome.notes.append(f"symlink to {outcome.verdict.link_target}")
+    return outcome
+
+
+def _sequence_digest(outcomes: Sequence[FileOutcome]) -> str:
+    return inputs_digest((o.relpath, o.verdict.sha256) for o in outcomes)
+
+
+def decision_record(result: GateResult, config: Config) -> dict[str, Any]:
+    """What the ledger keeps of one gate run (shaped like an SLSA verification summary)."""
+    names = {s: [a.name for a in result.assets if a.status == s]
+             for s in ("blocked", "undecided", "approved")}
+    return {
+        "schema": "provenance.gate-decision/v1",
+        "at": result.decided_at,
+        "result": result.result,
+        "exit_code": result.exit_code,
+        "inputs_digest": result.inputs_digest,
+        "policy_digest": result.policy_digest,
+        "policy_version": config.policy_version,
+        "config_file": str(config.file) if config.file else None,
+        "host": socket.gethostname(),
+        "paths": result.paths,
+        "files": result.n_files,
+        "assets": len(result.assets),
+        "counts": result.counts,
+        "summary": result.summary(),
+        **names,
+    }
+
+
+def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLedger | None, *,
+         verify_hashes: bool = False, dry_run: bool = False, progress: Progress | None = None,
+         inspector: Inspector | None = None) -> GateResult:
+    """Judge a delivery package. The result is clear only with nothing blocked and nothing undecided."""
+    files = list(walk_package(paths, config.approvals_dir))
+    groups = group_files(files)
+    known = None if (verify_hashes or ledger is None) else ledger.known_hash
+    own = inspector is None
+    insp = inspector or Inspector(config.reader_settings(), known_hash=known)
+    outcomes: dict[Path, FileOutcome] = {}
+    try:
+        for i, pf in enumerate(files, 1):
+            outcomes[pf.path] = _judge_safely(pf, insp, config, ledger)
+            if progress is not None:
+                progress(i, len(files), pf.relpath)
+    finally:
+        if own:
+            insp.close()
+    assets = []
+    for g in groups:
+        outs = [outcomes[f.path] for f in g.files]
+        digest = _sequence_digest(outs) if g.is_sequence else outs[0].verdict.sha256
+        assets.append(AssetResult(g.name, outs, g.frames, g.missing_frames, digest))
+    result = GateResult(
+        assets=assets,
+        paths=[os.path.abspath(p) for p in paths],
+        inputs_digest=inputs_digest((o.relpath, o.verdict.sha256) for o in outcomes.values()),
+        policy_digest=policy_digest(config),
+        decided_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        dry_run=dry_run,
+        policy_version=config.policy_version,
+    )
+    if not dry_run and ledger is not None:
+        result.decision_id = ledger.record_gate_decision(decision_record(result, config))
+    return result

@@ -1,0 +1,52 @@
+"""The two digests a decision record is keyed by: what was judged, and under which policy.
+
+Both are sha256 over canonical JSON, so the same package under the same policy always
+gives the same pair, and a changed byte, path, rule setting or approver changes one of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from provenance.config import Config
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def inputs_digest(pairs: Iterable[tuple[str, str | None]]) -> str:
+    """sha256 over the sorted (relpath, sha256) of every file sent; unreadable files hash as null."""
+    return _digest(sorted(pairs, key=lambda p: (p[0], p[1] or "")))
+
+
+def policy_material(config: Config) -> dict[str, Any]:
+    """Everything in the configuration that can change a gate decision."""
+    approvers = config.effective_approvers_file
+    try:
+        approvers_sha = hashlib.sha256(approvers.read_bytes()).hexdigest()
+    except OSError:
+        approvers_sha = None
+    anchors = []
+    for f in config.trust_anchor_files:
+        try:
+            anchors.append(hashlib.sha256(f.read_bytes()).hexdigest())
+        except OSError:
+            anchors.append(None)
+    return {
+        "policy_version": config.policy_version,
+        "unknown_policy": config.unknown_policy,
+        "unvetted_tool_policy": config.unvetted_tool_policy,
+        "tools": [[t.pattern, t.trains_on_inputs, t.enterprise] for t in config.tools],
+        "signatures": [sorted(s.items()) for s in config.extra_signatures],
+        "trust_anchors": anchors,
+        "approvals_dir": config.approvals_dir,
+        "approvers_sha256": approvers_sha,
+    }
+
+
+def policy_digest(config: Config) -> str:
+    return _digest(policy_material(config))

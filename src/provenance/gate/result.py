@@ -1,0 +1,195 @@
+"""What the gate decided, per asset and overall. Plain data: reports render it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED
+from provenance.model import Classification, Finding, Verdict
+from provenance.policy import Judgement
+
+
+class Status(StrEnum):
+    CLEAR = "clear"
+    WARNING = "warning"  # passes, with non-blocking findings (e.g. an unvetted tool)
+    APPROVED = "approved"  # was blocked; valid approvals cleared every blocking finding
+    BLOCKED = "blocked"
+    UNDECIDED = "undecided"  # unreadable, tool error: could not decide
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Status.CLEAR: 0, Status.WARNING: 1, Status.APPROVED: 2, Status.BLOCKED: 3, Status.UNDECIDED: 4}
+_AI_RANK = {Classification.UNKNOWN: 0, Classification.NOT_AI: 1, Classification.AI_EDITED: 2,
+            Classification.AI_GENERATED: 3}
+
+
+def approval_summary(approval: Any) -> dict[str, Any]:
+    """The fields of a VerifiedApproval a report shows (read by name: policy duck-types it)."""
+    def text(name: str) -> Any:
+        value = getattr(approval, name, None)
+        return value.isoformat() if hasattr(value, "isoformat") else value
+    return {
+        "approver": text("approver"), "email": text("email"),
+        "scopes": sorted(str(s) for s in getattr(approval, "scopes", ())),
+        "reference": text("reference"), "issued_at": text("issued_at"), "expires_at": text("expires_at"),
+        "key_id": text("key_id"), "subject_sha256": text("subject_sha256"),
+    }
+
+
+@dataclass
+class FileOutcome:
+    """One file judged: its verdict, what policy found, what approvals did."""
+
+    relpath: str
+    verdict: Verdict
+    judgement: Judgement
+    rejections: list[str] = field(default_factory=list)  # approvals found but not valid, and why
+    notes: list[str] = field(default_factory=list)  # e.g. a symlink pointing outside the package
+    source: str | None = None  # the path on disk (for thumbnails); relpath is what reports show
+
+    @property
+    def status(self) -> Status:
+        j = self.judgement
+        if j.undecided:
+            return Status.UNDECIDED
+        if j.blocking:
+            return Status.BLOCKED
+        if any(c.finding.blocking for c in j.cleared):
+            return Status.APPROVED
+        if j.open:
+            return Status.WARNING
+        return Status.CLEAR
+
+    def reasons(self) -> list[str]:
+        """Why it does not pass, and what would clear it (or that nothing but a fix can)."""
+        out = []
+        for f in self.judgement.open:
+            if not f.blocking:
+                continue
+            clears = (" — clears with an approval with scope " + " or ".join(f"'{s}'" for s in f.clears_with)
+                      if f.clears_with else "")
+            out.append(f"{f.rule}: {f.message}{clears}")
+        for r in self.rejections:
+            out.append(f"approval rejected: {r}")
+        return out
+
+
+@dataclass
+class AssetResult:
+    """One reported asset: a file, or an image sequence judged frame by frame."""
+
+    name: str
+    files: list[FileOutcome]
+    frames: tuple[int, ...] = ()
+    missing_frames: list[int] = field(default_factory=list)
+    sha256: str | None = None  # the file's sha256, or a manifest digest for a sequence
+
+    @property
+    def is_sequence(self) -> bool:
+        return bool(self.frames)
+
+    @property
+    def status(self) -> Status:
+        return max((f.status for f in self.files), key=lambda s: s.rank)
+
+    @property
+    def classification(self) -> Classification:
+        return max((f.verdict.classification for f in self.files), key=lambda c: _AI_RANK[c])
+
+    @property
+    def format(self) -> str:
+        return self.files[0].verdict.format
+
+    @property
+    def size(self) -> int:
+        return sum(f.verdict.size or 0 for f in self.files)
+
+    @property
+    def first_blocking(self) -> FileOutcome | None:
+        return next((f for f in self.files if f.status in (Status.BLOCKED, Status.UNDECIDED)), None)
+
+    def reasons(self) -> list[str]:
+        """Per-file reasons; for a sequence the same reason on many frames is said once with a count."""
+        if not self.is_sequence:
+            return self.files[0].reasons() + self.files[0].notes
+        by_reason: dict[str, list[str]] = {}
+        for f in self.files:
+            for r in f.reasons():
+                by_reason.setdefault(r, []).append(f.relpath.rsplit("/", 1)[-1])
+        out = []
+        for r, frames in by_reason.items():
+            shown = ", ".join(frames[:3]) + (", …" if len(frames) > 3 else "")
+            out.append(f"{len(frames)} of {len(self.files)} frames ({shown}): {r}")
+        return out
+
+    def findings(self) -> list[Finding]:
+        return [x for f in self.files for x in f.judgement.open]
+
+    def approvals(self) -> list[dict[str, Any]]:
+        seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for f in self.files:
+            for c in f.judgement.cleared:
+                s = approval_summary(c.approval)
+                entry = seen.setdefault((s["approver"], s["reference"], s["subject_sha256"]),
+                                        {**s, "cleared": []})
+                if c.finding.rule not in entry["cleared"]:
+                    entry["cleared"].append(c.finding.rule)
+        return list(seen.values())
+
+
+@dataclass
+class GateResult:
+    assets: list[AssetResult]
+    paths: list[str]
+    inputs_digest: str
+    policy_digest: str
+    decided_at: str
+    dry_run: bool = False
+    decision_id: int | None = None
+    fatal: str | None = None  # a reason the whole gate could not decide (never clear)
+    policy_version: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {str(s): 0 for s in Status}
+        for a in self.assets:
+            out[str(a.status)] += 1
+        return out
+
+    @property
+    def n_files(self) -> int:
+        return sum(len(a.files) for a in self.assets)
+
+    @property
+    def result(self) -> str:
+        c = self.counts
+        if self.fatal or c["undecided"]:
+            return "undecided"
+        if c["blocked"]:
+            return "blocked"
+        return "clear"
+
+    @property
+    def clear(self) -> bool:
+        return self.result == "clear"
+
+    @property
+    def exit_code(self) -> int:
+        return {"clear": EXIT_OK, "blocked": EXIT_BLOCKED}.get(self.result, EXIT_UNDECIDED)
+
+    def summary(self) -> str:
+        c = self.counts
+        head = f"{self.n_files} files"
+        if len(self.assets) != self.n_files:
+            head += f" in {len(self.assets)} assets"
+        parts = [f"{c['clear']} clear", f"{c['blocked']} blocked"]
+        parts += [f"{c[k]} {k}" for k in ("approved", "warning", "undecided") if c[k]]
+        line = f"{head}: {', '.join(parts)}"
+        if self.fatal:
+            line += f" — could not decide: {self.fatal}"
+        return line

@@ -1,0 +1,1 @@
+"""Renderings of gate results and ledger queries: JSON, JUnit XML, self-contained HTML, disclosure."""
