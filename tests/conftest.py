@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from provenance.identity import SigningIdentity, create_identity
+from tests.pg import fresh_postgres_url, postgres_server, postgres_url  # noqa: F401  (real PostgreSQL)
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -1,0 +1,165 @@
+"""The ledger's behaviour, on SQLite and on a real PostgreSQL server (same tests, both backends)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from provenance.errors import LedgerError
+from provenance.ledger import Ledger
+from provenance.model import Classification, Declarations, Risk, Signal, Zone
+from provenance.pipeline import Inspector
+from tests.ledger.helpers import ai_verdict, finding, plain_verdict, sha
+
+KEY = (2049, 1234, 100, 1_700_000_000_123_456_789, 1_700_000_000_987_654_321)
+
+
+def test_record_verdict_is_idempotent_across_reopen(ledger_url: str) -> None:
+    v = ai_verdict("/show/final/plate.exr", sha("plate"))
+    with Ledger.open(ledger_url) as first:
+        assert first.record_verdict(v, KEY, Zone.FINAL) is True
+        assert first.record_verdict(v, KEY, Zone.FINAL) is False
+    with Ledger.open(ledger_url) as again:  # a daemon restart re-reconciles the same file
+        assert again.record_verdict(v, KEY, Zone.FINAL) is False
+        assert again.stats()["events"] == 1
+        # different bytes (or a different stat key) at the same path is news
+        assert again.record_verdict(v, (*KEY[:3], KEY[3] + 1, KEY[4]), Zone.FINAL) is True
+        assert again.stats()["events"] == 2
+        assert again.verify().ok
+
+
+def test_location_known_hash_and_removal(ledger: Ledger) -> None:
+    digest = sha("a")
+    ledger.record_verdict(plain_verdict("/show/a.jpg", digest, Classification.NOT_AI), KEY, Zone.WORKING)
+    loc = ledger.location("/show/a.jpg")
+    assert loc is not None
+    assert (loc.sha256, loc.stat_key, loc.zone, loc.classification, loc.host) == (
+        digest, KEY, Zone.WORKING, Classification.NOT_AI, "test-host")
+    # mtime_ns/ctime_ns beyond 2**53 must survive both backends exactly
+    assert ledger.known_hash(KEY) == digest
+    assert ledger.known_hash((*KEY[:4], KEY[4] + 1)) is None
+    assert [x.path for x in ledger.locations()] == ["/show/a.jpg"]
+    ledger.record_removed("/show/a.jpg")
+    ledger.record_removed("/show/a.jpg")  # already gone: nothing more to record
+    assert ledger.location("/show/a.jpg") is None
+    assert ledger.known_hash(KEY) is None
+    stats = ledger.stats()
+    assert (stats["events"], stats["locations"], stats["assets"]) == (2, 0, 1)
+
+
+def test_unreadable_file_is_recorded_once(ledger: Ledger) -> None:
+    v = plain_verdict("/show/final/locked.mov", None)
+    assert ledger.record_verdict(v, None, Zone.FINAL) is True
+    assert ledger.record_verdict(v, None, Zone.FINAL) is False
+    loc = ledger.location("/show/final/locked.mov")
+    assert loc is not None and loc.sha256 is None and loc.stat_key is None
+    assert ledger.stats()["unreadable_locations"] == 1
+
+
+def test_sidecar_tagged_copy_without_sidecar_stays_ai(ledger: Ledger, tmp_path: Path) -> None:
+    """The ledger remembers: a byte-identical copy that lost its sidecar is still AI."""
+    original = tmp_path / "work" / "plate.exr"
+    copy = tmp_path / "final" / "plate.exr"
+    original.parent.mkdir()
+    copy.parent.mkdir()
+    original.write_bytes(b"v/1\x01" + b"generated pixels" * 64)
+    copy.write_bytes(original.read_bytes())
+    with Inspector(readers=(), memory=ledger, known_hash=ledger.known_hash) as inspector:
+        seen = inspector.inspect(original)
+    assert seen.classification is Classification.UNKNOWN  # no readers, no memory yet
+    # what the sidecar reader said about the original
+    ledger.record_verdict(ai_verdict(str(original), seen.sha256 or "", source="sidecar", generator="Runway"),
+                          None, Zone.WORKING)
+    with Inspector(readers=(), memory=ledger, known_hash=ledger.known_hash) as inspector:
+        verdict = inspector.inspect(copy)
+    assert verdict.classification is Classification.AI_GENERATED
+    assert verdict.generator == "Runway"
+    [ev] = verdict.evidence
+    assert (ev.source, ev.field, ev.signal) == ("ledger", "earlier verdict", Signal.AI_GENERATED)
+    assert str(original) in ev.value
+    # the copy's verdict rests on the ledger alone: it must not become the remembered source
+    ledger.record_verdict(verdict, None, Zone.FINAL)
+    [again] = ledger.recall(verdict.sha256 or "")
+    assert str(original) in again.value and str(copy) not in again.value
+
+
+def test_recall_is_empty_for_non_ai_and_unknown_hashes(ledger: Ledger) -> None:
+    ledger.record_verdict(plain_verdict("/show/cam.jpg", sha("cam"), Classification.NOT_AI), KEY,
+                          Zone.WORKING)
+    assert ledger.recall(sha("cam")) == []
+    assert ledger.recall(sha("never seen")) == []
+
+
+def test_tag_remembers_both_the_tagged_and_the_original_bytes(ledger: Ledger) -> None:
+    decl = Declarations(tool="Midjourney", tool_version="7", purpose="previs",
+                        risks=frozenset({Risk.TALENT_LIKENESS}))
+    ledger.record_tag("/show/work/key.png", sha("before"), sha("after"), Classification.AI_EDITED, decl)
+    for digest in (sha("before"), sha("after")):
+        [ev] = ledger.recall(digest)
+        assert ev.signal is Signal.AI_EDITED and ev.generator == "Midjourney"
+    [summary] = [a for a in ledger.ai_assets() if a.sha256 == sha("after")]
+    assert summary.declarations == decl
+    assert summary.classification is Classification.AI_EDITED
+
+
+def test_ai_assets_lists_paths_of_latest_ai_verdicts(ledger: Ledger) -> None:
+    digest = sha("gen")
+    ledger.record_verdict(ai_verdict("/show/work/gen.exr", digest), (1, 1, 100, 1, 1), Zone.WORKING)
+    ledger.record_verdict(ai_verdict("/show/final/gen.exr", digest), (1, 2, 100, 1, 1), Zone.FINAL)
+    ledger.record_verdict(plain_verdict("/show/cam.jpg", sha("cam"), Classification.NOT_AI), KEY,
+                          Zone.WORKING)
+    [summary] = ledger.ai_assets()
+    assert summary.sha256 == digest
+    assert summary.paths == ("/show/final/gen.exr", "/show/work/gen.exr")
+    assert summary.generator == "Firefly"
+    assert ledger.stats()["ai_assets"] == 1
+
+
+def test_open_finding_is_idempotent_and_resolvable(ledger_url: str) -> None:
+    f = finding("/show/final/gen.exr", sha("gen"))
+    other_rule = finding("/show/final/gen.exr", sha("gen"), rule="talent-likeness")
+    with Ledger.open(ledger_url) as ledger:
+        assert ledger.open_finding(f) is True
+        assert ledger.open_finding(f) is False
+        assert ledger.open_finding(other_rule) is True
+    with Ledger.open(ledger_url) as ledger:
+        assert ledger.open_finding(f) is False  # still open after a restart
+        assert ledger.open_findings() == [f, other_rule]
+        assert ledger.resolve_findings(sha("gen"), ["temporary-material"], "approved by legal") == 1
+        assert ledger.open_findings() == [other_rule]
+        assert ledger.resolve_findings(sha("gen"), ["temporary-material"], "again") == 0
+        assert ledger.open_finding(f) is True  # a resolved finding can be raised again
+        assert ledger.resolve_findings(sha("gen"), None, "file deleted") == 2
+        assert ledger.open_findings() == []
+        stats = ledger.stats()
+        assert (stats["open_findings"], stats["resolved_findings"]) == (0, 3)
+        assert ledger.verify().ok
+
+
+def test_approvals_are_kept_verbatim_and_once(ledger: Ledger) -> None:
+    envelope = {"payloadType": "application/vnd.in-toto+json", "payload": "eyJ4IjoxfQ==",
+                "signatures": [{"keyid": "k1", "sig": "c2ln"}]}
+    ledger.record_approval(envelope, sha("gen"), "Ana Legal", ["final-deliverable"], "LEGAL-12", None)
+    ledger.record_approval(envelope, sha("gen"), "Ana Legal", ["final-deliverable"], "LEGAL-12", None)
+    assert ledger.approvals_for(sha("gen")) == [envelope]
+    assert ledger.approvals_for(sha("other")) == []
+    assert ledger.stats()["approvals"] == 1
+
+
+def test_gate_decisions_get_ids(ledger: Ledger) -> None:
+    first = ledger.record_gate_decision({"result": "blocked", "files": 3})
+    second = ledger.record_gate_decision({"result": "clear", "files": 3})
+    assert second > first
+    assert ledger.stats()["gate_decisions"] == 2
+
+
+def test_reopen_does_not_migrate_twice_and_newer_schema_is_refused(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
+        assert ledger.schema_version == 1
+        with ledger.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar_one() == 1
+            conn.execute(text("INSERT INTO schema_version (version, applied_at) VALUES (99, 'x')"))
+    with pytest.raises(LedgerError, match="newer than this provenance"):
+        Ledger.open(ledger_url)
