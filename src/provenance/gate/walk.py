@@ -56,8 +56,9 @@ def is_package_sidecar(path: Path, approvals_dir: str = "") -> bool:
         if not name.endswith(suffix) or len(name) == len(suffix):
             continue
         beside_asset = (path.parent / name[: -len(suffix)]).exists()
+        # `approve` mirrors the package layout inside the approvals folder (x/approvals/a/b.approval.json).
         in_approvals = bool(approvals_dir) and suffix == ".approval.json" \
-            and path.parent.name == Path(approvals_dir).name
+            and Path(approvals_dir).name in path.parent.parts
         if (beside_asset or in_approvals) and _looks_like_sidecar(path, suffix):
             return True
     return False

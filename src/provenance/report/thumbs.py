@@ -1,0 +1,50 @@
+"""Small JPEG thumbnails as data: URIs, so an HTML report is one file that opens offline.
+
+Pillow for still images; ffmpeg (when installed) for a video's first frame and for
+EXR/DPX, which Pillow cannot read. A thumbnail that cannot be made is simply absent:
+the report still names the asset and its reasons.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+import subprocess
+
+from PIL import Image
+
+PILLOW_FORMATS = frozenset({"jpeg", "png", "gif", "webp", "tiff", "bmp"})
+FFMPEG_FORMATS = frozenset({"mp4", "mov", "mkv", "webm", "avi", "mxf", "exr", "dpx", "heic", "avif"})
+MAX_PX = 320
+
+
+def _pillow(path: str) -> bytes | None:
+    try:
+        with Image.open(path) as im:
+            im.thumbnail((MAX_PX, MAX_PX))
+            buf = io.BytesIO()
+            im.convert("RGB").save(buf, "JPEG", quality=80)
+            return buf.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _ffmpeg(path: str) -> bytes | None:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        return None
+    cmd = [ffmpeg, "-v", "error", "-nostdin", "-i", path, "-frames:v", "1",
+           "-vf", f"scale='min({MAX_PX},iw)':-2", "-f", "image2pipe", "-c:v", "mjpeg", "-"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 and out.stdout.startswith(b"\xff\xd8") else None
+
+
+def thumbnail_uri(path: str, fmt: str) -> str | None:
+    data = _pillow(path) if fmt in PILLOW_FORMATS else _ffmpeg(path) if fmt in FFMPEG_FORMATS else None
+    if data is None and fmt in PILLOW_FORMATS:
+        data = _ffmpeg(path)
+    return None if data is None else "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
