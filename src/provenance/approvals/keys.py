@@ -14,7 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from provenance.errors import ApprovalError
+from provenance.errors import SigningError
 from provenance.identity import write_private, write_public
 
 
@@ -38,7 +38,7 @@ def new_keypair(out: Path, *, force: bool = False) -> tuple[Path, str]:
     if not force:
         for p in (out, pub):
             if p.exists():
-                raise ApprovalError("already exists (use --force to replace it)", p)
+                raise SigningError("already exists (use --force to replace it)", p)
     out.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     write_private(out, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -51,19 +51,19 @@ def load_private(path: Path, password: bytes | None = None) -> Ed25519PrivateKey
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ApprovalError(f"cannot read key: {exc.strerror}", path) from None
+        raise SigningError(f"cannot read key: {exc.strerror}", path) from None
     try:
         if b"OPENSSH PRIVATE KEY" in data:
             key = serialization.load_ssh_private_key(data, password)
         else:
             key = serialization.load_pem_private_key(data, password)
     except TypeError:
-        raise ApprovalError("key is encrypted with a passphrase, which is not supported yet", path) from None
+        raise SigningError("key is encrypted with a passphrase, which is not supported yet", path) from None
     except ValueError:
         # Never echo the file's content: it may be a secret in an unexpected format.
-        raise ApprovalError("not a PEM or OpenSSH private key", path) from None
+        raise SigningError("not a PEM or OpenSSH private key", path) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise ApprovalError(f"approver keys must be Ed25519, not {type(key).__name__}", path)
+        raise SigningError(f"approver keys must be Ed25519, not {type(key).__name__}", path)
     return key
 
 
@@ -76,9 +76,9 @@ def parse_public(text: str, where: str | Path | None = None) -> Ed25519PublicKey
         else:
             key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError, IndexError):
-        raise ApprovalError("not a PEM or OpenSSH public key", where) from None
+        raise SigningError("not a PEM or OpenSSH public key", where) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise ApprovalError(f"approver keys must be Ed25519, not {type(key).__name__}", where)
+        raise SigningError(f"approver keys must be Ed25519, not {type(key).__name__}", where)
     return key
 
 
@@ -86,7 +86,7 @@ def load_public(path: Path) -> Ed25519PublicKey:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ApprovalError(f"cannot read public key: {exc}", path) from None
+        raise SigningError(f"cannot read public key: {exc}", path) from None
     if "PRIVATE KEY" in text:
-        raise ApprovalError("this is a private key; give the .pub file", path)
+        raise SigningError("this is a private key; give the .pub file", path)
     return parse_public(text, path)

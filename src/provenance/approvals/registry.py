@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from provenance.approvals.keys import key_id, load_public, parse_public, public_pem
 from provenance.approvals.statement import format_time
 from provenance.config import Config
-from provenance.errors import ApprovalError, ConfigError
+from provenance.errors import ApprovalError, ConfigError, SigningError
 from provenance.identity import write_public
 from provenance.model import Scope
 
@@ -54,14 +54,18 @@ def expiry_instant(value: dt.date | dt.datetime) -> dt.datetime:
     return dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
-def parse_expiry(text: str) -> dt.datetime:
-    """`--expires` on the command line: YYYY-MM-DD (end of that day, UTC) or an ISO time."""
+def parse_when(text: str) -> dt.date | dt.datetime:
+    """`--expires` on the command line: YYYY-MM-DD or an ISO time (naive = UTC)."""
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-            return expiry_instant(dt.date.fromisoformat(text.strip()))
+            return dt.date.fromisoformat(text.strip())
         return expiry_instant(dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
     except ValueError:
         raise ApprovalError(f"not a date (YYYY-MM-DD) or ISO time: {text!r}") from None
+
+
+def parse_expiry(text: str) -> dt.datetime:
+    return expiry_instant(parse_when(text))
 
 
 def parse_scopes(values: list[str] | tuple[str, ...], where: str | Path | None = None) -> frozenset[Scope]:
@@ -133,7 +137,7 @@ def _approver(entry: Any, index: int, path: Path) -> Approver:
             key_file = Path(os.path.expanduser(key_text.strip()))
             key = load_public(key_file if key_file.is_absolute() else path.parent / key_file)
         scope_set = parse_scopes(scopes, path)
-    except ApprovalError as exc:
+    except (ApprovalError, SigningError) as exc:
         raise ConfigError(f"{where}: {exc.reason}", exc.path or path) from None
     return Approver(name=name.strip(), email=str(entry.get("email", "")), public_key=key,
                     scopes=scope_set, expires=expiry_instant(expires) if expires else None,
@@ -204,17 +208,19 @@ class ApproverRegistry:
     # -- edits (CLI): text-preserving, re-parsed, atomic -------------------------------------
 
     def add(self, name: str, email: str, public_key: Ed25519PublicKey, scopes: frozenset[Scope],
-            expires: dt.datetime | None = None) -> ApproverRegistry:
+            expires: dt.date | dt.datetime | None = None) -> ApproverRegistry:
         if self.get(name) is not None:
-            raise ApprovalError(f"approver {name!r} already exists", self.path)
+            raise ConfigError(f"approver {name!r} already exists", self.path)
         if (other := self.by_key_id(key_id(public_key))) is not None:
-            raise ApprovalError(f"this public key already belongs to approver {other.name!r}", self.path)
+            raise ConfigError(f"this public key already belongs to approver {other.name!r}", self.path)
         if not scopes:
-            raise ApprovalError("an approver needs at least one scope")
+            raise ConfigError("an approver needs at least one scope")
         lines = ["", "[[approvers]]", f"name = {_toml_str(name)}", f"email = {_toml_str(email)}",
                  "scopes = [" + ", ".join(_toml_str(s.value) for s in sorted(scopes)) + "]"]
         if expires is not None:
-            lines.append(f"expires = {format_time(expires)}")
+            # A date stays a date in the file: "through 2027-06-30" is what a reviewer reads.
+            shown = format_time(expires) if isinstance(expires, dt.datetime) else expires.isoformat()
+            lines.append(f"expires = {shown}")
         lines += ["revoked = false", f"public_key = '''\n{public_pem(public_key).strip()}\n'''", ""]
         text = _read(self.path) if self.path.exists() else _FILE_HEADER
         return self._write(text.rstrip("\n") + "\n" + "\n".join(lines))
@@ -222,7 +228,7 @@ class ApproverRegistry:
     def revoke(self, name: str, now: dt.datetime | None = None) -> ApproverRegistry:
         target = self.get(name)
         if target is None:
-            raise ApprovalError(f"no approver named {name!r}", self.path)
+            raise ConfigError(f"no approver named {name!r}", self.path)
         text = _read(self.path)
         blocks = _split_blocks(text)
         for i, block in enumerate(blocks):
