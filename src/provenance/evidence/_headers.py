@@ -68,7 +68,7 @@ def _png_may(fh: object) -> bool:
         length, ctype = struct.unpack(">I4s", header)
         if ctype not in _PNG_PLAIN:
             return True
-        if ctype == b"IEND":
-            return bool(read(4 + 1))  # anything after IEND's CRC is unusual
         fh.seek(length + 4, 1)  # type: ignore[attr-defined]
+        if ctype == b"IEND":
+            return bool(read(1))  # anything after IEND's CRC is unusual
     return True
