@@ -1,0 +1,170 @@
+"""The gate CLI end to end: exit codes, summary, sequences, symlinks, renamed files, records, reports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from provenance.ledger import Ledger
+from provenance.model import Scope
+from tests.gate.conftest import Show, ai_jpeg, ai_png, asset, plain_png
+
+
+def test_clear_package_exits_0_and_says_so(show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    plain_png(show.pkg / "a.png", 1)
+    plain_png(show.pkg / "b.png", 2)
+    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    assert rc == 0 and report["result"] == "clear"
+    assert "2 files: 2 clear, 0 blocked" in err
+
+
+def test_ai_asset_blocks_with_reason_and_what_clears_it(show: Show,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    plain_png(show.pkg / "clean.png")
+    ai_jpeg(show.pkg / "gen.jpg")
+    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1 and report["result"] == "blocked"
+    gen = asset(report, "gen.jpg")
+    assert gen["status"] == "blocked" and gen["classification"] == "ai_generated"
+    assert any("temporary-material" in r and "'final-deliverable'" in r for r in gen["reasons"])
+    assert "2 files: 1 clear, 1 blocked" in err and "gen.jpg" in err
+
+
+def test_valid_approval_exits_0_and_reports_approved(show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    gen = ai_png(show.pkg / "gen.png")
+    plain_png(show.pkg / "clean.png")
+    show.add_approver("Legal", {Scope.FINAL_DELIVERABLE})
+    show.approve(gen, "Legal", {Scope.FINAL_DELIVERABLE}, ref="LEGAL-42")
+    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    assert rc == 0, err
+    entry = asset(report, "gen.png")
+    assert entry["status"] == "approved"
+    assert entry["approvals"][0]["approver"] == "Legal" and entry["approvals"][0]["reference"] == "LEGAL-42"
+    assert "2 files: 1 clear, 0 blocked, 1 approved" in err
+
+
+def test_ai_file_renamed_to_another_extension_is_still_blocked(show: Show,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    ai_png(show.pkg / "tmp.png").rename(show.pkg / "notes.txt")
+    ai_jpeg(show.pkg / "x.jpg").rename(show.pkg / "shot.exr.xmp")  # pretends to be a sidecar
+    (show.pkg / "shot.exr").write_bytes(b"v/1\x01" + b"\0" * 64)
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1
+    assert asset(report, "notes.txt")["status"] == "blocked" and asset(report, "notes.txt")["format"] == "png"
+    assert asset(report, "shot.exr.xmp")["status"] == "blocked"
+
+
+def test_symlink_pointing_outside_is_judged_by_target_and_reported(
+        show: Show, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outside = ai_png(tmp_path / "elsewhere" / "gen.png")
+    plain_png(show.pkg / "clean.png")
+    (show.pkg / "innocent.png").symlink_to(outside)
+    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1
+    link = asset(report, "innocent.png")
+    assert link["status"] == "blocked"
+    assert any(str(outside) in r and "outside the package" in r for r in link["reasons"])
+    assert "outside the package" in err
+
+
+def test_image_sequence_is_one_asset_with_frame_count_and_blocks_on_one_frame(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    plates = show.pkg / "plates"
+    for n in range(1, 13):
+        plain_png(plates / f"plate.{n:04d}.png", n)
+    ai_png(plates / "plate.0007.png", 7)  # one generated frame in the middle
+    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1
+    assert [a["name"] for a in report["assets"]] == ["plates/plate.####.png"]
+    seq = report["assets"][0]
+    assert seq["kind"] == "sequence" and seq["frames"]["count"] == 12 and seq["frames"]["missing"] == []
+    assert seq["status"] == "blocked"
+    assert any(r.startswith("1 of 12 frames (plate.0007.png)") for r in seq["reasons"])
+    assert "12 files in 1 assets: 0 clear, 1 blocked" in err
+
+
+def test_decision_record_appended_unless_dry_run(show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    ai_png(show.pkg / "gen.png")
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1 and report["decision_id"] is not None
+    rc, dry, _ = show.gate("--dry-run", show.pkg, capsys=capsys)
+    assert rc == 1 and dry["decision_id"] is None
+    with Ledger.open(show.config.effective_ledger_url) as ledger:
+        rows = ledger.engine.connect().exec_driver_sql("SELECT result, record FROM gate_decisions").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "blocked"
+    import json
+
+    record = json.loads(rows[0][1]) if isinstance(rows[0][1], str) else rows[0][1]
+    assert record["inputs_digest"] == report["inputs_digest"] and len(record["inputs_digest"]) == 64
+    assert record["policy_digest"] == report["policy_digest"]
+    assert record["counts"]["blocked"] == 1 and record["blocked"] == ["gen.png"]
+
+
+def test_inputs_digest_changes_with_one_byte(show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    f = plain_png(show.pkg / "a.png")
+    _, first, _ = show.gate("--dry-run", show.pkg, capsys=capsys)
+    with open(f, "ab") as fh:
+        fh.write(b"\0")
+    _, second, _ = show.gate("--dry-run", show.pkg, capsys=capsys)
+    assert first["inputs_digest"] != second["inputs_digest"]
+    assert first["policy_digest"] == second["policy_digest"]
+
+
+def test_json_schema_fields(show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    ai_png(show.pkg / "gen.png")
+    _, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert report["schema"] == "provenance.gate/v1"
+    for key in ("result", "exit_code", "summary", "decided_at", "inputs_digest", "policy_digest", "paths",
+                "files", "counts", "assets"):
+        assert key in report, key
+    a = report["assets"][0]
+    for key in ("name", "kind", "status", "classification", "format", "sha256", "frames", "reasons",
+                "findings", "approvals", "rejections", "notes", "files"):
+        assert key in a, key
+    assert a["findings"][0]["principle"] and a["findings"][0]["clears_with"] == ["final-deliverable"]
+
+
+def test_junit_report_parses_with_failures_for_blocked(show: Show, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    ai_png(show.pkg / "gen.png")
+    plain_png(show.pkg / "clean.png")
+    junit = tmp_path / "gate.xml"
+    rc, _, _ = show.gate("--junit", junit, show.pkg, capsys=capsys)
+    assert rc == 1
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "2" and suite.get("failures") == "1"
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert cases["gen.png"].find("failure") is not None
+    assert "temporary-material" in (cases["gen.png"].find("failure").text or "")
+    assert cases["clean.png"].find("failure") is None
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
+def test_html_report_shows_blocked_asset_in_headless_chromium(show: Show, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    ai_png(show.pkg / "generated_matte.png")
+    plain_png(show.pkg / "clean.png")
+    html = tmp_path / "report.html"
+    rc, _, _ = show.gate("--html", html, show.pkg, capsys=capsys)
+    assert rc == 1
+    text = html.read_text()
+    assert "http://" not in text.replace("http://www.w3.org", "") and "src=\"data:image/jpeg;base64," in text
+    profile = tmp_path / "chromium-profile"
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}"]
+    dom = subprocess.run([*cmd, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    assert 'data-status="blocked"' in dom and "generated_matte.png" in dom
+    assert "Delivery gate: BLOCKED" in dom
+    shot = tmp_path / "report.png"
+    subprocess.run([*cmd, "--window-size=1200,900", f"--screenshot={shot}", html.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 10_000  # a rendered page, not a blank
+    if os.environ.get("PROVENANCE_KEEP_SCREENSHOT"):
+        shutil.copy(shot, os.environ["PROVENANCE_KEEP_SCREENSHOT"])
