@@ -38,6 +38,7 @@ from provenance.model import Classification, Declarations, Evidence, Finding, Si
 NETWORK_FSTYPES = ("nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "9p",
                    "afs", "ceph", "glusterfs", "fuse.glusterfs", "lustre", "gpfs", "beegfs")
 BUSY_TIMEOUT_MS = 30_000
+MOUNTS = "/proc/mounts"
 _AI_SIGNALS = (Signal.AI_GENERATED, Signal.AI_EDITED)
 
 
@@ -48,11 +49,11 @@ def _unescape_mount(field: str) -> str:
 
 
 def filesystem_type(path: str | os.PathLike[str],
-                    mounts: str | os.PathLike[str] = "/proc/mounts") -> str | None:
+                    mounts: str | os.PathLike[str] | None = None) -> str | None:
     """The fstype of the mount holding `path` (longest mount-point prefix), or None if unknown."""
     target = os.path.realpath(path)
     try:
-        lines = Path(mounts).read_text().splitlines()
+        lines = Path(mounts or MOUNTS).read_text().splitlines()
     except OSError:
         return None
     best, best_type = "", None
