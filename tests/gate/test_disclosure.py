@@ -1,0 +1,65 @@
+"""`provenance report --disclosure`: every GenAI asset in the ledger with tool, risks, approval state."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+
+import pytest
+
+from provenance.cli import main
+from provenance.identify import sha256_file
+from provenance.ledger import Ledger
+from provenance.model import Declarations, Risk, Scope, Zone
+from provenance.pipeline import Inspector
+from tests.gate.conftest import Show, ai_jpeg, ai_png, plain_png
+
+
+def record(show: Show, *paths) -> None:
+    config = show.config
+    with Ledger.open(config.effective_ledger_url) as ledger, Inspector(config.reader_settings()) as insp:
+        for p in paths:
+            v = insp.inspect(p)
+            if p.name == "face.png":  # as `provenance tag --talent-likeness` would have declared it
+                v = dataclasses.replace(v, declarations=Declarations(tool="FaceGen", purpose="de-aging",
+                                                                     risks=frozenset({Risk.TALENT_LIKENESS})))
+            ledger.record_verdict(v, (0, 0, 0, 0, 0), config.zone_for(p))
+
+
+def test_disclosure_lists_ai_assets_with_risks_and_verified_approval_state(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    final = show.root / "final"
+    face = ai_png(final / "face.png", 3)
+    matte = ai_jpeg(final / "matte.jpg")
+    clean = plain_png(final / "clean.png")
+    show.add_approver("Legal", {Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS})
+    show.approve(matte, "Legal", {Scope.FINAL_DELIVERABLE}, ref="LEGAL-5")
+    record(show, face, matte, clean)
+    # The ledger keeps the approval too (as `provenance approve` does).
+    with Ledger.open(show.config.effective_ledger_url) as ledger:
+        envelope = json.loads(matte.with_name("matte.jpg.approval.json").read_text())["approvals"][0]
+        ledger.record_approval(envelope, sha256_file(matte), "Legal", ["final-deliverable"], "LEGAL-5", None)
+
+    capsys.readouterr()
+    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "provenance.disclosure/v1" and doc["count"] == 2
+    by_name = {a["paths"][0].rsplit("/", 1)[-1]: a for a in doc["assets"]}
+    assert set(by_name) == {"face.png", "matte.jpg"}
+    assert by_name["face.png"]["risks"] == ["talent-likeness"] and by_name["face.png"]["tool"] == "FaceGen"
+    assert by_name["face.png"]["state"] == "pending: final-deliverable, talent-likeness"
+    assert by_name["matte.jpg"]["state"] == "approved" and by_name["matte.jpg"]["references"] == ["LEGAL-5"]
+
+    assert main(["report", "--disclosure", "--csv", "--config", str(show.config_file)]) in (0, None)
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {r["state"] for r in rows} == {"approved", "pending: final-deliverable, talent-likeness"}
+
+    # Revoking the approver turns "approved" back into "pending": state is verified, not recalled.
+    show.registry().revoke("Legal")
+    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+    doc = json.loads(capsys.readouterr().out)
+    assert {a["state"] for a in doc["assets"]} == {"pending: final-deliverable",
+                                                    "pending: final-deliverable, talent-likeness"}
+    assert Zone.FINAL is show.config.zone_for(face)
