@@ -1,8 +1,8 @@
 """Write and read our XMP through one long-lived ExifTool (`-stay_open`, via pyexiftool).
 
-ExifTool is only ever pointed at our own temporary files for writing: `-o TEMP SRC`
-writes a modified copy in one pass (one full read and one full write, instead of a
-copy followed by an in-place rewrite), and the original is never opened for writing.
+ExifTool is only ever pointed at our own temporary files for writing: the original is
+copied to a temp (copy_file_range: a reflink or an in-kernel copy) and ExifTool rewrites
+that temp with `-overwrite_original`; the original is never opened for writing.
 Our namespace is registered by the package's `data/exiftool.config`.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import shutil
 import socket
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -129,11 +130,13 @@ class XmpTool:
                    for tag in (*_COMPARED, *(extra or {})))
 
     def write_copy(self, src: Path, dst: Path, spec: TagSpec) -> None:
-        """Write `src` plus our XMP to the new file `dst` (which must not exist yet)."""
-        with safe_alias(src) as alias:
-            self._run(src, "-o", str(dst), *tag_args(spec), str(alias))
-        if not dst.is_file():
-            raise TagError("ExifTool wrote no output", src)
+        """Copy `src` to our new temp `dst`, then write our XMP into `dst` only.
+
+        Not `exiftool -o DST SRC` (one pass fewer): ExifTool 12.57 refuses that for
+        WebP ("Can't write RIFF files") while writing the same file in place works.
+        """
+        shutil.copyfile(src, dst)
+        self.write_in_place(dst, spec)
 
     def write_in_place(self, temp: Path, spec: TagSpec, extra: dict[str, str] | None = None,
                        ) -> None:
