@@ -25,6 +25,12 @@ from provenance.ledger.schema import chain_head, events
 
 GENESIS = "0" * 64
 _PAGE = 5000
+# Built once: values go in as parameters, so SQLAlchemy's statement cache key stays cheap
+# (literal .values() would make it hash every payload).
+_HEAD = select(chain_head.c.last_id, chain_head.c.last_hash).where(chain_head.c.id == 1)
+_INSERT = insert(events)
+_MOVE_HEAD = update(chain_head).where(chain_head.c.id == 1)
+_LOCK = select(chain_head.c.id).where(chain_head.c.id == 1).with_for_update()
 
 
 def now() -> str:
@@ -54,24 +60,22 @@ class Appended:
 def append(conn: Connection, kind: str, *, host: str | None, sha256: str | None,
            path: str | None, payload: Mapping[str, Any]) -> Appended:
     """Add one event at the chain's head. The caller's transaction must hold the head lock."""
-    head = conn.execute(select(chain_head.c.last_id, chain_head.c.last_hash)
-                        .where(chain_head.c.id == 1)).one()
+    head = conn.execute(_HEAD).one()
     # Round-trip the payload through JSON so what we hash is exactly what the JSON
     # column gives back later (tuples become lists, enums become strings).
     body = json.loads(canonical(payload))
     content = {"id": head.last_id + 1, "at": now(), "kind": kind, "host": host,
                "sha256": sha256, "path": path, "payload": body}
     digest = row_hash(head.last_hash, content)
-    conn.execute(insert(events).values(**content, prev_hash=head.last_hash, row_hash=digest))
-    conn.execute(update(chain_head).where(chain_head.c.id == 1)
-                 .values(last_id=content["id"], last_hash=digest))
+    conn.execute(_INSERT, {**content, "prev_hash": head.last_hash, "row_hash": digest})
+    conn.execute(_MOVE_HEAD, {"last_id": content["id"], "last_hash": digest})
     return Appended(content["id"], content["at"], digest)
 
 
 def lock_head(conn: Connection) -> None:
     """Take the chain head for this transaction (a row lock on PostgreSQL; on SQLite the
     IMMEDIATE transaction already holds the database's write lock)."""
-    conn.execute(select(chain_head.c.id).where(chain_head.c.id == 1).with_for_update())
+    conn.execute(_LOCK)
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,7 @@ def verify(conn: Connection) -> ChainReport:
             return ChainReport(False, rows, row["id"], f"event {row['id']} was edited (hash mismatch)")
         expected_prev = row["row_hash"]
         expected_id += 1
-    head = conn.execute(select(chain_head.c.last_id, chain_head.c.last_hash)
-                        .where(chain_head.c.id == 1)).one_or_none()
+    head = conn.execute(_HEAD).one_or_none()
     if head is None:
         return ChainReport(False, rows, None, "chain head row is missing")
     last_id = expected_id - 1

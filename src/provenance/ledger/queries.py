@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from provenance.ledger.schema import approvals, assets, events, findings, gate_decisions, locations
 from provenance.model import Classification, Declarations, Evidence, Finding, Risk, Scope, Signal, Zone
@@ -70,18 +70,25 @@ def _location(row: Mapping[str, Any]) -> Location:
                     Classification(row["classification"]), row["seen_at"], row["host"])
 
 
+# Per-file lookups (identify, the daemon, Inspector memory) are built once: constructing a
+# statement costs more than running it on SQLite.
+_KNOWN_HASH = select(locations.c.sha256).where(
+    locations.c.dev == bindparam("dev"), locations.c.inode == bindparam("inode"),
+    locations.c.size == bindparam("size"), locations.c.mtime_ns == bindparam("mtime_ns"),
+    locations.c.ctime_ns == bindparam("ctime_ns"), locations.c.sha256.is_not(None)).limit(1)
+_LOCATION = select(locations).where(locations.c.path == bindparam("path"))
+_RECALL = select(assets.c.remembered, assets.c.remembered_generator,
+                 assets.c.remembered_from).where(assets.c.sha256 == bindparam("sha"))
+
+
 def known_hash(conn: Connection, key: StatKey) -> str | None:
     dev, inode, size, mtime_ns, ctime_ns = key
-    return conn.execute(
-        select(locations.c.sha256).where(
-            locations.c.dev == dev, locations.c.inode == inode, locations.c.size == size,
-            locations.c.mtime_ns == mtime_ns, locations.c.ctime_ns == ctime_ns,
-            locations.c.sha256.is_not(None)).limit(1)
-    ).scalar_one_or_none()
+    return conn.execute(_KNOWN_HASH, {"dev": dev, "inode": inode, "size": size, "mtime_ns": mtime_ns,
+                                      "ctime_ns": ctime_ns}).scalar_one_or_none()
 
 
 def location(conn: Connection, path: str) -> Location | None:
-    row = conn.execute(select(locations).where(locations.c.path == path)).mappings().one_or_none()
+    row = conn.execute(_LOCATION, {"path": path}).mappings().one_or_none()
     return None if row is None else _location(row)
 
 
@@ -90,8 +97,7 @@ def all_locations(conn: Connection) -> list[Location]:
 
 
 def recall(conn: Connection, sha256: str) -> list[Evidence]:
-    row = conn.execute(select(assets.c.remembered, assets.c.remembered_generator,
-                              assets.c.remembered_from).where(assets.c.sha256 == sha256)).one_or_none()
+    row = conn.execute(_RECALL, {"sha": sha256}).one_or_none()
     if row is None or row.remembered not in AI_CLASSES:
         return []
     return [Evidence(source="ledger", field="earlier verdict",

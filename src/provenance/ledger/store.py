@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, exc, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
@@ -40,6 +40,14 @@ NETWORK_FSTYPES = ("nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.
 BUSY_TIMEOUT_MS = 30_000
 MOUNTS = "/proc/mounts"
 _AI_SIGNALS = (Signal.AI_GENERATED, Signal.AI_EDITED)
+
+# Hot-path statements built once, values passed as parameters (cheap statement cache keys).
+_LOCATION_AT = select(locations).where(locations.c.path == bindparam("at_path"))
+_INSERT_LOCATION = insert(locations)
+_UPDATE_LOCATION = update(locations).where(locations.c.path == bindparam("at_path"))
+_ASSET_AT = select(assets.c.sha256, assets.c.declarations).where(assets.c.sha256 == bindparam("at_sha"))
+_INSERT_ASSET = insert(assets)
+_UPDATE_ASSET = update(assets).where(assets.c.sha256 == bindparam("at_sha"))
 
 
 def _unescape_mount(field: str) -> str:
@@ -271,8 +279,7 @@ class Ledger:
         key = tuple(int(v) for v in asset_stat_key) if asset_stat_key is not None else None
         cls = str(verdict.classification)
         with self._write() as conn:
-            current = conn.execute(select(locations).where(locations.c.path == verdict.path)
-                                   ).mappings().one_or_none()
+            current = conn.execute(_LOCATION_AT, {"at_path": verdict.path}).mappings().one_or_none()
             if (current is not None and current["sha256"] == verdict.sha256
                     and queries.stat_key_of(current) == key and current["classification"] == cls
                     and current["zone"] == str(zone)):
@@ -295,17 +302,16 @@ class Ledger:
                    **dict(zip(("dev", "inode", "size", "mtime_ns", "ctime_ns"), key or (None,) * 5,
                               strict=True))}
             if current is None:
-                conn.execute(insert(locations).values(path=verdict.path, **loc))
+                conn.execute(_INSERT_LOCATION, {"path": verdict.path, **loc})
             else:
-                conn.execute(update(locations).where(locations.c.path == verdict.path).values(**loc))
+                conn.execute(_UPDATE_LOCATION, {"at_path": verdict.path, **loc})
             return True
 
     def _upsert_asset(self, conn: Connection, sha256: str, ev: chain.Appended, classification: str,
                       generator: str | None, declarations: Declarations,
                       remembered: tuple[str, str | None, str] | None,
                       fmt: str | None = None, size: int | None = None) -> None:
-        exists = conn.execute(select(assets.c.sha256, assets.c.declarations)
-                              .where(assets.c.sha256 == sha256)).one_or_none()
+        exists = conn.execute(_ASSET_AT, {"at_sha": sha256}).one_or_none()
         values: dict[str, Any] = {"classification": classification, "last_seen": ev.at}
         if generator:
             values["generator"] = generator
@@ -322,9 +328,9 @@ class Ledger:
             values.update(remembered=remembered[0], remembered_generator=remembered[1],
                           remembered_from=remembered[2], remembered_event=ev.id)
         if exists is None:
-            conn.execute(insert(assets).values(sha256=sha256, first_seen=ev.at, **values))
+            conn.execute(_INSERT_ASSET, {"sha256": sha256, "first_seen": ev.at, **values})
         else:
-            conn.execute(update(assets).where(assets.c.sha256 == sha256).values(**values))
+            conn.execute(_UPDATE_ASSET, {"at_sha": sha256, **values})
 
     def record_removed(self, path: str) -> None:
         """The file at `path` is gone (its asset, by hash, is still remembered)."""
