@@ -168,3 +168,27 @@ def test_html_report_shows_blocked_asset_in_headless_chromium(show: Show, tmp_pa
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank
     if os.environ.get("PROVENANCE_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["PROVENANCE_KEEP_SCREENSHOT"])
+
+
+def test_verdict_cache_is_used_but_never_hides_changed_bytes(show: Show,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    f = plain_png(show.pkg / "shot.png")
+    rc, _, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 0
+    with sqlite3.connect(show.root / ".provenance" / "gate-cache.db") as db:
+        assert db.execute("SELECT count(*) FROM verdicts").fetchone()[0] == 1
+    # Same name, same size class, mtime put back: only ctime and the bytes say it changed.
+    st = f.stat()
+    ai_png(show.root / "gen.png").replace(f)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1 and asset(report, "shot.png")["classification"] == "ai_generated"
+
+
+def test_verify_hashes_bypasses_the_cache(show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    ai_png(show.pkg / "gen.png")
+    rc, _, _ = show.gate("--verify-hashes", show.pkg, capsys=capsys)
+    assert rc == 1
+    assert not (show.root / ".provenance" / "gate-cache.db").exists()

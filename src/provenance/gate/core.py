@@ -9,8 +9,10 @@ any unexpected exception makes that asset undecided (exit 3), never clear.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import socket
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +20,9 @@ from typing import Any, Protocol
 
 from provenance.classify import classify, pick_generator
 from provenance.config import Config
+from provenance.evidence import ReaderSettings
+from provenance.evidence.registry import DEFAULT_READERS
+from provenance.gate.cache import VerdictCache, cache_key, settings_digest
 from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
 from provenance.gate.sequences import group_files
@@ -28,6 +33,7 @@ from provenance.policy import judge
 from provenance.policy.rules import UNREADABLE, RuleContext
 
 Progress = Callable[[int, int, str], None]
+log = logging.getLogger(__name__)
 
 
 class GateLedger(Protocol):
@@ -55,9 +61,23 @@ def _undecided(verdict: Verdict, config: Config, reason: str) -> FileOutcome:
     return FileOutcome(verdict.path, verdict, Judgement(open=[ctx.finding("rule-error", UNREADABLE, reason)]))
 
 
-def judge_file(pf: PackageFile, inspector: Inspector, config: Config,
-               ledger: GateLedger | None) -> FileOutcome:
-    verdict = _with_memory(inspector.inspect(pf.path), ledger)
+def _verdict(pf: PackageFile, inspector: Inspector, cache: VerdictCache | None) -> Verdict:
+    if cache is None:
+        return inspector.inspect(pf.path)
+    key = cache_key(pf.path)
+    if key is not None and (hit := cache.get(key)) is not None:
+        link = os.path.realpath(pf.path) if pf.path.is_symlink() else None
+        return dataclasses.replace(hit, path=str(pf.path), link_target=link)
+    verdict = inspector.inspect(pf.path)
+    # Cache only what was read from bytes that did not change while they were read.
+    if key is not None and cache_key(pf.path) == key:
+        cache.put(key, verdict)
+    return verdict
+
+
+def judge_file(pf: PackageFile, inspector: Inspector, config: Config, ledger: GateLedger | None,
+               cache: VerdictCache | None = None) -> FileOutcome:
+    verdict = _with_memory(_verdict(pf, inspector, cache), ledger)
     verdict = dataclasses.replace(verdict, path=pf.relpath)
     notes = []
     if verdict.link_target:
@@ -77,9 +97,9 @@ def judge_file(pf: PackageFile, inspector: Inspector, config: Config,
 
 
 def _judge_safely(pf: PackageFile, inspector: Inspector, config: Config,
-                  ledger: GateLedger | None) -> FileOutcome:
+                  ledger: GateLedger | None, cache: VerdictCache | None) -> FileOutcome:
     try:
-        outcome = judge_file(pf, inspector, config, ledger)
+        outcome = judge_file(pf, inspector, config, ledger, cache)
     except Exception as exc:  # fail closed: an internal error on one file is "could not decide"
         verdict = Verdict(path=pf.relpath, sha256=None, format="unknown", size=None,
                           classification=Classification.UNKNOWN, errors=(f"{type(exc).__name__}: {exc}",))
@@ -116,24 +136,36 @@ def decision_record(result: GateResult, config: Config) -> dict[str, Any]:
     }
 
 
+def _open_cache(config: Config, settings: ReaderSettings) -> VerdictCache | None:
+    try:
+        return VerdictCache(config.config_dir / "gate-cache.db", settings_digest(settings, DEFAULT_READERS))
+    except (OSError, sqlite3.Error) as exc:  # only slower without it, never less safe
+        log.warning("gate: verdict cache unavailable (%s); reading every file", exc)
+        return None
+
+
 def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLedger | None, *,
          verify_hashes: bool = False, dry_run: bool = False, progress: Progress | None = None,
-         inspector: Inspector | None = None) -> GateResult:
+         inspector: Inspector | None = None, use_cache: bool = True) -> GateResult:
     """Judge a delivery package. The result is clear only with nothing blocked and nothing undecided."""
     files = list(walk_package(paths, config.approvals_dir))
     groups = group_files(files)
     known = None if (verify_hashes or ledger is None) else ledger.known_hash
     own = inspector is None
-    insp = inspector or Inspector(config.reader_settings(), known_hash=known)
+    settings = config.reader_settings()
+    insp = inspector or Inspector(settings, known_hash=known)
+    cache = None if (verify_hashes or not use_cache) else _open_cache(config, settings)
     outcomes: dict[Path, FileOutcome] = {}
     try:
         for i, pf in enumerate(files, 1):
-            outcomes[pf.path] = _judge_safely(pf, insp, config, ledger)
+            outcomes[pf.path] = _judge_safely(pf, insp, config, ledger, cache)
             if progress is not None:
                 progress(i, len(files), pf.relpath)
     finally:
         if own:
             insp.close()
+        if cache is not None:
+            cache.close()
     assets = []
     for g in groups:
         outs = [outcomes[f.path] for f in g.files]
