@@ -163,3 +163,18 @@ def test_reopen_does_not_migrate_twice_and_newer_schema_is_refused(ledger_url: s
             conn.execute(text("INSERT INTO schema_version (version, applied_at) VALUES (99, 'x')"))
     with pytest.raises(LedgerError, match="newer than this provenance"):
         Ledger.open(ledger_url)
+
+
+def test_record_verdicts_batches_in_one_transaction(ledger: Ledger) -> None:
+    a = ai_verdict("/show/final/a.exr", sha("a"))
+    b = plain_verdict("/show/b.jpg", sha("b"), Classification.NOT_AI)
+    assert ledger.record_verdicts([(a, (1, 1, 100, 1, 1), Zone.FINAL), (b, KEY, Zone.WORKING),
+                                   (a, (1, 1, 100, 1, 1), Zone.FINAL)]) == [True, True, False]
+    assert ledger.record_verdicts([(a, (1, 1, 100, 1, 1), Zone.FINAL)]) == [False]
+    assert ledger.stats()["events"] == 2 and ledger.verify().ok
+    # all or nothing: a bad item rolls back the whole batch
+    with pytest.raises(ValueError):
+        ledger.record_verdicts([(ai_verdict("/show/c.exr", sha("c")), None, Zone.WORKING),
+                                (b, ("not", "a", "key", 0, 0), Zone.WORKING)])  # type: ignore[list-item]
+    assert ledger.location("/show/c.exr") is None
+    assert ledger.stats()["events"] == 2 and ledger.verify().ok

@@ -276,36 +276,48 @@ class Ledger:
         """Record what `verdict.path` is now. False if this exact (path, sha256, stat key) —
         with the same classification and zone — is already the location's record, so a
         restart or a reconcile re-run adds nothing."""
+        with self._write() as conn:
+            return self._record_verdict(conn, verdict, asset_stat_key, zone, host)
+
+    def record_verdicts(self, items: Iterable[tuple[Verdict, Sequence[int] | None, Zone]],
+                        host: str | None = None) -> list[bool]:
+        """`record_verdict` for a batch in ONE transaction (a burst of files, a reconcile):
+        one commit instead of one per file. All or nothing."""
+        with self._write() as conn:
+            return [self._record_verdict(conn, v, k, z, host) for v, k, z in items]
+
+    def _record_verdict(self, conn: Connection, verdict: Verdict, asset_stat_key: Sequence[int] | None,
+                        zone: Zone, host: str | None) -> bool:
         key = tuple(int(v) for v in asset_stat_key) if asset_stat_key is not None else None
         cls = str(verdict.classification)
-        with self._write() as conn:
-            current = conn.execute(_LOCATION_AT, {"at_path": verdict.path}).mappings().one_or_none()
-            if (current is not None and current["sha256"] == verdict.sha256
-                    and queries.stat_key_of(current) == key and current["classification"] == cls
-                    and current["zone"] == str(zone)):
-                return False
-            ev = self._append(conn, "verdict", verdict.sha256, verdict.path, {
-                "verdict": verdict.to_dict(), "stat_key": list(key) if key else None, "zone": str(zone),
-            }, host)
-            if verdict.sha256 is not None:
-                remembered = None
-                if verdict.classification.is_ai and any(
-                        e.signal in _AI_SIGNALS and e.source != "ledger" for e in verdict.evidence):
-                    sources = sorted({e.source for e in verdict.evidence
-                                      if e.signal in _AI_SIGNALS and e.source != "ledger"})
-                    remembered = (cls, verdict.generator,
-                                  f"{', '.join(sources)} evidence at {verdict.path}, {ev.at}")
-                self._upsert_asset(conn, verdict.sha256, ev, cls, verdict.generator,
-                                   verdict.declarations, remembered, fmt=verdict.format, size=verdict.size)
-            loc = {"sha256": verdict.sha256, "zone": str(zone), "classification": cls,
-                   "host": host or self.host, "seen_at": ev.at, "event_id": ev.id,
-                   **dict(zip(("dev", "inode", "size", "mtime_ns", "ctime_ns"), key or (None,) * 5,
-                              strict=True))}
-            if current is None:
-                conn.execute(_INSERT_LOCATION, {"path": verdict.path, **loc})
-            else:
-                conn.execute(_UPDATE_LOCATION, {"at_path": verdict.path, **loc})
-            return True
+        current = conn.execute(_LOCATION_AT, {"at_path": verdict.path}).mappings().one_or_none()
+        if (current is not None and current["sha256"] == verdict.sha256
+                and queries.stat_key_of(current) == key and current["classification"] == cls
+                and current["zone"] == str(zone)):
+            return False
+        ev = self._append(conn, "verdict", verdict.sha256, verdict.path, {
+            "verdict": verdict.to_dict(), "stat_key": list(key) if key else None, "zone": str(zone),
+        }, host)
+        if verdict.sha256 is not None:
+            remembered = None
+            outside = sorted({e.source for e in verdict.evidence
+                              if e.signal in _AI_SIGNALS and e.source != "ledger"})
+            # Only evidence that did not come from the ledger itself may become memory:
+            # otherwise a copy's verdict would re-launder the original's.
+            if verdict.classification.is_ai and outside:
+                remembered = (cls, verdict.generator,
+                              f"{', '.join(outside)} evidence at {verdict.path}, {ev.at}")
+            self._upsert_asset(conn, verdict.sha256, ev, cls, verdict.generator,
+                               verdict.declarations, remembered, fmt=verdict.format, size=verdict.size)
+        loc = {"sha256": verdict.sha256, "zone": str(zone), "classification": cls,
+               "host": host or self.host, "seen_at": ev.at, "event_id": ev.id,
+               **dict(zip(("dev", "inode", "size", "mtime_ns", "ctime_ns"), key or (None,) * 5,
+                          strict=True))}
+        if current is None:
+            conn.execute(_INSERT_LOCATION, {"path": verdict.path, **loc})
+        else:
+            conn.execute(_UPDATE_LOCATION, {"at_path": verdict.path, **loc})
+        return True
 
     def _upsert_asset(self, conn: Connection, sha256: str, ev: chain.Appended, classification: str,
                       generator: str | None, declarations: Declarations,
