@@ -56,6 +56,8 @@ def test_ai_file_renamed_to_another_extension_is_still_blocked(show: Show,
     rc, report, _ = show.gate(show.pkg, capsys=capsys)
     assert rc == 1
     assert asset(report, "notes.txt")["status"] == "blocked" and asset(report, "notes.txt")["format"] == "png"
+    reasons = asset(report, "notes.txt")["reasons"]
+    assert any("content is png although the name ends in '.txt'" in r for r in reasons)
     assert asset(report, "shot.exr.xmp")["status"] == "blocked"
 
 

@@ -32,6 +32,12 @@ from provenance.pipeline import Inspector
 from provenance.policy import judge
 from provenance.policy.rules import UNREADABLE, RuleContext
 
+# Extensions each sniffed format is normally delivered under; anything else is worth a note.
+_EXTENSIONS = {"jpeg": {"jpg", "jpeg", "jpe"}, "png": {"png"}, "tiff": {"tif", "tiff", "dng"},
+               "mp4": {"mp4", "m4v"}, "mov": {"mov", "qt", "mp4"}, "exr": {"exr"}, "dpx": {"dpx"},
+               "wav": {"wav", "bwf"}, "mxf": {"mxf"}, "webp": {"webp"}, "gif": {"gif"}, "heic": {"heic"},
+               "avif": {"avif"}, "psd": {"psd", "psb"}, "pdf": {"pdf"}, "mp3": {"mp3"}}
+
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,11 @@ def judge_file(pf: PackageFile, inspector: Inspector, config: Config, ledger: Ga
     if verdict.link_target:
         where = "outside the package" if outside(verdict.link_target, pf.root) else "inside the package"
         notes.append(f"symlink to {verdict.link_target} ({where}); the target's bytes were judged")
+    expected = _EXTENSIONS.get(verdict.format)
+    ext = pf.path.suffix.lower().lstrip(".")
+    if expected and ext not in expected:
+        notes.append(f"content is {verdict.format} although the name ends in '.{ext or ''}'"
+                     " (judged by content)")
     judgement = judge(verdict, Zone.FINAL, config)
     rejections: list[str] = []
     if any(f.clears_with for f in judgement.open) and verdict.sha256:
