@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import queue
 import socket
 import sqlite3
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -162,18 +164,31 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
     files = list(walk_package(paths, config.approvals_dir))
     groups = group_files(files)
     known = None if (verify_hashes or ledger is None) else ledger.known_hash
-    own = inspector is None
     settings = config.reader_settings()
-    insp = inspector or Inspector(settings, known_hash=known)
     cache = None if (verify_hashes or not use_cache) else _open_cache(config, settings)
+    # One Inspector (and ExifTool process) per worker: readers mostly wait on I/O and ExifTool.
+    workers = 1 if inspector is not None else max(1, min(config.workers, len(files) or 1))
+    pool: queue.SimpleQueue[Inspector] = queue.SimpleQueue()
+    owned = [Inspector(settings, known_hash=known) for _ in range(workers)] if inspector is None else []
+    for insp in owned or [inspector]:  # type: ignore[list-item]
+        pool.put(insp)
+
+    def one(pf: PackageFile) -> FileOutcome:
+        insp = pool.get()
+        try:
+            return _judge_safely(pf, insp, config, ledger, cache)
+        finally:
+            pool.put(insp)
+
     outcomes: dict[Path, FileOutcome] = {}
     try:
-        for i, pf in enumerate(files, 1):
-            outcomes[pf.path] = _judge_safely(pf, insp, config, ledger, cache)
-            if progress is not None:
-                progress(i, len(files), pf.relpath)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gate") as ex:
+            for i, (pf, outcome) in enumerate(zip(files, ex.map(one, files), strict=True), 1):
+                outcomes[pf.path] = outcome
+                if progress is not None:
+                    progress(i, len(files), pf.relpath)
     finally:
-        if own:
+        for insp in owned:
             insp.close()
         if cache is not None:
             cache.close()
