@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from provenance.cli import main
 from provenance.ledger import Ledger
+from provenance.ledger.migrations import LATEST
 from provenance.model import Zone
 from tests.ledger.helpers import ai_verdict, finding, sha
 
@@ -114,7 +115,7 @@ def test_cli_verify_uses_the_configured_ledger(tmp_path: Path, capsys: pytest.Ca
     assert "2 events verify" in capsys.readouterr().out
     assert main(["ledger", "info", "--json", "--config", str(show / "provenance.toml")]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert (info["events"], info["backend"], info["schema_version"]) == (2, "sqlite", 1)
+    assert (info["events"], info["backend"], info["schema_version"]) == (2, "sqlite", LATEST)
 
 
 def test_cli_verify_unreachable_ledger_is_exit_3(tmp_path: Path) -> None:

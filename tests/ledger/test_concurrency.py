@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from provenance.ledger import Ledger
+from provenance.ledger.migrations import LATEST
 from provenance.model import Zone
 from tests.ledger.helpers import ai_verdict, finding, sha
 
@@ -111,5 +112,5 @@ def test_concurrent_first_open_migrates_once(fresh_postgres_url: str) -> None:
     with Ledger.open(fresh_postgres_url) as ledger, ledger.engine.connect() as conn:
         from sqlalchemy import text
 
-        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar_one() == LATEST
         assert ledger.verify().ok and ledger.stats()["events"] == 5

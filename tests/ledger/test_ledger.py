@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from provenance.errors import LedgerError
 from provenance.ledger import Ledger
+from provenance.ledger.migrations import LATEST
 from provenance.model import Classification, Declarations, Risk, Signal, Zone
 from provenance.pipeline import Inspector
 from tests.ledger.helpers import ai_verdict, finding, plain_verdict, sha
@@ -157,9 +158,9 @@ def test_gate_decisions_get_ids(ledger: Ledger) -> None:
 
 def test_reopen_does_not_migrate_twice_and_newer_schema_is_refused(ledger_url: str) -> None:
     with Ledger.open(ledger_url) as ledger:
-        assert ledger.schema_version == 1
+        assert ledger.schema_version == LATEST
         with ledger.engine.begin() as conn:
-            assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar_one() == 1
+            assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar_one() == LATEST
             conn.execute(text("INSERT INTO schema_version (version, applied_at) VALUES (99, 'x')"))
     with pytest.raises(LedgerError, match="newer than this provenance"):
         Ledger.open(ledger_url)
@@ -178,3 +179,26 @@ def test_record_verdicts_batches_in_one_transaction(ledger: Ledger) -> None:
                                 (b, ("not", "a", "key", 0, 0), Zone.WORKING)])  # type: ignore[list-item]
     assert ledger.location("/show/c.exr") is None
     assert ledger.stats()["events"] == 2 and ledger.verify().ok
+
+
+def test_findings_by_path_and_resolving_one_path(ledger: Ledger) -> None:
+    digest = sha("gen")
+    at_a, at_b = finding("/show/final/a.exr", digest), finding("/show/final/b.exr", digest)
+    ledger.open_finding(at_a)
+    ledger.open_finding(at_b)
+    assert ledger.open_findings_at("/show/final/a.exr") == [at_a]
+    # the copy at a.exr was deleted: only its finding closes, b.exr's stays open
+    assert ledger.resolve_findings(digest, None, "file no longer at this path", path="/show/final/a.exr") == 1
+    assert ledger.open_findings() == [at_b]
+
+
+def test_older_schema_is_migrated_forward(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_verdict(ai_verdict("/show/final/a.exr", sha("a")), KEY, Zone.FINAL)
+        with ledger.engine.begin() as conn:  # make it look like a version-1 ledger
+            conn.execute(text("DROP INDEX ix_findings_path"))
+            conn.execute(text("DELETE FROM schema_version WHERE version > 1"))
+    with Ledger.open(ledger_url) as ledger:
+        assert ledger.schema_version == LATEST
+        assert "ix_findings_path" in {i["name"] for i in inspect(ledger.engine).get_indexes("findings")}
+        assert ledger.verify().ok and ledger.stats()["events"] == 1

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
 from provenance.errors import LedgerError
 from provenance.ledger.chain import GENESIS, now
-from provenance.ledger.schema import chain_head, metadata, schema_version
+from provenance.ledger.schema import chain_head, findings, metadata, schema_version
 
 _MIGRATION_LOCK = 0x70726F76  # "prov": the advisory-lock key for migrations on PostgreSQL
 
@@ -28,8 +28,15 @@ def _v1_initial(conn: Connection) -> None:
     conn.execute(insert(chain_head).values(id=1, last_id=0, last_hash=GENESIS))
 
 
+def _v2_findings_by_path(conn: Connection) -> None:
+    # The daemon asks "what is open at this path?" for every file it re-judges.
+    # checkfirst: a ledger created at v2+ already has it from create_all in v1.
+    next(i for i in findings.indexes if i.name == "ix_findings_path").create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1_initial),
+    (2, _v2_findings_by_path),
 ]
 LATEST = MIGRATIONS[-1][0]
 

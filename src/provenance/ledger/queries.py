@@ -111,9 +111,11 @@ def finding_from(row: Mapping[str, Any]) -> Finding:
                    clears_with=tuple(Scope(s) for s in row["clears_with"]), blocking=bool(row["blocking"]))
 
 
-def open_findings(conn: Connection) -> list[Finding]:
-    rows = conn.execute(select(findings).where(findings.c.status == "open").order_by(findings.c.id))
-    return [finding_from(r) for r in rows.mappings()]
+def open_findings(conn: Connection, path: str | None = None) -> list[Finding]:
+    q = select(findings).where(findings.c.status == "open")
+    if path is not None:
+        q = q.where(findings.c.path == path)
+    return [finding_from(r) for r in conn.execute(q.order_by(findings.c.id)).mappings()]
 
 
 def approvals_for(conn: Connection, sha256: str) -> list[dict[str, Any]]:

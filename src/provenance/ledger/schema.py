@@ -115,6 +115,7 @@ findings = Table(
     Column("resolved_at", When),
     Column("resolution", Text),
     Index("ix_findings_sha256", "sha256"),
+    Index("ix_findings_path", "path"),  # since schema version 2
 )
 
 approvals = Table(

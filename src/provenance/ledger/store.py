@@ -252,6 +252,11 @@ class Ledger:
         with self._read() as conn:
             return queries.open_findings(conn)
 
+    def open_findings_at(self, path: str) -> list[Finding]:
+        """The open findings of the file at `path` (indexed; the daemon asks per file)."""
+        with self._read() as conn:
+            return queries.open_findings(conn, str(path))
+
     def approvals_for(self, sha256: str) -> list[dict[str, Any]]:
         with self._read() as conn:
             return queries.approvals_for(conn, sha256)
@@ -383,14 +388,19 @@ class Ledger:
                 opened_at=ev.at))
             return True
 
-    def resolve_findings(self, sha256: str, rules: Iterable[str] | None, reason: str) -> int:
-        """Close the open findings on this hash (all rules, or only `rules`); returns how many."""
+    def resolve_findings(self, sha256: str, rules: Iterable[str] | None, reason: str, *,
+                         path: str | None = None) -> int:
+        """Close the open findings on this hash (all rules, or only `rules`; every path, or
+        only `path`); returns how many. An approval clears the bytes wherever they are; a
+        file leaving one path clears only that path."""
         wanted = None if rules is None else sorted(set(rules))
         with self._write() as conn:
             q = select(findings.c.id, findings.c.rule, findings.c.path).where(
                 findings.c.status == "open", findings.c.sha256 == sha256)
             if wanted is not None:
                 q = q.where(findings.c.rule.in_(wanted))
+            if path is not None:
+                q = q.where(findings.c.path == str(path))
             rows = conn.execute(q.order_by(findings.c.id)).all()
             if not rows:
                 return 0
