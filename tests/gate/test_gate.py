@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from provenance.identify import sha256_file
 from provenance.ledger import Ledger
-from provenance.model import Scope
-from tests.gate.conftest import Show, ai_jpeg, ai_png, asset, plain_png
+from provenance.model import Classification, Evidence, Scope, Signal, Verdict, Zone
+from tests.gate.conftest import REPO, Show, ai_jpeg, ai_png, asset, plain_png
 
 
 def test_clear_package_exits_0_and_says_so(show: Show, capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,7 +53,7 @@ def test_ai_file_renamed_to_another_extension_is_still_blocked(show: Show,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     ai_png(show.pkg / "tmp.png").rename(show.pkg / "notes.txt")
     ai_jpeg(show.pkg / "x.jpg").rename(show.pkg / "shot.exr.xmp")  # pretends to be a sidecar
-    (show.pkg / "shot.exr").write_bytes(b"v/1\x01" + b"\0" * 64)
+    shutil.copy(REPO / "sample_assets/show/working/plates/plate.exr", show.pkg / "shot.exr")
     rc, report, _ = show.gate(show.pkg, capsys=capsys)
     assert rc == 1
     assert asset(report, "notes.txt")["status"] == "blocked" and asset(report, "notes.txt")["format"] == "png"
@@ -194,3 +195,22 @@ def test_verify_hashes_bypasses_the_cache(show: Show, capsys: pytest.CaptureFixt
     rc, _, _ = show.gate("--verify-hashes", show.pkg, capsys=capsys)
     assert rc == 1
     assert not (show.root / ".provenance" / "gate-cache.db").exists()
+
+
+def test_ledger_memory_catches_a_copy_that_lost_its_tag(show: Show,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    plate = show.pkg / "plate_v002.exr"  # a real EXR: nothing can embed a tag in it
+    shutil.copy(REPO / "sample_assets/show/working/plates/plate.exr", plate)
+    plain_png(show.pkg / "clean.png")
+    # Elsewhere on the show, these exact bytes were seen with an AI sidecar (recorded by the watcher).
+    seen = Verdict(path="/show/work/plate_v002.exr", sha256=sha256_file(plate), format="exr", size=10,
+                   classification=Classification.AI_GENERATED,
+                   evidence=(Evidence("xmp-sidecar", "DigitalSourceType", "trainedAlgorithmicMedia",
+                                      Signal.AI_GENERATED),))
+    with Ledger.open(show.config.effective_ledger_url) as ledger:
+        ledger.record_verdict(seen, None, Zone.WORKING)
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1
+    entry = asset(report, "plate_v002.exr")
+    assert entry["status"] == "blocked" and entry["classification"] == "ai_generated"
+    assert asset(report, "clean.png")["status"] == "clear"

@@ -43,18 +43,20 @@ def _stat_key(st: os.stat_result) -> StatKey:
 
 def cache_key(path: Path) -> tuple[StatKey, str] | None:
     """The asset's stat key plus its possible sidecars' (a sidecar added later changes the verdict)."""
+    name = str(path)
     try:
-        key = _stat_key(path.stat())
+        key = _stat_key(os.stat(name))
     except OSError:
         return None
+    stem = name[: -len(path.suffix)] if path.suffix else None
     aux = []
     for suffix in SIDECAR_SUFFIXES:
-        for candidate in (path.with_name(path.name + suffix), path.with_suffix(suffix)):
+        for candidate in (name + suffix, stem + suffix if stem else None):
             try:
-                aux.append(list(_stat_key(candidate.stat())))
-            except (OSError, ValueError):
+                aux.append(_stat_key(os.stat(candidate)) if candidate else None)
+            except OSError:
                 aux.append(None)
-    return key, json.dumps(aux)
+    return key, repr(aux)
 
 
 def settings_digest(settings: ReaderSettings, readers: Sequence[str]) -> str:

@@ -50,7 +50,37 @@ class GateLedger(Protocol):
     def record_gate_decision(self, record: dict[str, Any]) -> int: ...
 
 
-def _with_memory(verdict: Verdict, ledger: GateLedger | None) -> Verdict:
+class _Memory:
+    """Ledger recall, with one query up front for which hashes the ledger remembers at all.
+
+    `recall` costs a round trip per file; on a 20,000-file package that is most of a warm
+    gate. The ledger only recalls hashes it remembers as AI, so asking once for that set and
+    recalling only those gives the same evidence. Falls back to per-file recall when the
+    ledger cannot list them.
+    """
+
+    def __init__(self, ledger: GateLedger | None) -> None:
+        self.ledger = ledger
+        self.remembered: set[str] | None = None
+        if ledger is not None and hasattr(ledger, "engine"):
+            try:
+                from sqlalchemy import select
+
+                from provenance.ledger.schema import assets
+
+                with ledger.engine.connect() as conn:  # type: ignore[attr-defined]
+                    rows = conn.execute(select(assets.c.sha256).where(assets.c.remembered.is_not(None)))
+                    self.remembered = {r[0] for r in rows}
+            except Exception as exc:  # a schema we do not know: recall every file, slower but exact
+                log.debug("gate: cannot list remembered hashes (%s); recalling per file", exc)
+
+    def recall(self, sha256: str) -> Sequence[Evidence]:
+        if self.ledger is None or (self.remembered is not None and sha256 not in self.remembered):
+            return ()
+        return self.ledger.recall(sha256)
+
+
+def _with_memory(verdict: Verdict, ledger: GateLedger | _Memory | None) -> Verdict:
     """Add what the ledger remembers about these bytes (e.g. tagged AI before a copy lost its tag)."""
     if ledger is None or verdict.sha256 is None:
         return verdict
@@ -84,8 +114,8 @@ def _verdict(pf: PackageFile, inspector: Inspector, cache: VerdictCache | None) 
 
 
 def judge_file(pf: PackageFile, inspector: Inspector, config: Config, ledger: GateLedger | None,
-               cache: VerdictCache | None = None) -> FileOutcome:
-    verdict = _with_memory(_verdict(pf, inspector, cache), ledger)
+               cache: VerdictCache | None = None, memory: _Memory | None = None) -> FileOutcome:
+    verdict = _with_memory(_verdict(pf, inspector, cache), memory or ledger)
     verdict = dataclasses.replace(verdict, path=pf.relpath)
     notes = []
     if verdict.link_target:
@@ -110,9 +140,9 @@ def judge_file(pf: PackageFile, inspector: Inspector, config: Config, ledger: Ga
 
 
 def _judge_safely(pf: PackageFile, inspector: Inspector, config: Config,
-                  ledger: GateLedger | None, cache: VerdictCache | None) -> FileOutcome:
+                  ledger: GateLedger | None, cache: VerdictCache | None, memory: _Memory) -> FileOutcome:
     try:
-        outcome = judge_file(pf, inspector, config, ledger, cache)
+        outcome = judge_file(pf, inspector, config, ledger, cache, memory)
     except Exception as exc:  # fail closed: an internal error on one file is "could not decide"
         verdict = Verdict(path=pf.relpath, sha256=None, format="unknown", size=None,
                           classification=Classification.UNKNOWN, errors=(f"{type(exc).__name__}: {exc}",))
@@ -173,10 +203,12 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
     for insp in owned or [inspector]:  # type: ignore[list-item]
         pool.put(insp)
 
+    memory = _Memory(ledger)
+
     def one(pf: PackageFile) -> FileOutcome:
         insp = pool.get()
         try:
-            return _judge_safely(pf, insp, config, ledger, cache)
+            return _judge_safely(pf, insp, config, ledger, cache, memory)
         finally:
             pool.put(insp)
 
