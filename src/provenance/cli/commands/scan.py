@@ -1,0 +1,59 @@
+"""`provenance scan PATH... [--json]`: reconcile trees with the ledger once, with a progress bar.
+
+Unchanged files (same dev/inode/size/mtime/ctime) are not re-read; vanished ones are
+marked removed. Prints counts and the findings this scan opened. Exit 0 when every file
+was read, 3 when any could not be (use `provenance gate` for a delivery decision).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from provenance.cli.options import config_option, json_option
+from provenance.config import load_config
+from provenance.errors import EXIT_OK, EXIT_UNDECIDED
+
+
+@click.command("scan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@config_option
+@json_option
+def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> int:
+    """Reconcile PATH... once: judge new and changed files, record removed ones."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from provenance.cli.commands.findings import findings_table
+    from provenance.watch import scan
+
+    first = paths[0] if paths[0].is_dir() else paths[0].parent
+    config = load_config(config_path, start=first.resolve())
+    err = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
+        walk = bar.add_task("walking", total=None)
+        judge = bar.add_task("judging", total=None, visible=False)
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase == "walk":
+                bar.update(walk, completed=done)
+            elif phase == "walk-done":
+                bar.update(walk, completed=done, total=done)
+                bar.update(judge, total=total, visible=True)
+            else:
+                bar.update(judge, completed=done)
+
+        result = scan(config, [str(p) for p in paths], progress=progress)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(f"{result.files} files: {result.judged} judged, {result.unchanged} unchanged, "
+                   f"{result.removed} removed, {result.errors} errors ({result.duration_s:.1f} s walk)")
+        if result.new_findings:
+            click.echo(f"{len(result.new_findings)} new findings:")
+            findings_table(result.new_findings)
+        click.echo(f"{result.open_findings} findings open in the ledger (`provenance findings`)")
+    return EXIT_UNDECIDED if result.errors else EXIT_OK

@@ -1,0 +1,97 @@
+"""`provenance status [--json]`: is the watch daemon running, and what has it seen?
+
+Reads the daemon's `<config_dir>/status.json` (rewritten every few seconds) and the
+ledger's own statistics. A snapshot older than a few intervals, or whose process is gone
+on this host, is reported as stale: the daemon is not running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from calendar import timegm
+from pathlib import Path
+from typing import Any
+
+import click
+
+from provenance.cli.options import config_option, json_option
+from provenance.config import Config, load_config
+from provenance.errors import LedgerError
+
+STALE_AFTER_INTERVALS = 5
+
+
+def _epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    return timegm(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S"))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[str, Any] | None, str]:
+    """("running" | "stopped" | "stale" | "never-started", snapshot, why)."""
+    from provenance.watch.daemon import status_path
+
+    path = status_path(config)
+    try:
+        snap = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "never-started", None, f"no status file at {path}"
+    except (OSError, ValueError) as exc:
+        return "stale", None, f"unreadable status file {path}: {exc}"
+    now = time.time() if now is None else now
+    age = now - (_epoch(snap.get("updated_at")) or 0)
+    if not snap.get("running"):
+        return "stopped", snap, f"the daemon stopped at {snap.get('updated_at')}"
+    if snap.get("host") == socket.gethostname() and not _pid_alive(int(snap.get("pid", 0))):
+        return "stale", snap, f"process {snap.get('pid')} is gone (killed or crashed)"
+    if age > STALE_AFTER_INTERVALS * float(snap.get("status_every_s", 2.0)):
+        return "stale", snap, f"last update {age:.0f} s ago"
+    return "running", snap, f"pid {snap.get('pid')} on {snap.get('host')}"
+
+
+@click.command("status")
+@config_option
+@json_option
+def command(config_path: Path | None, as_json: bool) -> None:
+    """Show whether the watch daemon runs: roots, queue, last event/reconcile, overflows, findings."""
+    from provenance.ledger import Ledger
+
+    config = load_config(config_path)
+    state, snap, why = daemon_state(config)
+    try:
+        with Ledger.open(config.effective_ledger_url, create=False) as ledger:
+            stats: dict[str, Any] | None = ledger.stats()
+            open_findings: int | None = len(ledger.open_findings())
+    except LedgerError as exc:
+        stats, open_findings = None, None
+        why += f"; ledger: {exc.reason}"
+    if as_json:
+        click.echo(json.dumps({"state": state, "reason": why, "daemon": snap, "ledger": stats,
+                               "open_findings": open_findings}, indent=2, default=str))
+        return
+    style = {"running": "green", "stopped": "yellow"}.get(state, "red")
+    click.echo(click.style(f"daemon: {state.upper()} ({why})", fg=style, bold=True))
+    if snap is not None:
+        for r in snap.get("roots", []):
+            alive = "watching" if r.get("alive") else "NOT WATCHING"
+            click.echo(f"  root {r['path']}{' [poll]' if r.get('poll') else ''}: {alive}"
+                       + (f" ({r['error']})" if r.get("error") else ""))
+        for key in ("queue_depth", "settling", "files_judged", "last_event_at", "last_reconcile_at",
+                    "overflows", "observer_restarts", "errors", "updated_at"):
+            click.echo(f"  {key.replace('_', ' ')}: {snap.get(key)}")
+    if stats is not None:
+        click.echo(f"ledger: {stats.get('url')} ({stats.get('backend')})")
+    click.echo(f"open findings: {open_findings if open_findings is not None else 'unknown'}")
