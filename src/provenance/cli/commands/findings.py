@@ -16,7 +16,7 @@ from provenance.model import Finding
 
 def clears_text(f: Finding) -> str:
     if not f.clears_with:
-        return "nothing: remove or replace the file"
+        return "no approval: see the message (remove, replace or vet the tool)"
     return "approval with scope " + " or ".join(str(s) for s in f.clears_with)
 
 
