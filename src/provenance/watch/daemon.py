@@ -111,7 +111,8 @@ class Daemon:
                 self.settler.touch(path, "scan")
 
         tops = [str(r.path) for r in config.roots]
-        return reconcile(config, self.ledger, tops, changed, self.processor.submit_gone)
+        return reconcile(config, self.ledger, tops, changed, self.processor.submit_gone,
+                         recheck=reason == "start-up")
 
     # -- lifecycle ----------------------------------------------------------------------
 

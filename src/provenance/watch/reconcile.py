@@ -86,17 +86,25 @@ def key_of(st: os.stat_result) -> StatKey:
 
 def reconcile(config: Config, ledger: Any, tops: Iterable[str],
               changed: Callable[[str, os.stat_result], None], gone: Callable[[str], None],
-              progress: Callable[[int], None] | None = None) -> ReconcileResult:
+              progress: Callable[[int], None] | None = None, recheck: bool = False) -> ReconcileResult:
     """Walk `tops`; call `changed` for files the ledger does not know as they are now and
-    `gone` for ledger paths below `tops` no longer on disk."""
+    `gone` for ledger paths below `tops` no longer on disk.
+
+    `recheck` (start-up): also re-judge unchanged files recorded as AI or unreadable that
+    have no open finding. A daemon killed between recording a verdict and opening its
+    finding would otherwise skip the file for ever (its stat key is unchanged). Findings
+    and verdicts are idempotent, so a file that rightly has none costs one more read.
+    """
     result = ReconcileResult(started_at=time.time())
     t0 = time.monotonic()
     tops = [os.path.abspath(t) for t in tops]
     prefixes = [t.rstrip(os.sep) + os.sep for t in tops]
-    known: dict[str, tuple[StatKey | None, str]] = {
-        loc.path: (loc.stat_key, str(loc.zone)) for loc in ledger.locations()
-        if any(loc.path.startswith(p) or loc.path == t for p, t in zip(prefixes, tops, strict=True))
-    }
+    flagged = {f.path for f in ledger.open_findings()} if recheck else set()
+    known: dict[str, tuple[StatKey | None, str]] = {}
+    for loc in ledger.locations():
+        if any(loc.path.startswith(p) or loc.path == t for p, t in zip(prefixes, tops, strict=True)):
+            suspect = recheck and (loc.sha256 is None or loc.classification.is_ai) and loc.path not in flagged
+            known[loc.path] = (None if suspect else loc.stat_key, str(loc.zone))
     for top in tops:
         if not os.path.isdir(top):
             if os.path.isfile(top):
@@ -198,7 +206,7 @@ class ReconcileLoop:
                 scheduled = reason in ("periodic", "start-up")
                 delay = 0.0 if scheduled else self._delay_for_request(time.monotonic())
                 if delay:
-                    log.warning("reconcile requested (%s) again within %.0f s: backing off %.0f s",
+                    log.warning("reconcile requested (%s) again within %.0f s: backing off %.1f s",
                                 reason, self._window_s, delay)
                     self._cond.wait(delay)
                     if self._stop:
