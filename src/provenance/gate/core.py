@@ -99,23 +99,30 @@ def _undecided(verdict: Verdict, config: Config, reason: str) -> FileOutcome:
     return FileOutcome(verdict.path, verdict, Judgement(open=[ctx.finding("rule-error", UNREADABLE, reason)]))
 
 
-def _verdict(pf: PackageFile, inspector: Inspector, cache: VerdictCache | None) -> Verdict:
-    if cache is None:
-        return inspector.inspect(pf.path)
-    key = cache_key(pf.path)
-    if key is not None and (hit := cache.get(key)) is not None:
+def _verdict(pf: PackageFile, inspector: Inspector | None, cache: VerdictCache | None) -> Verdict | None:
+    """The verdict for `pf`: from the cache when unchanged, else read (None: not cached, no inspector)."""
+    key = cache_key(pf.path) if cache is not None else None
+    if cache is not None and key is not None and (hit := cache.get(key)) is not None:
         link = os.path.realpath(pf.path) if pf.path.is_symlink() else None
         return dataclasses.replace(hit, path=str(pf.path), link_target=link)
+    if inspector is None:
+        return None
     verdict = inspector.inspect(pf.path)
+    if cache is None:
+        return verdict
     # Cache only what was read from bytes that did not change while they were read.
     if key is not None and cache_key(pf.path) == key:
         cache.put(key, verdict)
     return verdict
 
 
-def judge_file(pf: PackageFile, inspector: Inspector, config: Config, ledger: GateLedger | None,
-               cache: VerdictCache | None = None, memory: _Memory | None = None) -> FileOutcome:
-    verdict = _with_memory(_verdict(pf, inspector, cache), memory or ledger)
+def judge_file(pf: PackageFile, inspector: Inspector | None, config: Config, ledger: GateLedger | None,
+               cache: VerdictCache | None = None, memory: _Memory | None = None) -> FileOutcome | None:
+    """Judge one file; None only when `inspector` is None and the cache cannot answer."""
+    read = _verdict(pf, inspector, cache)
+    if read is None:
+        return None
+    verdict = _with_memory(read, memory or ledger)
     verdict = dataclasses.replace(verdict, path=pf.relpath)
     notes = []
     if verdict.link_target:
@@ -139,10 +146,12 @@ def judge_file(pf: PackageFile, inspector: Inspector, config: Config, ledger: Ga
     return FileOutcome(pf.relpath, verdict, judgement, list(rejections), notes, str(pf.path))
 
 
-def _judge_safely(pf: PackageFile, inspector: Inspector, config: Config,
-                  ledger: GateLedger | None, cache: VerdictCache | None, memory: _Memory) -> FileOutcome:
+def _judge_safely(pf: PackageFile, inspector: Inspector | None, config: Config, ledger: GateLedger | None,
+                  cache: VerdictCache | None, memory: _Memory) -> FileOutcome | None:
     try:
         outcome = judge_file(pf, inspector, config, ledger, cache, memory)
+        if outcome is None:
+            return None
     except Exception as exc:  # fail closed: an internal error on one file is "could not decide"
         verdict = Verdict(path=pf.relpath, sha256=None, format="unknown", size=None,
                           classification=Classification.UNKNOWN, errors=(f"{type(exc).__name__}: {exc}",))
@@ -208,22 +217,40 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
     def one(pf: PackageFile) -> FileOutcome:
         insp = pool.get()
         try:
-            return _judge_safely(pf, insp, config, ledger, cache, memory)
+            outcome = _judge_safely(pf, insp, config, ledger, cache, memory)
+            assert outcome is not None  # with an inspector a file is always judged
+            return outcome
         finally:
             pool.put(insp)
 
     outcomes: dict[Path, FileOutcome] = {}
+    done = 0
+
+    def record(pf: PackageFile, outcome: FileOutcome) -> None:
+        nonlocal done
+        outcomes[pf.path] = outcome
+        done += 1
+        if progress is not None:
+            progress(done, len(files), pf.relpath)
+
     try:
+        # Unchanged files are answered from the cache here; a thread hop per file would cost more.
+        unread = []
+        for pf in files:
+            hit = _judge_safely(pf, None, config, ledger, cache, memory) if cache is not None else None
+            if hit is None:
+                unread.append(pf)
+            else:
+                record(pf, hit)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gate") as ex:
-            for i, (pf, outcome) in enumerate(zip(files, ex.map(one, files), strict=True), 1):
-                outcomes[pf.path] = outcome
-                if progress is not None:
-                    progress(i, len(files), pf.relpath)
+            for pf, outcome in zip(unread, ex.map(one, unread), strict=True):
+                record(pf, outcome)
     finally:
         for insp in owned:
             insp.close()
         if cache is not None:
             cache.close()
+    outcomes = {pf.path: outcomes[pf.path] for pf in files}  # package order, whatever finished first
     assets = []
     for g in groups:
         outs = [outcomes[f.path] for f in g.files]
