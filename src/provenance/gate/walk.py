@@ -28,13 +28,15 @@ _SIDECARS: dict[str, tuple[bytes, ...]] = {
 class PackageFile:
     path: Path  # as found (a symlink stays a symlink: identify reports its target)
     root: Path  # the package folder it was found under (or the file's own folder)
+    prefix: str = ""  # the root's own name, when several roots are gated together
 
     @property
     def relpath(self) -> str:
         try:
-            return self.path.relative_to(self.root).as_posix()
+            rel = self.path.relative_to(self.root).as_posix()
         except ValueError:
             return self.path.as_posix()
+        return f"{self.prefix}/{rel}" if self.prefix else rel
 
 
 def _looks_like_sidecar(path: Path, suffix: str) -> bool:
@@ -65,20 +67,23 @@ def is_package_sidecar(path: Path, approvals_dir: str = "") -> bool:
 
 
 def walk_package(paths: Iterable[str | os.PathLike[str]], approvals_dir: str = "") -> Iterator[PackageFile]:
-    for raw in paths:
+    roots = list(paths)
+    for raw in roots:
         p = Path(raw)
         if p.is_dir() and not p.is_symlink():
             root = p
+            # Two roots may hold the same relative names (final/a.png, extras/a.png): keep them apart.
+            prefix = Path(os.path.abspath(p)).name if len(roots) > 1 else ""
             for folder, dirs, files in os.walk(p):
                 dirs.sort()
                 here = Path(folder)
                 for name in sorted(files):
                     child = here / name
                     if not is_package_sidecar(child, approvals_dir):
-                        yield PackageFile(child, root)
+                        yield PackageFile(child, root, prefix)
                 for name in dirs:
                     if (here / name).is_symlink():
-                        yield PackageFile(here / name, root)
+                        yield PackageFile(here / name, root, prefix)
         else:
             yield PackageFile(p, p.parent)
 
