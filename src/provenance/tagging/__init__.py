@@ -169,7 +169,7 @@ class Tagger:
             current = target
             if need_xmp:
                 current = ws.new()
-                self._xmp.write_copy(target, current, spec)
+                self._xmp.write_copy(target, current, spec, fmt)
             if need_c2pa:
                 assert mime is not None and self._signer is not None
                 signed = ws.new()

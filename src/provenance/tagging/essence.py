@@ -6,6 +6,8 @@ file hash changes by design; what must not change is what you see and hear:
   the sizes stills come in, and proves more than a byte comparison could);
 - audio/video: `ffmpeg -c copy -f streamhash` hashes every packet of every stream
   without decoding; that is one sequential read, and a moved mdat still matches.
+  murmur3, not sha256: this guards against our own writer's mistakes, not an attacker,
+  and it is ~3x faster on a 1 GB file (sha256 in ffmpeg was the bottleneck).
 Formats neither handles return None, and the caller records that it could not check.
 """
 
@@ -50,7 +52,7 @@ def _streams(path: Path) -> str:
     # "file:" keeps ffmpeg from reading a protocol or an option out of the name.
     proc = subprocess.run(
         [ffmpeg, "-nostdin", "-v", "error", "-i", f"file:{path.absolute()}", "-map", "0",
-         "-c", "copy", "-f", "streamhash", "-hash", "sha256", "-"],
+         "-c", "copy", "-f", "streamhash", "-hash", "murmur3", "-"],
         capture_output=True, check=False,
     )
     if proc.returncode != 0 or not proc.stdout:

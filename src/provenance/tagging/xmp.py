@@ -1,8 +1,8 @@
 """Write and read our XMP through one long-lived ExifTool (`-stay_open`, via pyexiftool).
 
-ExifTool is only ever pointed at our own temporary files for writing: the original is
-copied to a temp (copy_file_range: a reflink or an in-kernel copy) and ExifTool rewrites
-that temp with `-overwrite_original`; the original is never opened for writing.
+ExifTool only ever writes our own temporary files: `-o TEMP SRC` writes a modified copy
+in one pass (or, for WebP, the temp is a copy rewritten with `-overwrite_original`);
+the original is never opened for writing.
 Our namespace is registered by the package's `data/exiftool.config`.
 """
 
@@ -27,6 +27,7 @@ from provenance.tagging.spec import XMP_NS, EmbedRefused, TagSpec
 XMP_WRITABLE = frozenset({"jpeg", "png", "tiff", "webp", "gif", "heic", "heif", "avif",
                           "pdf", "mp4", "mov", "m4a"})
 
+_COPY_FIRST = frozenset({"webp"})
 _SEP = "|;|"
 _LISTS = frozenset({f"{XMP_NS}:Risks"})
 _COMPARED = ("XMP-iptcExt:DigitalSourceType", f"{XMP_NS}:Classification", f"{XMP_NS}:Tool",
@@ -129,14 +130,21 @@ class XmpTool:
         return all(_norm(have.get(tag)) == _norm(want.get(tag))
                    for tag in (*_COMPARED, *(extra or {})))
 
-    def write_copy(self, src: Path, dst: Path, spec: TagSpec) -> None:
-        """Copy `src` to our new temp `dst`, then write our XMP into `dst` only.
+    def write_copy(self, src: Path, dst: Path, spec: TagSpec, fmt: str) -> None:
+        """Write `src` plus our XMP to our new temp `dst`; `src` is only read.
 
-        Not `exiftool -o DST SRC` (one pass fewer): ExifTool 12.57 refuses that for
-        WebP ("Can't write RIFF files") while writing the same file in place works.
+        `-o DST SRC` writes the modified copy in one pass. ExifTool 12.57 refuses `-o`
+        for WebP ("Can't write RIFF files") while it writes the same file in place, so
+        WebP is copied first and rewritten in place (one extra pass, small files).
         """
-        shutil.copyfile(src, dst)
-        self.write_in_place(dst, spec)
+        if fmt in _COPY_FIRST:
+            shutil.copyfile(src, dst)
+            self.write_in_place(dst, spec)
+            return
+        with safe_alias(src) as alias:
+            self._run(src, "-o", str(dst), *tag_args(spec), str(alias))
+        if not dst.is_file():
+            raise TagError("ExifTool wrote no output", src)
 
     def write_in_place(self, temp: Path, spec: TagSpec, extra: dict[str, str] | None = None,
                        ) -> None:
