@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from provenance.classify import classify, pick_generator
+from provenance.config import CONFIG_NAME, STATE_DIR
 from provenance.errors import AssetError
 from provenance.evidence import EvidenceReader, ReaderOutput, ReaderSettings
 from provenance.evidence.registry import DEFAULT_READERS, load_readers
@@ -156,7 +157,8 @@ def is_sidecar(path: Path) -> bool:
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Files named directly, and every file below named folders (sorted, sidecars skipped).
+    """Files named directly, and every file below named folders (sorted; sidecars, the
+    show's provenance.toml and its .provenance/ state folder skipped).
 
     Directory symlinks are not followed (a loop must not hang a walk); file symlinks are
     yielded so the caller judges the target's bytes and can report the link.
@@ -165,10 +167,10 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
         p = Path(raw)
         if p.is_dir() and not p.is_symlink():
             for root, dirs, files in os.walk(p):
-                dirs.sort()
+                dirs[:] = sorted(d for d in dirs if d != STATE_DIR)
                 for name in sorted(files):
                     child = Path(root) / name
-                    if not is_sidecar(child):
+                    if name != CONFIG_NAME and not is_sidecar(child):
                         yield child
                 for name in dirs:
                     if (Path(root) / name).is_symlink():
