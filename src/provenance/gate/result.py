@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED
@@ -52,7 +53,7 @@ class FileOutcome:
     notes: list[str] = field(default_factory=list)  # e.g. a symlink pointing outside the package
     source: str | None = None  # the path on disk (for thumbnails); relpath is what reports show
 
-    @property
+    @cached_property  # a judged file does not change; reports ask many times
     def status(self) -> Status:
         j = self.judgement
         if j.undecided:
@@ -93,7 +94,7 @@ class AssetResult:
     def is_sequence(self) -> bool:
         return bool(self.frames)
 
-    @property
+    @cached_property
     def status(self) -> Status:
         return max((f.status for f in self.files), key=lambda s: s.rank)
 
@@ -154,7 +155,7 @@ class GateResult:
     fatal: str | None = None  # a reason the whole gate could not decide (never clear)
     policy_version: str | None = None
 
-    @property
+    @cached_property
     def counts(self) -> dict[str, int]:
         out = {str(s): 0 for s in Status}
         for a in self.assets:
