@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,33 @@ __all__ = ["Kind", "Outcome", "TagResult", "TagSpec", "Tagger", "no_identity_mes
 
 # Formats we know and cannot embed into; these go to a sidecar without being asked.
 SIDECAR_FORMATS = frozenset({"exr", "dpx", "mxf", "mkv", "webm", "ogg", "aiff", "psd"})
+
+
+_PARALLEL_ESSENCE_BYTES = 8 << 20
+
+
+class _Pool:
+    """A one-thread pool, or a stand-in that runs the job at once when workers is 0."""
+
+    def __init__(self, workers: int) -> None:
+        self._pool = ThreadPoolExecutor(workers) if workers else None
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def submit(self, fn: Callable[..., str | None], *args: Any) -> Future[str | None]:
+        if self._pool is not None:
+            return self._pool.submit(fn, *args)
+        done: Future[str | None] = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:  # re-raised by .result(), as a real pool would
+            done.set_exception(exc)
+        return done
 
 
 def no_identity_message(where: Path | None = None) -> str:
@@ -164,7 +191,9 @@ class Tagger:
         checks: list[str] = []
         # The original's essence is hashed by a subprocess (ffmpeg) or Pillow while the
         # writers run: on a 1 GB video that hides a whole read.
-        with ThreadPoolExecutor(1) as pool, Workspace(target) as ws:
+        # Below a few MB a thread costs more than the hash it hides.
+        workers = 1 if st.st_size > _PARALLEL_ESSENCE_BYTES else 0
+        with _Pool(workers) as pool, Workspace(target) as ws:
             before_job = pool.submit(essence_digest, target, fmt)
             current = target
             if need_xmp:
