@@ -67,6 +67,7 @@ def test_round_trip(fmt: str, kind: str, media: Callable[..., Path], tagger: Tag
     assert verdict.errors == ()
     assert verdict.classification is want
     assert verdict.declarations.tool == "Adobe Firefly"
+    assert verdict.generator is not None and verdict.generator.startswith("Adobe Firefly")
     assert verdict.declarations.risks == {Risk.TALENT_LIKENESS, Risk.THIRD_PARTY_IP}
 
     dst = IPTC + ("trainedAlgorithmicMedia" if kind == "generated"
