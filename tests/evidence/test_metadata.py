@@ -158,3 +158,39 @@ def test_fast_path_skips_only_files_without_metadata(tmp_path: Path) -> None:
     trailer = tmp_path / "trailer.jpg"
     trailer.write_bytes(plain.read_bytes() + b"TRAILERDATA")
     assert may_hold_metadata(trailer, "jpeg")
+
+
+@pytest.mark.parametrize(
+    ("content", "may"),
+    [
+        (b"3fa1c0  plate_v001.exr\n9c07aa  plate_v002.exr\n", False),  # a checksum list
+        (b"TITLE: EP101\n001  AX  V  C  01:00:00:00 01:00:05:00\n", False),  # an EDL
+        (b'<?xpacket begin=""?><x:xmpmeta xmlns:x="adobe:ns:meta/"/>', True),  # XMP: ExifTool reads it
+        (b'{"prompt": {"3": {"class_type": "KSampler"}}}', True),  # JSON
+        (b"%!PS-Adobe-3.0\n%%Creator: someone\n", True),  # PostScript DSC comments
+        (b"plain\x00binary", True),
+        ("caf\u00e9 \u2014 notes\n".encode(), False),
+        (b"\xff\xfe\x00 not utf-8", True),
+        (b"x" * (64 * 1024 + 1), True),  # too large to rule out cheaply
+    ],
+)
+def test_fast_path_rules_out_only_plain_text(tmp_path: Path, content: bytes, may: bool) -> None:
+    from provenance.evidence._headers import may_hold_metadata
+
+    f = tmp_path / "file.txt"
+    f.write_bytes(content)
+    assert may_hold_metadata(f, "unknown") is may
+
+
+def test_markup_text_still_reaches_exiftool(tmp_path: Path, exiftool_available: None) -> None:
+    f = tmp_path / "orphan.xmp"  # an XMP packet with no asset beside it is judged as a file
+    f.write_text(
+        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+        'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>'
+        '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+    from provenance.pipeline import inspect
+
+    assert inspect(f).classification.is_ai

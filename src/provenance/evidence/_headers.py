@@ -3,8 +3,11 @@
 Starting ExifTool's full read costs more than everything else we do for a small image. For
 JPEG and PNG the container structure alone says whether a metadata block exists: a JPEG with
 only APP0/JFIF before its scan data and nothing after EOI, or a PNG with only image chunks,
-has nothing for ExifTool to find. Anything unusual (other formats, odd structure, trailing
-bytes) answers "maybe", and the full read runs: the fast path may only skip, never decide.
+has nothing for ExifTool to find. The same holds for small plain text (checksums, notes, EDLs
+in a delivery package): ExifTool reports only its encoding and line count, unless the text is
+markup (XML/XMP/HTML/SVG), JSON or PostScript, which can carry tags. Anything unusual (other
+formats, odd structure, trailing bytes) answers "maybe", and the full read runs: the fast path
+may only skip, never decide.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from pathlib import Path
 _PNG_PLAIN = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB",
                         b"sBIT", b"bKGD", b"pHYs", b"hIST", b"sPLT"})
 _MAX_CHUNKS = 10_000
+_TEXT_LIMIT = 64 * 1024
+# Bytes that can open a tag-carrying text format ExifTool reads: markup, JSON, PostScript DSC.
+_TEXT_MARKERS = (b"<", b"{", b"[", b"%!", b"%%")
 
 
 def may_hold_metadata(path: Path, fmt: str) -> bool:
@@ -25,6 +31,8 @@ def may_hold_metadata(path: Path, fmt: str) -> bool:
                 return _jpeg_may(fh)
             if fmt == "png":
                 return _png_may(fh)
+            if fmt == "unknown":
+                return _text_may(fh.read(_TEXT_LIMIT + 1))
     except (OSError, struct.error, ValueError):
         return True
     return True
@@ -72,3 +80,13 @@ def _png_may(fh: object) -> bool:
         if ctype == b"IEND":
             return bool(read(1))  # anything after IEND's CRC is unusual
     return True
+
+
+def _text_may(head: bytes) -> bool:
+    if not head or len(head) > _TEXT_LIMIT or b"\x00" in head:
+        return True  # empty, large or binary: not plain text we can rule out
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return any(marker in head for marker in _TEXT_MARKERS)

@@ -5,8 +5,9 @@ Reads XMP (IPTC DigitalSourceType, credit lines, our `XMP-provenance:*` declarat
 ID3 through the shared ExifTool process, and judges every tag at once (`tags.interpret`).
 C2PA that ExifTool decodes is ignored here: the c2pa reader owns manifests.
 
-Fast path: a JPEG or PNG whose container headers hold no metadata block at all is not
-handed to ExifTool (`_headers.may_hold_metadata`), which is most of the cost on small images.
+Fast path: a JPEG or PNG whose container headers hold no metadata block at all, or small
+plain text with no markup, is not handed to ExifTool (`_headers.may_hold_metadata`): the
+ExifTool round trip is most of the cost on small files.
 """
 
 from __future__ import annotations
