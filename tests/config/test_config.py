@@ -81,3 +81,29 @@ def test_wrong_type_is_reported(tmp_path: Path) -> None:
     bad.write_text('[watch]\nsettle_seconds = "soon"\n')
     with pytest.raises(ConfigError, match="settle_seconds"):
         load_config(bad)
+
+
+def test_every_command_offers_json() -> None:
+    import click
+
+    from provenance.cli import cli
+
+    def leaves(group: click.Group, prefix: str) -> list[tuple[str, click.Command]]:
+        out = []
+        for name, cmd in group.commands.items():
+            if isinstance(cmd, click.Group):
+                out += leaves(cmd, f"{prefix}{name} ")
+            else:
+                out.append((prefix + name, cmd))
+        return out
+
+    missing = [name for name, cmd in leaves(cli, "")
+               if "--json" not in {o for p in cmd.params for o in getattr(p, "opts", [])}]
+    assert missing == []
+
+
+def test_init_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["init", str(tmp_path / "s"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"].endswith("provenance.toml")

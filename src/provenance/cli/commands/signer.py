@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from provenance.cli.options import json_option
 from provenance.config import Config, load_config
 from provenance.errors import ConfigError
 from provenance.identity import create_identity
@@ -53,7 +54,8 @@ def _register(config: Config, directory: Path) -> str:
                                             "valid but will no longer read trusted).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path),
               help="provenance.toml to use (default: search upward).")
-def init(org: str, directory: Path | None, force: bool, config_file: Path | None) -> None:
+@json_option
+def init(org: str, directory: Path | None, force: bool, config_file: Path | None, as_json: bool) -> None:
     """Create a CA and an ES256 signing certificate that c2pa accepts."""
     config = load_config(config_file)
     target = (directory or config.signing_identity_dir).absolute()
@@ -61,6 +63,10 @@ def init(org: str, directory: Path | None, force: bool, config_file: Path | None
     os.chmod(target, 0o700)  # private keys live here
     identity = create_identity(target, org, overwrite=force)
     how = _register(config, target)
+    if as_json:
+        click.echo(json.dumps({"directory": str(target), "chain": str(identity.chain_path),
+                               "ca": str(identity.ca_path), "trust": how}))
+        return
     click.echo(f"created signing identity in {target}")
     click.echo(f"  certificate chain: {identity.chain_path}")
     click.echo(f"  CA certificate:    {identity.ca_path} — {how}")
