@@ -16,6 +16,7 @@ stat-ing and the (blocking) hand-off.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 import stat
@@ -67,6 +68,9 @@ class Settler:
         self._gone_tree = gone_tree
         self._clock = clock
         self._pending: dict[str, _Pending] = {}
+        # (due, generation, path); stale entries (older generation, or removed) are skipped
+        # when popped, so a burst of N events costs O(N log N), not a scan of every path.
+        self._heap: list[tuple[float, int, str]] = []
         self._removals: deque[tuple[str, str]] = deque()  # ("file"|"tree"|"walk", path)
         self._cond = threading.Condition()
         self._wake_at = float("inf")
@@ -82,10 +86,11 @@ class Settler:
             p = self._pending.get(path)
             due = now + self.settle_s / 2
             if p is None:
-                self._pending[path] = _Pending(last_event=now, due=due, hint=hint)
+                p = self._pending[path] = _Pending(last_event=now, due=due, hint=hint)
             else:
                 p.last_event, p.due, p.look, p.hint = now, due, None, hint
                 p.generation += 1
+            heapq.heappush(self._heap, (due, p.generation, path))
             if due < self._wake_at:
                 self._cond.notify()
 
@@ -147,9 +152,14 @@ class Settler:
                 removals = list(self._removals)
                 self._removals.clear()
                 now = self._clock()
-                due = [(path, p.generation) for path, p in self._pending.items() if p.due <= now]
+                due: list[tuple[str, int]] = []
+                while self._heap and self._heap[0][0] <= now:
+                    when, generation, path = heapq.heappop(self._heap)
+                    p = self._pending.get(path)
+                    if p is not None and p.generation == generation and p.due == when:
+                        due.append((path, generation))
                 if not removals and not due:
-                    self._wake_at = min((p.due for p in self._pending.values()), default=float("inf"))
+                    self._wake_at = self._heap[0][0] if self._heap else float("inf")
                     timeout = None if self._wake_at == float("inf") else max(0.0, self._wake_at - now)
                     self._cond.wait(timeout)
                     self._wake_at = float("inf")
@@ -198,5 +208,6 @@ class Settler:
                     # First look, or it changed without telling us: look again later.
                     p.look = look
                     p.due = max(now + self.settle_s / 2, p.last_event + self.settle_s)
+                    heapq.heappush(self._heap, (p.due, p.generation, path))
         for path in ready:
             self._ready(path)
