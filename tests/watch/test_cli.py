@@ -1,0 +1,57 @@
+"""`provenance scan`, `findings` and `status` through the CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from provenance.cli import cli
+from tests.watch.conftest import png_bytes, sha, write_show
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_scan_judges_changes_only_and_lists_findings(tmp_path: Path) -> None:
+    show = tmp_path / "show"
+    cfg = str(write_show(show))
+    ai = png_bytes(5000, ai=True)
+    (show / "final" / "gen.png").write_bytes(ai)
+    (show / "working" / "plain.png").write_bytes(png_bytes(5001, ai=False))
+    code, out = _run("scan", str(show), "--config", cfg, "--json")
+    first = json.loads(out)
+    assert code == 0 and first["judged"] == first["files"] == 3  # two images + provenance.toml
+    assert [(f["rule"], f["sha256"]) for f in first["new_findings"] if f["rule"] == "temporary-material"] \
+        == [("temporary-material", sha(ai))]
+    code, out = _run("scan", str(show), "--config", cfg, "--json")
+    again = json.loads(out)
+    assert again["judged"] == 0 and again["unchanged"] == 3 and again["new_findings"] == []
+    (show / "final" / "gen.png").unlink()
+    code, out = _run("scan", str(show), "--config", cfg, "--json")
+    assert json.loads(out)["removed"] == 1
+    code, out = _run("findings", "--config", cfg, "--json")
+    assert code == 0 and not [f for f in json.loads(out) if f["rule"] == "temporary-material"]
+
+
+def test_findings_lists_path_hash_principle_and_what_clears_it(tmp_path: Path) -> None:
+    show = tmp_path / "show"
+    cfg = str(write_show(show))
+    (show / "final" / "gen.png").write_bytes(png_bytes(5002, ai=True))
+    _run("scan", str(show), "--config", cfg)
+    code, out = _run("findings", "--config", cfg, "--json")
+    found = [f for f in json.loads(out) if f["rule"] == "temporary-material"]
+    assert code == 0 and len(found) == 1
+    f = found[0]
+    assert f["path"] == str(show / "final" / "gen.png") and f["classification"] == "ai_generated"
+    assert f["principle"] and f["clears_with"] == ["final-deliverable"]
+    assert "final-deliverable" in f["clears_with_text"]
+
+
+def test_status_says_never_started(tmp_path: Path) -> None:
+    cfg = str(write_show(tmp_path / "show"))
+    code, out = _run("status", "--config", cfg, "--json")
+    assert code == 0 and json.loads(out)["state"] == "never-started"
