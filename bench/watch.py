@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from provenance.config import load_config
 from provenance.ledger import Ledger
@@ -64,12 +64,12 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
-def wait(cond, timeout: float = 3600) -> None:
+def wait(cond, timeout: float = 3600, interval: float = 0.02) -> None:
     end = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > end:
             raise TimeoutError
-        time.sleep(0.02)
+        time.sleep(interval)
 
 
 def in_process(s: Path):
@@ -126,10 +126,10 @@ def bench_burst(n: int, base: Path, workers: int) -> dict:
         prefix = str(drop) + os.sep
         mine = locations.c.path.like(prefix + "%")
 
-        def count() -> int:
+        def count() -> int:  # COUNT(*) every 0.25 s: the harness must not starve the daemon's GIL
             with ledger.engine.connect() as c:
-                return len(c.execute(select(locations.c.path).where(mine)).all())
-        wait(lambda: count() >= n)
+                return int(c.execute(select(func.count()).select_from(locations).where(mine)).scalar_one())
+        wait(lambda: count() >= n, interval=0.25)
         with ledger.engine.connect() as c:
             last = max(ts(r.seen_at) for r in c.execute(select(locations.c.seen_at)
                                                          .where(mine)))

@@ -55,3 +55,19 @@ def test_status_says_never_started(tmp_path: Path) -> None:
     cfg = str(write_show(tmp_path / "show"))
     code, out = _run("status", "--config", cfg, "--json")
     assert code == 0 and json.loads(out)["state"] == "never-started"
+
+
+def test_readers_that_cannot_start_fail_closed(tmp_path: Path) -> None:
+    # A production signature row with a broken regex stops the readers from loading: every
+    # file must then be an error (and an "unreadable" finding), never a silent "unknown".
+    show = tmp_path / "show"
+    cfg = write_show(show)
+    with open(cfg, "a") as fh:
+        fh.write('\n[[signatures]]\nfield = "XMP-xmp:CreatorTool"\nvalue = "(unclosed"\n'
+                 'signal = "ai_generated"\n')
+    (show / "final" / "gen.png").write_bytes(png_bytes(5003, ai=True))
+    code, out = _run("scan", str(show), "--config", str(cfg), "--json")
+    report = json.loads(out)
+    assert report["errors"] >= 1
+    rules = {(f["rule"], Path(f["path"]).name) for f in report["new_findings"]}
+    assert ("unreadable", "gen.png") in rules

@@ -30,12 +30,12 @@ class MetadataReader:
 
     def _process(self) -> _exiftool.ExifToolProcess:
         if self._exiftool is None:  # started on first use: `--help` never spawns Perl
-            self._exiftool = _exiftool.acquire()
+            self._exiftool = _exiftool.ExifToolProcess()
         return self._exiftool
 
     def close(self) -> None:
         if self._exiftool is not None:
-            _exiftool.release(self._exiftool)
+            self._exiftool.close()
             self._exiftool = None
 
     def read(self, asset: Asset) -> ReaderOutput:

@@ -49,7 +49,7 @@ class SidecarReader:
 
     def close(self) -> None:
         if self._exiftool is not None:
-            _exiftool.release(self._exiftool)
+            self._exiftool.close()
             self._exiftool = None
 
     def read(self, asset: Asset) -> ReaderOutput:
@@ -58,7 +58,7 @@ class SidecarReader:
         if side is None:
             return out
         if self._exiftool is None:
-            self._exiftool = _exiftool.acquire()
+            self._exiftool = _exiftool.ExifToolProcess()
         try:
             tags = self._exiftool.read(side, self._settings.time_limit_s)
         except _exiftool.ExifToolFailure as exc:

@@ -7,7 +7,6 @@ file's exception is logged with its path and counted, and the worker takes the n
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import queue
@@ -21,7 +20,8 @@ from typing import Any
 
 from provenance.approvals import find_approvals
 from provenance.config import Config
-from provenance.model import Finding, Zone
+from provenance.ledger import Ledger
+from provenance.model import Classification, Finding, Verdict, Zone
 from provenance.pipeline import Inspector
 from provenance.policy import evaluate
 from provenance.watch.notify import notify
@@ -55,45 +55,24 @@ class Outcome:
     errors: tuple[str, ...] = ()
 
 
-def _find_approvals(path: str, sha256: str, config: Config, ledger: Any) -> list[Any]:
+def _find_approvals(path: str, sha256: str, config: Config, ledger: Ledger) -> list[Any]:
     approvals, rejections = find_approvals(Path(path), sha256, config, ledger)
     for reason in rejections:
         log.warning("approval for %s not accepted: %s", path, reason)
     return list(approvals)
 
 
-def _open_at(ledger: Any, path: str) -> list[Finding]:
-    if hasattr(ledger, "open_findings_at"):  # an indexed query, when the ledger has one
-        return list(ledger.open_findings_at(path))
-    return [f for f in ledger.open_findings() if f.path == path]
-
-
-def resolve_stale(ledger: Any, path: str, current: list[Finding], reason: str) -> int:
-    """Close the open findings at `path` that the latest judgement no longer raises.
-
-    Findings are per (rule, sha256, path), but `Ledger.resolve_findings` closes a rule on
-    every path of the hash; findings of other copies of the same bytes that it closed are
-    opened again at once (not notified again: they were never really cleared).
-    """
+def resolve_stale(ledger: Ledger, path: str, current: list[Finding], reason: str) -> int:
+    """Close the open findings at `path` that the latest judgement no longer raises."""
     keep = {(f.rule, f.sha256) for f in current}
     stale: dict[str, set[str]] = {}
-    for f in _open_at(ledger, path):
+    for f in ledger.open_findings_at(path):
         if (f.rule, f.sha256) not in keep and f.sha256 is not None:
             stale.setdefault(f.sha256, set()).add(f.rule)
-    if not stale:
-        return 0
-    if "path" in inspect.signature(ledger.resolve_findings).parameters:
-        return sum(int(ledger.resolve_findings(sha, rules, reason, path=path))
-                   for sha, rules in stale.items())
-    others = [f for f in ledger.open_findings()
-              if f.path != path and f.sha256 in stale and f.rule in stale[f.sha256]]
-    closed = sum(int(ledger.resolve_findings(sha, rules, reason)) for sha, rules in stale.items())
-    for f in others:
-        ledger.open_finding(f)
-    return closed - len(others)
+    return sum(ledger.resolve_findings(sha, rules, reason, path=path) for sha, rules in stale.items())
 
 
-def judge_file(inspector: Inspector, ledger: Any, config: Config, path: str) -> Outcome | None:
+def judge_file(inspector: Inspector, ledger: Ledger, config: Config, path: str) -> Outcome | None:
     """Inspect one settled file and bring the ledger's view of `path` up to date."""
     zone = config.zone_for(path)
     if zone is Zone.IGNORE or config.is_ignored(path):
@@ -108,15 +87,17 @@ def judge_file(inspector: Inspector, ledger: Any, config: Config, path: str) -> 
     out = Outcome(path, errors=verdict.errors)
     prior = ledger.location(path)
     out.recorded = ledger.record_verdict(verdict, before if verdict.sha256 else None, zone, host=HOST)
-    approvals = _find_approvals(path, verdict.sha256, config, ledger) if verdict.sha256 else []
-    findings = evaluate(verdict, zone, config, approvals)
+    findings = evaluate(verdict, zone, config)
+    if verdict.sha256 and any(f.clears_with for f in findings):
+        # Only then can an approval matter; most files land with nothing to clear.
+        findings = evaluate(verdict, zone, config, _find_approvals(path, verdict.sha256, config, ledger))
     out.new_findings = [f for f in findings if ledger.open_finding(f)]
     if prior is not None:  # a path seen for the first time has no findings to close
         out.resolved = resolve_stale(ledger, path, findings, f"no longer applies (re-judged in {zone})")
     return out
 
 
-def forget_path(ledger: Any, path: str) -> None:
+def forget_path(ledger: Ledger, path: str) -> None:
     """The file left `path` (deleted, or moved away): close its findings, mark it removed."""
     if ledger.location(path) is None:
         return
@@ -124,7 +105,7 @@ def forget_path(ledger: Any, path: str) -> None:
     ledger.record_removed(path)
 
 
-def forget_tree(ledger: Any, folder: str) -> int:
+def forget_tree(ledger: Ledger, folder: str) -> int:
     prefix = folder.rstrip(os.sep) + os.sep
     gone = [loc.path for loc in ledger.locations() if loc.path.startswith(prefix)]
     for path in gone:
@@ -136,10 +117,24 @@ def forget_tree(ledger: Any, folder: str) -> int:
 _STOP = ("stop", "")
 
 
+class _BrokenInspector(Inspector):
+    """Stands in for an Inspector whose readers failed to load: every verdict is an error."""
+
+    def __init__(self, reason: str) -> None:
+        self._reason = reason
+
+    def inspect(self, path: str | os.PathLike[str]) -> Verdict:
+        return Verdict(path=str(path), sha256=None, format="unknown", size=None,
+                       classification=Classification.UNKNOWN, errors=(self._reason,))
+
+    def close(self) -> None:
+        pass
+
+
 class Processor:
     """A bounded queue feeding `workers` threads. Backpressure blocks the settler, not watchdog."""
 
-    def __init__(self, config: Config, ledger: Any, workers: int, *, queue_size: int = 2000,
+    def __init__(self, config: Config, ledger: Ledger, workers: int, *, queue_size: int = 2000,
                  requeue: Callable[[str], None] | None = None, keep_findings: bool = False,
                  on_done: Callable[[], None] | None = None) -> None:
         self.config = config  # swapped on SIGHUP reload
@@ -200,9 +195,11 @@ class Processor:
         try:
             inspector = Inspector(self.config.reader_settings(), memory=self.ledger,
                                   known_hash=self.ledger.known_hash)
-        except Exception:
-            log.exception("worker could not start its readers; files will be judged without them")
-            inspector = Inspector(memory=self.ledger, known_hash=self.ledger.known_hash, readers=())
+        except Exception as exc:
+            # Fail closed: judging without readers would call every file "unknown" and raise
+            # no finding. Every file this worker takes is recorded as an error instead.
+            log.exception("worker could not start its evidence readers")
+            inspector = _BrokenInspector(f"evidence readers could not start: {exc}")
         with inspector:
             while True:
                 kind, path = self._queue.get()
