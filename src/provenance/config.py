@@ -35,7 +35,6 @@ DEFAULT_IGNORE = (
     "*_exiftool_tmp",
     "*_original",
     ".provenance-tmp-*",
-    "*.approval.json",
     ".DS_Store",
     "._*",
     ".provenance/**",

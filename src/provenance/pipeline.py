@@ -21,6 +21,7 @@ from provenance.evidence import EvidenceReader, ReaderOutput, ReaderSettings
 from provenance.evidence.registry import DEFAULT_READERS, load_readers
 from provenance.identify import KnownHash, identify
 from provenance.model import Asset, C2paSummary, Classification, Declarations, Evidence, Verdict
+from provenance.sidecars import is_sidecar
 
 log = logging.getLogger(__name__)
 
@@ -141,19 +142,6 @@ class Inspector:
     def inspect_paths(self, paths: Iterable[str | os.PathLike[str]]) -> Iterator[Verdict]:
         for path in iter_files(paths):
             yield self.inspect(path)
-
-
-SIDECAR_SUFFIXES = (".xmp", ".c2pa", ".approval.json")
-
-
-def is_sidecar(path: Path) -> bool:
-    """A sidecar beside its asset (`clip.exr.xmp`) describes that asset; it is not one."""
-    name = path.name
-    for suffix in SIDECAR_SUFFIXES:
-        if (name.endswith(suffix) and len(name) > len(suffix)
-                and (path.parent / name[: -len(suffix)]).exists()):
-            return True
-    return False
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:

@@ -66,8 +66,19 @@ def test_readers_that_cannot_start_fail_closed(tmp_path: Path) -> None:
         fh.write('\n[[signatures]]\nfield = "XMP-xmp:CreatorTool"\nvalue = "(unclosed"\n'
                  'signal = "ai_generated"\n')
     (show / "final" / "gen.png").write_bytes(png_bytes(5003, ai=True))
-    code, out = _run("scan", str(show), "--config", str(cfg), "--json")
-    report = json.loads(out)
+    result = CliRunner().invoke(cli, ["scan", str(show), "--config", str(cfg), "--json"])
+    report = json.loads(result.output)
     assert report["errors"] >= 1
     rules = {(f["rule"], Path(f["path"]).name) for f in report["new_findings"]}
     assert ("unreadable", "gen.png") in rules
+
+
+def test_an_ai_image_disguised_as_a_sidecar_is_still_flagged(tmp_path: Path) -> None:
+    show = tmp_path / "show"
+    cfg = str(write_show(show))
+    (show / "final" / "hero.exr").write_bytes(b"v/1\x01" + bytes(60))
+    ai = png_bytes(5004, ai=True)
+    (show / "final" / "hero.exr.xmp").write_bytes(ai)  # a PNG behind a sidecar name
+    _code, out = _run("scan", str(show), "--config", cfg, "--json")
+    flagged = {(f["rule"], f["sha256"]) for f in json.loads(out)["new_findings"]}
+    assert ("temporary-material", sha(ai)) in flagged

@@ -26,7 +26,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 
-from provenance.pipeline import SIDECAR_SUFFIXES
+from provenance.sidecars import asset_of
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,6 @@ class EventSink(Protocol):
     def dir_appeared(self, path: str) -> None: ...
 
     def dir_removed(self, path: str) -> None: ...
-
-
-def asset_for_sidecar(path: str) -> str | None:
-    """`clip.exr.xmp` describes `clip.exr`: a changed sidecar means re-judging the asset."""
-    for suffix in SIDECAR_SUFFIXES:
-        if path.endswith(suffix) and len(os.path.basename(path)) > len(suffix):
-            return path[: -len(suffix)]
-    return None
 
 
 class WatchHandler(FileSystemEventHandler):
@@ -113,18 +105,18 @@ class WatchHandler(FileSystemEventHandler):
             self._file(src, "modified")
 
     def _file(self, path: str, hint: str) -> None:
-        asset = asset_for_sidecar(path)
+        asset = asset_of(path)
         if asset is not None:
-            # The sidecar itself is not an asset; its asset may need a new verdict (a tag
-            # or an approval written beside it). The settler drops it if it does not exist.
-            self.sink.touch(asset, "sidecar")
-            return
+            # A sidecar's asset may need a new verdict (a tag or an approval written beside
+            # it); the settler drops it if it does not exist. The file itself settles too:
+            # the worker skips it only if its bytes show it really is a sidecar (no I/O here).
+            self.sink.touch(str(asset), "sidecar")
         if not self.is_ignored(path):
             self.sink.touch(path, hint)
 
     def _gone(self, path: str) -> None:
-        asset = asset_for_sidecar(path)
+        asset = asset_of(path)
         if asset is not None:
-            self.sink.touch(asset, "sidecar")
-        elif not self.is_ignored(path):
+            self.sink.touch(str(asset), "sidecar")
+        if not self.is_ignored(path):
             self.sink.removed(path)

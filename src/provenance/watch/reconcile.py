@@ -17,10 +17,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from provenance.config import Config
-from provenance.pipeline import SIDECAR_SUFFIXES
+from provenance.sidecars import is_sidecar
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,6 @@ class ReconcileResult:
     unreadable_dirs: list[str] = field(default_factory=list)
     started_at: float = 0.0
     duration_s: float = 0.0
-
-
-def _is_sidecar(name: str, names: set[str]) -> bool:
-    for suffix in SIDECAR_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix) and name[: -len(suffix)] in names:
-            return True
-    return False
 
 
 def folder_ignored(config: Config, path: str) -> bool:
@@ -63,7 +57,6 @@ def walk(top: str, config: Config, unreadable: list[str]) -> Iterator[tuple[str,
             log.error("cannot read folder %s: %s", folder, exc.strerror)
             unreadable.append(folder)
             continue
-        names = {e.name for e in entries}
         for entry in entries:
             path = entry.path
             try:
@@ -71,7 +64,7 @@ def walk(top: str, config: Config, unreadable: list[str]) -> Iterator[tuple[str,
                     if not folder_ignored(config, path):
                         stack.append(path)
                     continue
-                if config.is_ignored(path) or _is_sidecar(entry.name, names):
+                if config.is_ignored(path) or is_sidecar(Path(path)):
                     continue
                 st = entry.stat(follow_symlinks=True)
             except OSError:

@@ -24,6 +24,7 @@ from provenance.ledger import Ledger
 from provenance.model import Classification, Finding, Verdict, Zone
 from provenance.pipeline import Inspector
 from provenance.policy import evaluate
+from provenance.sidecars import is_sidecar
 from provenance.watch.notify import notify
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def resolve_stale(ledger: Ledger, path: str, current: list[Finding], reason: str
 def judge_file(inspector: Inspector, ledger: Ledger, config: Config, path: str) -> Outcome | None:
     """Inspect one settled file and bring the ledger's view of `path` up to date."""
     zone = config.zone_for(path)
-    if zone is Zone.IGNORE or config.is_ignored(path):
+    if zone is Zone.IGNORE or config.is_ignored(path) or is_sidecar(Path(path)):
         return None
     before = stat_key(path)
     if before is None:
