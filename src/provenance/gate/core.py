@@ -47,32 +47,17 @@ log = logging.getLogger(__name__)
 class GateLedger(Protocol):
     def known_hash(self, stat_key: tuple[int, int, int, int, int]) -> str | None: ...
     def recall(self, sha256: str) -> Sequence[Evidence]: ...
+    def remembered_hashes(self) -> set[str]: ...
     def record_gate_decision(self, record: dict[str, Any]) -> int: ...
 
 
 class _Memory:
-    """Ledger recall, with one query up front for which hashes the ledger remembers at all.
-
-    `recall` costs a round trip per file; on a 20,000-file package that is most of a warm
-    gate. The ledger only recalls hashes it remembers as AI, so asking once for that set and
-    recalling only those gives the same evidence. Falls back to per-file recall when the
-    ledger cannot list them.
-    """
+    """Ledger recall, with one query up front for which hashes the ledger remembers at all:
+    `recall` costs a round trip per file, most of a warm gate on a 20,000-file package."""
 
     def __init__(self, ledger: GateLedger | None) -> None:
         self.ledger = ledger
-        self.remembered: set[str] | None = None
-        if ledger is not None and hasattr(ledger, "engine"):
-            try:
-                from sqlalchemy import select
-
-                from provenance.ledger.schema import assets
-
-                with ledger.engine.connect() as conn:  # type: ignore[attr-defined]
-                    rows = conn.execute(select(assets.c.sha256).where(assets.c.remembered.is_not(None)))
-                    self.remembered = {r[0] for r in rows}
-            except Exception as exc:  # a schema we do not know: recall every file, slower but exact
-                log.debug("gate: cannot list remembered hashes (%s); recalling per file", exc)
+        self.remembered = ledger.remembered_hashes() if ledger is not None else None
 
     def recall(self, sha256: str) -> Sequence[Evidence]:
         if self.ledger is None or (self.remembered is not None and sha256 not in self.remembered):

@@ -105,6 +105,12 @@ def recall(conn: Connection, sha256: str) -> list[Evidence]:
                      signal=Signal(row.remembered), generator=row.remembered_generator)]
 
 
+def remembered_hashes(conn: Connection) -> set[str]:
+    """Every hash `recall` would answer for (remembered as AI), in one query."""
+    rows = conn.execute(select(assets.c.sha256).where(assets.c.remembered.in_(sorted(AI_CLASSES))))
+    return {r[0] for r in rows}
+
+
 def finding_from(row: Mapping[str, Any]) -> Finding:
     return Finding(rule=row["rule"], principle=row["principle"], path=row["path"], sha256=row["sha256"],
                    classification=Classification(row["classification"]), message=row["message"],

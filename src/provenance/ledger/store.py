@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -110,7 +112,7 @@ def _sqlite_engine(url: Any, allow_network_fs: bool, create: bool) -> Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         if not memory:
-            cur.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
@@ -122,6 +124,25 @@ def _sqlite_engine(url: Any, allow_network_fs: bool, create: bool) -> Engine:
                              else "BEGIN")
 
     return engine
+
+
+def _enable_wal(cur: Any) -> None:
+    """Switch to WAL, waiting for other processes opening the same new ledger.
+
+    The switch needs an exclusive lock and SQLite may answer "database is locked" at once
+    instead of calling the busy handler, so two processes opening a fresh ledger together
+    (the daemon starting while `provenance tag` runs) would fail half the time.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _make_engine(url: str, allow_network_fs: bool, create: bool) -> Engine:
@@ -247,6 +268,11 @@ class Ledger:
         """HashMemory: AI evidence this hash earned earlier from tags/sidecars/C2PA."""
         with self._read() as conn:
             return queries.recall(conn, sha256)
+
+    def remembered_hashes(self) -> set[str]:
+        """The hashes `recall` answers for: one query instead of one per file (the gate)."""
+        with self._read() as conn:
+            return queries.remembered_hashes(conn)
 
     def open_findings(self) -> list[Finding]:
         with self._read() as conn:
