@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from provenance._os import pid_alive
 from provenance.errors import TagError
 
 TMP_PREFIX = ".provenance-tmp-"
@@ -46,16 +47,6 @@ def temp_path(beside: Path, suffix: str | None = None) -> Path:
     return beside.parent / f"{TMP_PREFIX}{_host()}.{os.getpid()}.{token}{ext.lower()}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
-
-
 def clean_stale_temps(folder: Path) -> list[Path]:
     """Remove our own temps left by killed runs; return what was removed.
 
@@ -74,7 +65,7 @@ def clean_stale_temps(folder: Path) -> list[Path]:
             continue
         pid = int(m["pid"])
         if m["host"] == host:
-            stale = pid != os.getpid() and not _pid_alive(pid)
+            stale = pid != os.getpid() and not pid_alive(pid)
         else:
             try:
                 stale = now - entry.stat(follow_symlinks=False).st_mtime > FOREIGN_STALE_AFTER_S

@@ -8,7 +8,6 @@ on this host, is reported as stale: the daemon is not running.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from calendar import timegm
@@ -17,6 +16,7 @@ from typing import Any
 
 import click
 
+from provenance._os import pid_alive
 from provenance.cli.options import config_option, json_option
 from provenance.config import Config, load_config
 from provenance.errors import LedgerError
@@ -28,16 +28,6 @@ def _epoch(iso: str | None) -> float | None:
     if not iso:
         return None
     return timegm(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S"))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[str, Any] | None, str]:
@@ -55,7 +45,7 @@ def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[st
     age = now - (_epoch(snap.get("updated_at")) or 0)
     if not snap.get("running"):
         return "stopped", snap, f"the daemon stopped at {snap.get('updated_at')}"
-    if snap.get("host") == socket.gethostname() and not _pid_alive(int(snap.get("pid", 0))):
+    if snap.get("host") == socket.gethostname() and not pid_alive(int(snap.get("pid", 0))):
         return "stale", snap, f"process {snap.get('pid')} is gone (killed or crashed)"
     if age > STALE_AFTER_INTERVALS * float(snap.get("status_every_s", 2.0)):
         return "stale", snap, f"last update {age:.0f} s ago"
