@@ -194,3 +194,18 @@ def test_markup_text_still_reaches_exiftool(tmp_path: Path, exiftool_available: 
     from provenance.pipeline import inspect
 
     assert inspect(f).classification.is_ai
+
+
+def test_readers_with_nothing_to_read_are_not_run(tmp_path: Path) -> None:
+    from provenance.model import Classification
+    from provenance.pipeline import Inspector
+
+    notes = tmp_path / "checksums.txt"
+    notes.write_text("3fa1c0  plate_v001.exr\n")
+    with Inspector() as inspector:
+        verdict = inspector.inspect(notes)
+        metadata = next(r for r in inspector.readers if r.name == "metadata")
+        assert verdict.errors == () and verdict.classification is Classification.UNKNOWN
+        assert metadata._exiftool is None  # no ExifTool process was ever needed
+        inspector.inspect(make_png(tmp_path / "t.png", {"parameters": A1111}))
+        assert metadata._exiftool is not None

@@ -38,6 +38,10 @@ class EvidenceReader(Protocol):
         """Read one identified file. Must not raise for problems with the file itself."""
         ...
 
+    # Optional: `has_work(asset) -> bool`, a cheap check (no long-lived resources, at most a
+    # header read) that answers False when `read` would certainly find nothing; the pipeline
+    # then skips the reader's thread hand-off for that file. Readers without it always run.
+
     def close(self) -> None:
         """Release long-lived resources (the ExifTool process, ...)."""
         ...

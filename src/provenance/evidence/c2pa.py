@@ -392,6 +392,9 @@ class C2paReader:
             with reader:
                 return json.loads(reader.json())  # type: ignore[no-any-return]
 
+    def has_work(self, asset: Asset) -> bool:
+        return asset.format in MIME_TYPES  # no container we know: nothing c2pa could open
+
     def read(self, asset: Asset) -> ReaderOutput:
         out = ReaderOutput()
         mime = MIME_TYPES.get(asset.format)

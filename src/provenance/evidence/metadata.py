@@ -38,9 +38,12 @@ class MetadataReader:
             self._exiftool.close()
             self._exiftool = None
 
+    def has_work(self, asset: Asset) -> bool:
+        return not self._fast_path or may_hold_metadata(asset.path, asset.format)
+
     def read(self, asset: Asset) -> ReaderOutput:
         out = ReaderOutput()
-        if self._fast_path and not may_hold_metadata(asset.path, asset.format):
+        if not self.has_work(asset):
             return out
         try:
             tags = self._process().read(asset.path, self._settings.time_limit_s)

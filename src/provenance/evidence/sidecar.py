@@ -52,6 +52,9 @@ class SidecarReader:
             self._exiftool.close()
             self._exiftool = None
 
+    def has_work(self, asset: Asset) -> bool:
+        return sidecar_path(asset.path) is not None
+
     def read(self, asset: Asset) -> ReaderOutput:
         out = ReaderOutput()
         side = sidecar_path(asset.path)
