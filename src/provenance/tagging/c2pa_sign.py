@@ -63,12 +63,17 @@ def _active(store: dict[str, Any]) -> dict[str, Any]:
     return (store.get("manifests") or {}).get(store.get("active_manifest") or "", {})
 
 
-def declaration_in(store: dict[str, Any]) -> dict[str, Any] | None:
+def assertion_in(store: dict[str, Any], label: str) -> dict[str, Any] | None:
+    """The data of the active manifest's assertion labelled `label`, if it has one."""
     for assertion in _active(store).get("assertions", []):
-        if assertion.get("label") == DECLARATION_LABEL:
+        if assertion.get("label") == label:
             data = assertion.get("data")
             return data if isinstance(data, dict) else None
     return None
+
+
+def declaration_in(store: dict[str, Any]) -> dict[str, Any] | None:
+    return assertion_in(store, DECLARATION_LABEL)
 
 
 def read_context(anchors_pem: str | None) -> c2pa.Context:
@@ -134,14 +139,19 @@ class C2paSigner:
             actions = [{"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
                        {"action": "c2pa.edited", "digitalSourceType": spec.kind.source_type,
                         "softwareAgent": agent}]
+        self.sign_assertions(source, dest, mime, actions,
+                             [{"label": DECLARATION_LABEL, "data": spec.declaration()}], parent)
+
+    def sign_assertions(self, source: Path, dest: Path, mime: str, actions: list[dict[str, Any]],
+                        assertions: list[dict[str, Any]], parent: Path | None) -> None:
+        """Sign `source` into `dest` with these actions and assertions; `parent` (the original
+        bytes, label "parent") becomes the parentOf ingredient that carries its whole store."""
         title = source.name.encode("utf-8", "replace").decode("utf-8")
         manifest = {
             "claim_generator_info": [{"name": TOOL_NAME, "version": TOOL_VERSION}],
             "title": title,
-            "assertions": [
-                {"label": "c2pa.actions.v2", "data": {"actions": actions}},
-                {"label": DECLARATION_LABEL, "data": spec.declaration()},
-            ],
+            "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": actions}},
+                           *assertions],
         }
         build_ctx = c2pa.Context.from_dict({"builder": {"thumbnail": {"enabled": False}},
                                             "verify": {"remote_manifest_fetch": False}})
@@ -164,6 +174,17 @@ class C2paSigner:
 
     def verify(self, path: Path, mime: str, spec: TagSpec, keep_labels: set[str]) -> list[str]:
         """Re-read a signed temp; return what was proved, or raise naming the failure."""
+        store, checks = self.check_signed(path, mime, keep_labels)
+        if declaration_in(store) != spec.declaration():
+            raise TagError("signed output lacks our declaration", path)
+        return checks
+
+    def check_signed(self, path: Path, mime: str,
+                     keep_labels: set[str]) -> tuple[dict[str, Any], list[str]]:
+        """Re-read a file we signed: it validates, chains to our CA, and kept `keep_labels`.
+
+        Returns the store and what was proved, or raises TagError naming the failure.
+        """
         store = self.read(path, mime)
         if store is None:
             raise TagError("signed output has no C2PA manifest", path)
@@ -178,11 +199,9 @@ class C2paSigner:
                         "signingCredential.expired"}:
                 raise TagError(f"our signature does not chain to our CA: {sorted(codes)}", path)
             checks.append("c2pa-trusted")
-        if declaration_in(store) != spec.declaration():
-            raise TagError("signed output lacks our declaration", path)
         lost = keep_labels - set(store.get("manifests") or {})
         if lost:
             raise TagError(f"signing would drop earlier manifests: {sorted(lost)}", path)
         if keep_labels:
             checks.append(f"c2pa-history-kept:{len(keep_labels)}")
-        return checks
+        return store, checks

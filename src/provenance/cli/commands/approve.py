@@ -13,6 +13,7 @@ import click
 
 from provenance.approvals import ApproverRegistry, find_approvals, sign_approval, write_portable
 from provenance.approvals.clearing import clear_findings
+from provenance.approvals.embed import approval_assertion, embed_approval
 from provenance.approvals.keys import load_private
 from provenance.approvals.registry import parse_expiry, parse_scopes
 from provenance.approvals.sign import approver_for_key
@@ -33,11 +34,16 @@ class Outcome:
     cleared: list[dict[str, Any]] = field(default_factory=list)
     approval: dict[str, Any] | None = None
     error: str | None = None
+    embedded: bool = False
+    sha256_before_embed: str | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "ok": self.error is None, "sha256": self.sha256,
                 "portable": self.portable, "approval": self.approval,
-                "findings_cleared": self.cleared, "error": self.error}
+                "findings_cleared": self.cleared, "embedded": self.embedded,
+                "sha256_before_embed": self.sha256_before_embed, "note": self.note,
+                "error": self.error}
 
 
 def _hash_unchanging(path: Path) -> str:
@@ -54,12 +60,32 @@ def _hash_unchanging(path: Path) -> str:
 
 
 def _approve_one(path: Path, key: Any, registry: ApproverRegistry, config: Config, ledger: Ledger,
-                 scopes: frozenset[Scope], ref: str, expires: dt.datetime | None, note: str) -> Outcome:
+                 scopes: frozenset[Scope], ref: str, expires: dt.datetime | None, note: str,
+                 embed: bool = False) -> Outcome:
     out = Outcome(str(path))
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    embedded_sha: str | None = None
+    if embed:
+        # Changes the bytes, so it comes first; the approval below binds to the final bytes.
+        # Anything sign_approval would refuse (expiry in the past, empty --ref) is refused
+        # before the bytes change: sign a throwaway approval of the current bytes first.
+        sign_approval(key, registry, subject_name=path.name, sha256=_hash_unchanging(path),
+                      scopes=scopes, reference=ref, expires_at=expires, note=note,
+                      policy_version=config.policy_version, now=now)
+        approver = approver_for_key(key, registry, scopes, now)
+        result = embed_approval(path, config, approval_assertion(
+            approver=approver.name, email=approver.email, scopes=(s.value for s in scopes),
+            reference=ref, issued_at=now, expires_at=expires, note=note))
+        out.embedded, out.note = result.embedded, result.note
+        out.sha256_before_embed = result.sha256_before if result.embedded else None
+        embedded_sha = result.sha256_after
     sha = out.sha256 = _hash_unchanging(path)
+    if embedded_sha is not None and sha != embedded_sha:
+        raise ApprovalError("file changed right after the approval was embedded; approve it once "
+                            "it is final", path)
     envelope, verified = sign_approval(key, registry, subject_name=path.name, sha256=sha, scopes=scopes,
                                        reference=ref, expires_at=expires, note=note,
-                                       policy_version=config.policy_version)
+                                       policy_version=config.policy_version, now=now)
     # Portable record first: it is what travels with the package to a host without the ledger.
     out.portable = str(write_portable(path, envelope, sha, config))
     ledger.record_approval(envelope, sha, verified.approver, sorted(s.value for s in verified.scopes),
@@ -82,10 +108,16 @@ def _approve_one(path: Path, key: Any, registry: ApproverRegistry, config: Confi
               help="Your approver private key (from `provenance keys new`).")
 @click.option("--expires", help="Last day (YYYY-MM-DD, UTC) or ISO time the approval holds.")
 @click.option("--note", default="", help="Free text kept in the signed approval.")
+@click.option("--embed", is_flag=True,
+              help="Also write the approval into the file's C2PA manifest (history kept), signed "
+                   "with the production's identity (`provenance signer init`). The bytes change, so "
+                   "the approval is signed over the new bytes. Skipped with a note for formats C2PA "
+                   "cannot embed in (EXR, DPX, MXF, MKV…). Informational: the gate trusts only the "
+                   "signed approval record.")
 @json_option
 @config_option
 def command(paths: tuple[Path, ...], scopes: tuple[str, ...], ref: str, key_file: Path,
-            expires: str | None, note: str, as_json: bool, config_path: Path | None) -> int:
+            expires: str | None, note: str, embed: bool, as_json: bool, config_path: Path | None) -> int:
     """Sign an approval bound to each file's current bytes.
 
     Writes <file>.approval.json beside it (or into the package approvals folder), records it in
@@ -110,7 +142,8 @@ def command(paths: tuple[Path, ...], scopes: tuple[str, ...], ref: str, key_file
     with Ledger.open(config.effective_ledger_url) as ledger:
         for path in paths:
             try:
-                outcome = _approve_one(path, key, registry, config, ledger, scope_set, ref, expires_at, note)
+                outcome = _approve_one(path, key, registry, config, ledger, scope_set, ref, expires_at, note,
+                                       embed)
             except ProvenanceError as exc:
                 outcome = Outcome(str(path), error=exc.reason)
             outcomes.append(outcome)
@@ -130,4 +163,9 @@ def _line(o: Outcome) -> str:
     if o.cleared:
         line += f"  (cleared {len(o.cleared)} open finding{'s' if len(o.cleared) > 1 else ''}: " \
                 f"{', '.join(sorted({c['rule'] for c in o.cleared}))})"
+    if o.embedded:
+        assert o.sha256_before_embed is not None
+        line += f"  (embedded in C2PA; bytes were sha256 {o.sha256_before_embed[:12]}…)"
+    if o.note:
+        line += f"  — {o.note}"
     return line
