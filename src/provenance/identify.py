@@ -124,12 +124,29 @@ def sniff_format(head: bytes) -> str:
     return "unknown"
 
 
+StatKey = tuple[int, int, int, int, int]
+
+
+def key_of(st: os.stat_result) -> StatKey:
+    """(dev, inode, size, mtime_ns, ctime_ns): unchanged key ⇒ unchanged bytes (see Asset)."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def stat_key(path: str | os.PathLike[str]) -> StatKey | None:
+    """The stat key of a regular file, or None if it is gone or not a regular file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return key_of(st) if stat.S_ISREG(st.st_mode) else None
+
+
 def sha256_file(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-KnownHash = Callable[[tuple[int, int, int, int, int]], str | None]
+KnownHash = Callable[[StatKey], str | None]
 
 
 def identify(path: str | os.PathLike[str], known_hash: KnownHash | None = None) -> Asset:
@@ -157,7 +174,7 @@ def identify(path: str | os.PathLike[str], known_hash: KnownHash | None = None) 
         raise AssetError("not a regular file", p)
     if st.st_size == 0:
         raise AssetError("empty file (0 bytes): an empty file is not an asset", p)
-    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    key = key_of(st)
     try:
         with open(p, "rb") as fh:
             head = fh.read(HEAD_BYTES)

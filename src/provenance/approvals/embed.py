@@ -27,12 +27,12 @@ from typing import Any
 from provenance.approvals.statement import format_time
 from provenance.config import Config
 from provenance.errors import ApprovalError, SigningError, TagError
-from provenance.identify import identify, sha256_file
+from provenance.identify import identify, key_of, sha256_file
 from provenance.identity import SigningIdentity
 from provenance.model import Classification
 from provenance.pipeline import Inspector
 from provenance.tagging import SIDECAR_FORMATS
-from provenance.tagging.atomic import Workspace, clean_stale_temps, is_temp_name, stat_key
+from provenance.tagging.atomic import Workspace, clean_stale_temps, is_temp_name
 from provenance.tagging.c2pa_sign import (
     C2paSigner,
     assertion_in,
@@ -102,7 +102,7 @@ def embed_approval(path: Path, config: Config, assertion: dict[str, Any]) -> Emb
         raise ApprovalError("not a regular file (approve names files; use a shell glob for a folder)", path)
     st = os.stat(target)
     asset = identify(target)
-    if stat_key(os.stat(target)) != stat_key(st):
+    if key_of(os.stat(target)) != key_of(st):
         raise ApprovalError("file changed while it was being hashed; approve it once it is final", path)
     before = asset.sha256
     mime = supported_mime(asset.format)

@@ -22,6 +22,7 @@ from typing import Any
 
 from provenance import __version__
 from provenance.evidence import ReaderSettings
+from provenance.identify import StatKey, key_of
 from provenance.model import (
     C2paSummary,
     Classification,
@@ -33,19 +34,14 @@ from provenance.model import (
     Verdict,
 )
 
-StatKey = tuple[int, int, int, int, int]
 SIDECAR_SUFFIXES = (".xmp", ".c2pa")  # what the sidecar and c2pa readers look for beside an asset
-
-
-def _stat_key(st: os.stat_result) -> StatKey:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def cache_key(path: Path) -> tuple[StatKey, str] | None:
     """The asset's stat key plus its possible sidecars' (a sidecar added later changes the verdict)."""
     name = str(path)
     try:
-        key = _stat_key(os.stat(name))
+        key = key_of(os.stat(name))
     except OSError:
         return None
     stem = name[: -len(path.suffix)] if path.suffix else None
@@ -53,7 +49,7 @@ def cache_key(path: Path) -> tuple[StatKey, str] | None:
     for suffix in SIDECAR_SUFFIXES:
         for candidate in (name + suffix, stem + suffix if stem else None):
             try:
-                aux.append(_stat_key(os.stat(candidate)) if candidate else None)
+                aux.append(key_of(os.stat(candidate)) if candidate else None)
             except OSError:
                 aux.append(None)
     return key, repr(aux)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from provenance._os import pid_alive
 from provenance.errors import TagError
+from provenance.identify import key_of
 
 TMP_PREFIX = ".provenance-tmp-"
 # A temp from another host can't be checked by pid; after this long it is surely dead.
@@ -103,10 +104,6 @@ def copy_mode(src_stat: os.stat_result, dst: Path) -> None:
             os.chown(dst, src_stat.st_uid, src_stat.st_gid)
 
 
-def stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
 @dataclass
 class Workspace:
     """Temps made while tagging one file; every one is removed unless committed.
@@ -150,7 +147,7 @@ class Workspace:
                 now = os.stat(dest)
             except FileNotFoundError:
                 raise TagError("file disappeared while being tagged", dest) from None
-            if stat_key(now) != stat_key(original):
+            if key_of(now) != key_of(original):
                 raise TagError("file changed while being tagged (is something still writing "
                                "it?); left untouched", dest)
         fsync_file(temp)

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from provenance.config import Config
+from provenance.identify import StatKey, key_of
 from provenance.sidecars import is_sidecar
 
 log = logging.getLogger(__name__)
 
-StatKey = tuple[int, int, int, int, int]
 
 
 @dataclass
@@ -71,10 +71,6 @@ def walk(top: str, config: Config, unreadable: list[str]) -> Iterator[tuple[str,
                 continue  # vanished or a dangling link: nothing to judge
             if stat.S_ISREG(st.st_mode):
                 yield path, st
-
-
-def key_of(st: os.stat_result) -> StatKey:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def reconcile(config: Config, ledger: Any, tops: Iterable[str],

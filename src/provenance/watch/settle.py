@@ -19,16 +19,16 @@ from __future__ import annotations
 import heapq
 import logging
 import os
-import stat
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from provenance.identify import StatKey, stat_key
+
 log = logging.getLogger(__name__)
 
-Look = tuple[int, int, int, int]  # size, mtime_ns, inode, ctime_ns
 
 
 @dataclass
@@ -36,19 +36,8 @@ class _Pending:
     last_event: float
     due: float
     hint: str
-    look: Look | None = None
+    look: StatKey | None = None
     generation: int = 0  # bumped by every event, so a look taken meanwhile is discarded
-
-
-def look_at(path: str) -> Look | None:
-    """The file's size/mtime/inode/ctime, or None if it is gone or not a regular file."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 class Settler:
@@ -193,7 +182,7 @@ class Settler:
     def _check(self, due: list[tuple[str, int]]) -> None:
         ready: list[str] = []
         for path, generation in due:
-            look = look_at(path)  # outside the lock: stat can be slow on a NAS
+            look = stat_key(path)  # outside the lock: stat can be slow on a NAS
             now = self._clock()
             with self._cond:
                 p = self._pending.get(path)

@@ -11,7 +11,6 @@ import logging
 import os
 import queue
 import socket
-import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from provenance.approvals import find_approvals
 from provenance.config import Config
+from provenance.identify import stat_key
 from provenance.ledger import Ledger
 from provenance.model import Classification, Finding, Verdict, Zone
 from provenance.pipeline import Inspector
@@ -30,17 +30,6 @@ from provenance.watch.notify import notify
 log = logging.getLogger(__name__)
 
 HOST = socket.gethostname()
-StatKey = tuple[int, int, int, int, int]
-
-
-def stat_key(path: str) -> StatKey | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 class ChangedWhileReading(Exception):
