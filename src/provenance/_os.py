@@ -1,8 +1,25 @@
-"""Small operating-system facts shared by unrelated parts (tagging, the daemon's status)."""
+"""Small operating-system helpers shared by unrelated parts (tagging, keys, config, status)."""
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
+import socket
+from pathlib import Path
+
+# Our temporary files: `.provenance-tmp-<host>.<pid>.<token><ext>`. The watch daemon ignores the
+# prefix; `tagging.atomic.clean_stale_temps` removes those whose process is gone.
+TMP_PREFIX = ".provenance-tmp-"
+
+
+def host_tag() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:32] or "host"
+
+
+def temp_path(beside: Path, ext: str = "") -> Path:
+    """A fresh temp name in `beside`'s folder (the name itself is never created here)."""
+    return beside.parent / f"{TMP_PREFIX}{host_tag()}.{os.getpid()}.{secrets.token_hex(6)}{ext}"
 
 
 def pid_alive(pid: int) -> bool:
@@ -16,3 +33,23 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True  # exists, owned by someone else
     return True
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write `data` to `path` without ever leaving it half-written.
+
+    A temporary file in the same folder (`temp_path`, which the watch daemon ignores) is
+    created with `mode` (0600 for secrets: never world-readable, not even briefly),
+    written, fsynced and renamed over `path`; on any failure it is removed.
+    """
+    tmp = temp_path(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -20,11 +20,11 @@ import contextlib
 import datetime as dt
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provenance._os import write_atomic
 from provenance.approvals import dsse
 from provenance.approvals.registry import ApproverRegistry
 from provenance.approvals.statement import canonical_json, parse_statement
@@ -113,18 +113,7 @@ def write_portable(path: Path, envelope: dict[str, Any], sha256: str, config: Co
         keep.append(envelope)
     doc = {"schema": FILE_SCHEMA, "approvals": keep}
     file.parent.mkdir(parents=True, exist_ok=True)
-    # The watch daemon ignores `.provenance-tmp-*` and `*.approval.json` (config.DEFAULT_IGNORE).
-    tmp = file.with_name(f".provenance-tmp-{os.getpid()}.{secrets.token_hex(4)}.json")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, file)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(file, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return file
 
 

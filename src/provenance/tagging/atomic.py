@@ -15,25 +15,19 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from provenance._os import pid_alive
+from provenance._os import TMP_PREFIX, host_tag, pid_alive
+from provenance._os import temp_path as os_temp_path
 from provenance.errors import TagError
 from provenance.identify import key_of
 
-TMP_PREFIX = ".provenance-tmp-"
 # A temp from another host can't be checked by pid; after this long it is surely dead.
 FOREIGN_STALE_AFTER_S = 24 * 3600
 _TMP_RE = re.compile(re.escape(TMP_PREFIX) + r"(?P<host>[A-Za-z0-9_-]{1,32})\.(?P<pid>\d+)\.")
-
-
-def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:32] or "host"
 
 
 def is_temp_name(name: str) -> bool:
@@ -41,11 +35,11 @@ def is_temp_name(name: str) -> bool:
 
 
 def temp_path(beside: Path, suffix: str | None = None) -> Path:
-    """A fresh temp name in `beside`'s folder (the name itself is never created here)."""
+    """A fresh temp name beside `beside`, keeping a plain extension (ExifTool picks the
+    writer by it)."""
     ext = beside.suffix if suffix is None else suffix
     ext = ext if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", ext or "") else ""
-    token = secrets.token_hex(6)
-    return beside.parent / f"{TMP_PREFIX}{_host()}.{os.getpid()}.{token}{ext.lower()}"
+    return os_temp_path(beside, ext.lower())
 
 
 def clean_stale_temps(folder: Path) -> list[Path]:
@@ -59,7 +53,7 @@ def clean_stale_temps(folder: Path) -> list[Path]:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
-    host, now = _host(), time.time()
+    host, now = host_tag(), time.time()
     for entry in entries:
         m = _TMP_RE.match(entry.name)
         if not m or (not entry.is_file(follow_symlinks=False) and not entry.is_symlink()):

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance import __version__
+from provenance._os import write_atomic
 from provenance.config import Config, Root, load_config
 from provenance.watch.handler import WatchHandler
 from provenance.watch.observer import OverflowCounter, RootWatch, Supervisor
@@ -41,16 +42,6 @@ STATUS_EVERY_S = 2.0
 
 def status_path(config: Config) -> Path:
     return config.config_dir / STATUS_NAME
-
-
-def write_atomic(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".provenance-tmp-{path.name}.{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class Daemon:
@@ -225,8 +216,10 @@ class Daemon:
         }
 
     def write_status(self, running: bool = True) -> None:
+        path = status_path(self.config)
         try:
-            write_atomic(status_path(self.config), json.dumps(self.status(running), indent=2) + "\n")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, (json.dumps(self.status(running), indent=2) + "\n").encode("utf-8"))
         except OSError as exc:
             log.warning("cannot write %s: %s", status_path(self.config), exc)
 
