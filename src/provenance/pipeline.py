@@ -10,7 +10,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import queue
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -19,7 +20,7 @@ from provenance.config import CONFIG_NAME, STATE_DIR
 from provenance.errors import AssetError
 from provenance.evidence import EvidenceReader, ReaderOutput, ReaderSettings
 from provenance.evidence.registry import DEFAULT_READERS, load_readers
-from provenance.identify import KnownHash, identify
+from provenance.identify import KnownHash, StatKey, identify
 from provenance.model import Asset, C2paSummary, Classification, Declarations, Evidence, Verdict
 from provenance.sidecars import is_sidecar
 
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 # The backstop limit is a little above the readers' own (ExifTool kills itself at the
 # limit): a reader that ignores its limit is abandoned, never waited for.
 _BACKSTOP_GRACE_S = 5.0
+# Files per batch: enough to amortise ExifTool's round trip, small enough that a batch a
+# hostile file spoils (and that is then re-read file by file) stays cheap.
+BATCH = 32
 
 
 class _Slot:
@@ -62,6 +66,62 @@ class _Slot:
         except Exception as exc:  # a reader bug must cost one file, not the whole run
             log.exception("reader %s crashed on %s", self.name, asset.path)
             return ReaderOutput(errors=[f"internal error: {type(exc).__name__}: {exc}"])
+
+    def read_many(self, assets: Sequence[Asset]) -> list[ReaderOutput]:
+        """Read a batch in one hand-off to the reader's thread.
+
+        A reader with `read_many` (ExifTool: one round trip for the batch) is asked first,
+        under one backstop limit; if it declines (None) or fails, each file is read alone so
+        a hostile file costs only itself. Otherwise the thread reads the files one after
+        another and hands each result back as it finishes, so the backstop stays per file.
+        """
+        if not assets:
+            return []
+        many = getattr(self.reader, "read_many", None)
+        if many is not None and len(assets) > 1:
+            limit = self._settings.time_limit_s + _BACKSTOP_GRACE_S
+            future = self._pool.submit(many, assets)
+            try:
+                outs = future.result(timeout=limit)
+                if outs is not None:
+                    return list(outs)
+            except cf.TimeoutError:
+                log.warning("reader %s overran %.0fs on a batch of %d; reading them one by one",
+                            self.name, limit, len(assets))
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._spawn()
+            except Exception:
+                log.exception("reader %s failed on a batch of %d; reading them one by one",
+                              self.name, len(assets))
+            return [self.read(a) for a in assets]
+        outs: list[ReaderOutput] = []
+        while len(outs) < len(assets):
+            rest = assets[len(outs):]
+            # A fresh queue per hand-off: an abandoned thread that wakes up later must not
+            # slip its stale answer in front of the next file's.
+            results: queue.SimpleQueue[ReaderOutput] = queue.SimpleQueue()
+            self._pool.submit(self._read_each, self.reader, rest, results)
+            limit = self._settings.time_limit_s + _BACKSTOP_GRACE_S
+            for asset in rest:
+                try:
+                    outs.append(results.get(timeout=limit))
+                except queue.Empty:
+                    log.warning("reader %s overran %.0fs on %s; abandoning it", self.name, limit,
+                                asset.path)
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._spawn()
+                    outs.append(ReaderOutput(errors=[f"timed out after {limit:g}s"]))
+                    break
+        return outs
+
+    def _read_each(self, reader: EvidenceReader, assets: Sequence[Asset],
+                   results: queue.SimpleQueue[ReaderOutput]) -> None:
+        for asset in assets:
+            try:
+                results.put(reader.read(asset))
+            except Exception as exc:  # a reader bug must cost one file, not the whole batch
+                log.exception("reader %s crashed on %s", self.name, asset.path)
+                results.put(ReaderOutput(errors=[f"internal error: {type(exc).__name__}: {exc}"]))
 
     def close(self) -> None:
         try:
@@ -106,45 +166,83 @@ class Inspector:
 
     def inspect(self, path: str | os.PathLike[str]) -> Verdict:
         """Judge one file. Never raises for a bad file: the Verdict carries the errors."""
-        try:
-            asset = identify(path, self._known_hash)
-        except AssetError as exc:
-            return Verdict(path=str(path), sha256=None, format="unknown", size=None,
-                           classification=Classification.UNKNOWN, errors=(exc.reason,))
-        evidence: list[Evidence] = []
-        errors: list[str] = []
-        c2pa = C2paSummary()
-        declarations = Declarations()
+        return self.inspect_many([path])[0]
+
+    def inspect_many(self, paths: Sequence[str | os.PathLike[str]],
+                     known_hashes: Mapping[StatKey, str] | None = None) -> list[Verdict]:
+        """Judge a batch, in order: each reader takes the whole batch in one hand-off (and
+        ExifTool reads it in one round trip), which is most of the cost on small files.
+        `known_hashes`, when given, replaces the per-file `known_hash` lookup: the caller
+        fetched the answers for the whole batch at once (a miss only means hashing again)."""
+        known = self._known_hash if known_hashes is None else known_hashes.get
+        assets: list[Asset | None] = []
+        failed: dict[int, Verdict] = {}
+        for i, path in enumerate(paths):
+            try:
+                assets.append(identify(path, known))
+            except AssetError as exc:
+                assets.append(None)
+                failed[i] = Verdict(path=str(path), sha256=None, format="unknown", size=None,
+                                    classification=Classification.UNKNOWN, errors=(exc.reason,))
+        outputs: list[list[tuple[str, ReaderOutput]]] = [[] for _ in paths]
         for slot in self._slots:
             has_work = getattr(slot.reader, "has_work", None)
-            if has_work is not None and not has_work(asset):
-                continue  # most files in a delivery need no thread hand-off at all
-            out = slot.read(asset)
-            evidence.extend(out.evidence)
-            errors.extend(f"{slot.name}: {e}" for e in out.errors)
-            if out.c2pa is not None and (out.c2pa.present or out.c2pa.remote_url):
-                c2pa = out.c2pa
-            if out.declarations is not None:
-                declarations = declarations.merged(out.declarations)
-        if self._memory is not None:
-            evidence.extend(self._memory.recall(asset.sha256))
-        return Verdict(
-            path=str(path),
-            sha256=asset.sha256,
-            format=asset.format,
-            size=asset.size,
-            classification=classify(evidence),
-            evidence=tuple(evidence),
-            c2pa=c2pa,
-            declarations=declarations,
-            errors=tuple(errors),
-            generator=pick_generator(evidence),
-            link_target=str(asset.link_target) if asset.link_target else None,
-        )
+            todo = [i for i, a in enumerate(assets)
+                    if a is not None and (has_work is None or has_work(a))]
+            # Most files in a delivery need no hand-off to some readers at all.
+            for i, out in zip(todo, slot.read_many([assets[i] for i in todo]), strict=True):  # type: ignore[misc]
+                outputs[i].append((slot.name, out))
+        recalled = self._recall([a.sha256 for a in assets if a is not None])
+        return [failed[i] if asset is None
+                else _assemble(path, asset, outputs[i], recalled.get(asset.sha256, ()))
+                for i, (path, asset) in enumerate(zip(paths, assets, strict=True))]
 
-    def inspect_paths(self, paths: Iterable[str | os.PathLike[str]]) -> Iterator[Verdict]:
+    def _recall(self, hashes: Sequence[str]) -> Mapping[str, Sequence[Evidence]]:
+        if self._memory is None or not hashes:
+            return {}
+        many = getattr(self._memory, "recall_many", None)
+        if many is not None:
+            return many(hashes)  # type: ignore[no-any-return]
+        return {h: self._memory.recall(h) for h in dict.fromkeys(hashes)}
+
+    def inspect_paths(self, paths: Iterable[str | os.PathLike[str]], batch: int = BATCH) -> Iterator[Verdict]:
+        chunk: list[Path] = []
         for path in iter_files(paths):
-            yield self.inspect(path)
+            chunk.append(path)
+            if len(chunk) >= batch:
+                yield from self.inspect_many(chunk)
+                chunk = []
+        if chunk:
+            yield from self.inspect_many(chunk)
+
+
+def _assemble(path: str | os.PathLike[str], asset: Asset, outputs: Sequence[tuple[str, ReaderOutput]],
+              recalled: Sequence[Evidence]) -> Verdict:
+    evidence: list[Evidence] = []
+    errors: list[str] = []
+    c2pa = C2paSummary()
+    declarations = Declarations()
+    for name, out in outputs:
+        evidence.extend(out.evidence)
+        errors.extend(f"{name}: {e}" for e in out.errors)
+        if out.c2pa is not None and (out.c2pa.present or out.c2pa.remote_url):
+            c2pa = out.c2pa
+        if out.declarations is not None:
+            declarations = declarations.merged(out.declarations)
+    evidence.extend(recalled)
+    return Verdict(
+        path=str(path),
+        sha256=asset.sha256,
+        format=asset.format,
+        size=asset.size,
+        classification=classify(evidence),
+        evidence=tuple(evidence),
+        c2pa=c2pa,
+        declarations=declarations,
+        errors=tuple(errors),
+        generator=pick_generator(evidence),
+        link_target=str(asset.link_target) if asset.link_target else None,
+    )
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:

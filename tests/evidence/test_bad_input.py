@@ -221,3 +221,76 @@ def test_a_stuck_reader_is_abandoned(tmp_path: Path) -> None:
         Stuck.release.set()
     assert first.errors and "timed out" in first.errors[0]
     assert not second.errors
+
+
+# A hang on one file only (named hang*), on top of the shipped configuration.
+HANG_ONE_CONFIG = """do '{base}';
+$Image::ExifTool::UserDefined{{'Image::ExifTool::Composite'}} = {{
+    HangOne => {{ Require => 'FileName', ValueConv => '$val =~ /^hang/ and sleep 60; 1' }},
+}};
+1;
+"""
+
+
+def test_a_batch_answers_each_file_as_a_single_read_would(tmp_path: Path) -> None:
+    ai = make_png(tmp_path / "-ai one.png", {"parameters": A1111})
+    plain = make_jpeg(tmp_path / "plain.jpg")
+    newline = make_png(tmp_path / "new\nline.png", {"parameters": A1111})
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    missing = tmp_path / "gone.png"
+    batch = [ai, plain, newline, empty, missing]
+    proc = ExifToolProcess()
+    try:
+        many = proc.read_many(batch, 10)
+        assert many[0] is not None and "PNG:Parameters" in many[0]
+        assert many[2] is not None and "PNG:Parameters" in many[2]
+        assert many[4] is None  # left out of the answer: the caller reads it alone to learn why
+        for path, tags in zip(batch[:4], many[:4], strict=True):
+            assert tags is not None
+            single = proc.read(path, 10)
+            drop = {"System:FileAccessDate", "System:FileInodeChangeDate", "System:FileName",
+                    "System:Directory"}  # a newline name is read through a private link
+            assert {k: v for k, v in tags.items() if k not in drop} == \
+                   {k: v for k, v in single.items() if k not in drop}, path
+    finally:
+        proc.close()
+    with Inspector() as ins:
+        verdicts = ins.inspect_many(batch)
+        singles = [ins.inspect(p) for p in batch]
+    assert [v.path for v in verdicts] == [str(p) for p in batch]
+    assert [(v.classification, v.errors) for v in verdicts] == [(v.classification, v.errors) for v in singles]
+    assert verdicts[0].classification is Classification.AI_GENERATED
+    assert verdicts[4].errors and verdicts[4].sha256 is None
+
+
+def test_an_exiftool_hang_in_a_batch_costs_only_the_file_at_fault(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
+    from provenance.evidence import _exiftool
+    config = tmp_path / "hang-one.config"
+    config.write_text(HANG_ONE_CONFIG.format(base=_exiftool.CONFIG_FILE))
+    monkeypatch.setattr(_exiftool, "ExifToolProcess", functools.partial(ExifToolProcess, config))
+    files = [make_png(tmp_path / f"{name}.png", {"parameters": A1111}) for name in ("a", "hang", "b")]
+    with Inspector(ReaderSettings(time_limit_s=1.0), readers=("metadata",)) as ins:
+        verdicts = ins.inspect_many(files)
+    a, hang, b = verdicts
+    assert any("timed out" in e for e in hang.errors), hang.errors
+    for v in (a, b):
+        assert not v.errors, v.errors
+        assert v.classification is Classification.AI_GENERATED
+
+
+@pytest.mark.usefixtures("test_readers")
+def test_a_stuck_reader_in_a_batch_costs_only_that_file(tmp_path: Path) -> None:
+    from tests.evidence.plugins import Stuck
+    Stuck.release.clear()
+    files = [make_jpeg(tmp_path / f"{name}.jpg") for name in ("first", "hang", "third", "fourth")]
+    try:
+        with Inspector(ReaderSettings(time_limit_s=0.5), readers=("stuck",)) as ins:
+            verdicts = ins.inspect_many(files)
+    finally:
+        Stuck.release.set()
+    assert [bool(v.errors) for v in verdicts] == [False, True, False, False]
+    assert "timed out" in verdicts[1].errors[0]

@@ -191,3 +191,42 @@ def test_reconcile_requests_back_off_after_a_burst() -> None:
         assert loop._backoff_s > 0  # the fourth quick run in the window waited first
     finally:
         loop.stop()
+
+
+def test_a_failing_file_in_a_batch_costs_only_that_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Files queued together are judged as one batch (one ExifTool call, one transaction);
+    one file's failure in its own step must not lose the others."""
+    config = load_config(write_show(tmp_path))
+    files = [tmp_path / "final" / f"{name}.png" for name in ("a", "b", "poison", "c", "d")]
+    for i, f in enumerate(files):
+        f.write_bytes(png_bytes(40 + i, ai=True))
+    real = worker.evaluate
+    batches: list[int] = []
+    real_judge_files = worker.judge_files
+
+    def judge_files(inspector, ledger, config, paths):
+        batches.append(len(paths))
+        return real_judge_files(inspector, ledger, config, paths)
+
+    def evaluate(verdict, *args, **kwargs):
+        if "poison" in verdict.path:
+            raise RuntimeError("injected failure")
+        return real(verdict, *args, **kwargs)
+
+    monkeypatch.setattr(worker, "evaluate", evaluate)
+    monkeypatch.setattr(worker, "judge_files", judge_files)
+    with Ledger.open(config.effective_ledger_url) as ledger:
+        processor = worker.Processor(config, ledger, workers=1)
+        for f in files:  # all queued before the worker starts: it takes them as one batch
+            processor.submit(str(f))
+        processor.start()
+        processor.join_idle()
+        processor.stop()
+        assert batches == [5]
+        assert processor.errors == 1 and processor.processed == 4
+        for f in files:
+            if "poison" not in f.name:
+                assert "temporary-material" in open_at(ledger, f), f
+    assert any(str(files[2]) in r.getMessage() and "injected failure" in r.getMessage()
+               for r in caplog.records)

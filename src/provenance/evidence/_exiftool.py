@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -177,12 +178,42 @@ class ExifToolProcess:
         with self._call_lock:
             arg, link = self._safe_arg(path)
             try:
-                return self._read_locked(arg, time_limit_s, tags)
+                stdout, stderr = self._execute([*(f"-{t}".encode() for t in tags), arg], time_limit_s)
             finally:
                 if link is not None:
                     link.unlink(missing_ok=True)
+        return _parse(stdout, stderr)
 
-    def _read_locked(self, arg: bytes, time_limit_s: float, tags: tuple[str, ...]) -> dict[str, Any]:
+    def read_many(self, paths: Sequence[Path], time_limit_s: float) -> list[dict[str, Any] | None]:
+        """Tags of several files from ONE `-execute` (the round trip costs more than a small
+        file's read). The limit is for the whole batch. A file ExifTool left out of its
+        answer (it wrote an error to stderr instead) comes back None: read it alone with
+        `read` to learn why. A timeout or a dead process raises ExifToolFailure for the batch.
+        """
+        with self._call_lock:
+            args, links = [], []
+            try:
+                for path in paths:
+                    arg, link = self._safe_arg(path)
+                    args.append(arg)
+                    if link is not None:
+                        links.append(link)
+                stdout, _stderr = self._execute(args, time_limit_s)
+            finally:
+                for link in links:
+                    link.unlink(missing_ok=True)
+        try:
+            data = json.loads(stdout.decode("utf-8", "replace")) if stdout.strip() else []
+        except json.JSONDecodeError as exc:
+            raise ExifToolFailure(f"ExifTool output was not JSON ({exc.msg})") from None
+        by_source: dict[str, dict[str, Any]] = {}
+        for entry in data if isinstance(data, list) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("SourceFile"), str):
+                by_source[entry.pop("SourceFile")] = entry
+        return [by_source.get(os.fsdecode(arg)) for arg in args]
+
+    def _execute(self, args: list[bytes], time_limit_s: float) -> tuple[bytes, Any]:
+        """One `-execute` under a deadline; a dead process is restarted and the call retried once."""
         for attempt in (1, 2):
             helper = self._start()
             with self._cond:
@@ -190,7 +221,7 @@ class ExifToolProcess:
                 self._deadline = time.monotonic() + time_limit_s
                 self._cond.notify_all()
             try:
-                stdout = helper.execute(*(f"-{t}" for t in tags), arg, raw_bytes=True)
+                stdout = helper.execute(*args, raw_bytes=True)
                 failure = None
             except Exception as exc:  # EISDIR after an abort, BrokenPipe, protocol errors
                 stdout, failure = b"", exc
@@ -205,9 +236,9 @@ class ExifToolProcess:
                     raise ExifToolFailure(f"ExifTool timed out after {time_limit_s:g}s "
                                           "(process killed and restarted)")
                 if attempt == 1:
-                    continue  # a dead process: restart once and retry this file
+                    continue  # a dead process: restart once and retry
                 raise ExifToolFailure(f"ExifTool failed ({aborted or failure!r})")
-            return _parse(stdout, helper.last_stderr)
+            return bytes(stdout), helper.last_stderr
         raise AssertionError("unreachable")
 
 

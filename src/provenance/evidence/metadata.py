@@ -12,6 +12,9 @@ ExifTool round trip is most of the cost on small files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from provenance.evidence import ReaderOutput, ReaderSettings, _exiftool
 from provenance.evidence._headers import may_hold_metadata
 from provenance.evidence.signatures import SignatureTable
@@ -42,17 +45,26 @@ class MetadataReader:
         return not self._fast_path or may_hold_metadata(asset.path, asset.format)
 
     def read(self, asset: Asset) -> ReaderOutput:
-        out = ReaderOutput()
         if not self.has_work(asset):
-            return out
+            return ReaderOutput()
         try:
             tags = self._process().read(asset.path, self._settings.time_limit_s)
         except _exiftool.ExifToolFailure as exc:
-            out.errors.append(exc.reason)
-            return out
+            return ReaderOutput(errors=[exc.reason])
         except OSError as exc:
-            out.errors.append(f"cannot read: {exc.strerror or exc}")
-            return out
+            return ReaderOutput(errors=[f"cannot read: {exc.strerror or exc}"])
+        return self._judge(tags)
+
+    def read_many(self, assets: Sequence[Asset]) -> list[ReaderOutput] | None:
+        """One ExifTool call for the batch; None if the batch as a whole failed (the caller
+        then reads each file alone, so only the file at fault carries the error)."""
+        try:
+            found = self._process().read_many([a.path for a in assets], self._settings.time_limit_s)
+        except (_exiftool.ExifToolFailure, OSError):
+            return None
+        return [self.read(a) if tags is None else self._judge(tags)
+                for a, tags in zip(assets, found, strict=True)]
+
+    def _judge(self, tags: dict[str, Any]) -> ReaderOutput:
         found = interpret(tags, self._table)
-        out.evidence, out.errors, out.declarations = found.evidence, found.errors, found.declarations
-        return out
+        return ReaderOutput(evidence=found.evidence, errors=found.errors, declarations=found.declarations)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from provenance.ledger.schema import approvals, assets, events, findings, gate_d
 from provenance.model import Classification, Declarations, Evidence, Finding, Risk, Scope, Signal, Zone
 
 StatKey = tuple[int, int, int, int, int]
+_IN_CHUNK = 500  # values per IN (...): well under SQLite's and PostgreSQL's parameter limits
 AI_CLASSES = (str(Classification.AI_GENERATED), str(Classification.AI_EDITED))
 
 
@@ -87,6 +88,35 @@ def known_hash(conn: Connection, key: StatKey) -> str | None:
                                       "ctime_ns": ctime_ns}).scalar_one_or_none()
 
 
+def known_hashes(conn: Connection, keys: Sequence[StatKey]) -> dict[StatKey, str]:
+    """`known_hash` for a batch: one query on (dev, inode) — the stat index's leading
+    columns — and the rest of each key compared here."""
+    wanted = set(keys)
+    out: dict[StatKey, str] = {}
+    devs = sorted({k[0] for k in wanted})
+    inodes = sorted({k[1] for k in wanted})
+    for start in range(0, len(inodes), _IN_CHUNK):
+        rows = conn.execute(select(locations.c.dev, locations.c.inode, locations.c.size,
+                                   locations.c.mtime_ns, locations.c.ctime_ns, locations.c.sha256)
+                            .where(locations.c.dev.in_(devs),
+                                   locations.c.inode.in_(inodes[start:start + _IN_CHUNK]),
+                                   locations.c.sha256.is_not(None)))
+        for r in rows:
+            key = (r[0], r[1], r[2], r[3], r[4])
+            if key in wanted:
+                out[key] = r[5]
+    return out
+
+
+def locations_at(conn: Connection, paths: Sequence[str]) -> dict[str, Location]:
+    out: dict[str, Location] = {}
+    unique = sorted(set(paths))
+    for start in range(0, len(unique), _IN_CHUNK):
+        q = select(locations).where(locations.c.path.in_(unique[start:start + _IN_CHUNK]))
+        out.update((r["path"], _location(r)) for r in conn.execute(q).mappings())
+    return out
+
+
 def location(conn: Connection, path: str) -> Location | None:
     row = conn.execute(_LOCATION, {"path": path}).mappings().one_or_none()
     return None if row is None else _location(row)
@@ -100,9 +130,27 @@ def recall(conn: Connection, sha256: str) -> list[Evidence]:
     row = conn.execute(_RECALL, {"sha": sha256}).one_or_none()
     if row is None or row.remembered not in AI_CLASSES:
         return []
-    return [Evidence(source="ledger", field="earlier verdict",
-                     value=f"{row.remembered} ({row.remembered_from})",
-                     signal=Signal(row.remembered), generator=row.remembered_generator)]
+    return [_remembered(row)]
+
+
+def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, list[Evidence]]:
+    """`recall` for a batch, in one query per chunk; hashes with nothing to recall are absent."""
+    out: dict[str, list[Evidence]] = {}
+    unique = sorted(set(hashes))
+    for start in range(0, len(unique), _IN_CHUNK):
+        rows = conn.execute(select(assets.c.sha256, assets.c.remembered, assets.c.remembered_generator,
+                                   assets.c.remembered_from)
+                            .where(assets.c.sha256.in_(unique[start:start + _IN_CHUNK]),
+                                   assets.c.remembered.in_(sorted(AI_CLASSES))))
+        for r in rows:
+            out[r.sha256] = [_remembered(r)]
+    return out
+
+
+def _remembered(row: Any) -> Evidence:
+    return Evidence(source="ledger", field="earlier verdict",
+                    value=f"{row.remembered} ({row.remembered_from})",
+                    signal=Signal(row.remembered), generator=row.remembered_generator)
 
 
 def remembered_hashes(conn: Connection) -> set[str]:

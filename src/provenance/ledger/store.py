@@ -255,9 +255,23 @@ class Ledger:
         with self._read() as conn:
             return queries.known_hash(conn, tuple(stat_key))  # type: ignore[arg-type]
 
+    def known_hashes(self, keys: Sequence[StatKey]) -> dict[StatKey, str]:
+        """`known_hash` for a batch of files in one round trip (a burst, a reconcile)."""
+        if not keys:
+            return {}
+        with self._read() as conn:
+            return queries.known_hashes(conn, keys)
+
     def location(self, path: str) -> Location | None:
         with self._read() as conn:
             return queries.location(conn, str(path))
+
+    def locations_at(self, paths: Sequence[str]) -> dict[str, Location]:
+        """`location` for a batch; paths the ledger has never seen are absent."""
+        if not paths:
+            return {}
+        with self._read() as conn:
+            return queries.locations_at(conn, [str(p) for p in paths])
 
     def locations(self) -> Iterator[Location]:
         with self._read() as conn:
@@ -268,6 +282,13 @@ class Ledger:
         """HashMemory: AI evidence this hash earned earlier from tags/sidecars/C2PA."""
         with self._read() as conn:
             return queries.recall(conn, sha256)
+
+    def recall_many(self, hashes: Sequence[str]) -> dict[str, list[Evidence]]:
+        """`recall` for a batch (the Inspector asks this once per batch of files)."""
+        if not hashes:
+            return {}
+        with self._read() as conn:
+            return queries.recall_many(conn, hashes)
 
     def remembered_hashes(self) -> set[str]:
         """The hashes `recall` answers for: one query instead of one per file (the gate)."""

@@ -12,17 +12,17 @@ import os
 import queue
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from provenance.approvals import find_approvals
 from provenance.config import Config
-from provenance.identify import stat_key
+from provenance.identify import StatKey, stat_key
 from provenance.ledger import Ledger
 from provenance.model import Classification, Finding, Verdict, Zone
-from provenance.pipeline import Inspector
+from provenance.pipeline import BATCH, Inspector
 from provenance.policy import evaluate
 from provenance.sidecars import is_sidecar
 from provenance.watch.notify import notify
@@ -64,25 +64,67 @@ def resolve_stale(ledger: Ledger, path: str, current: list[Finding], reason: str
 
 def judge_file(inspector: Inspector, ledger: Ledger, config: Config, path: str) -> Outcome | None:
     """Inspect one settled file and bring the ledger's view of `path` up to date."""
-    zone = config.zone_for(path)
-    if zone is Zone.IGNORE or config.is_ignored(path) or is_sidecar(Path(path)):
-        return None
-    before = stat_key(path)
-    if before is None:
-        forget_path(ledger, path)
-        return None
-    verdict = inspector.inspect(path)
-    if stat_key(path) != before:
-        raise ChangedWhileReading(path)
-    out = Outcome(path, errors=verdict.errors)
-    prior = ledger.location(path)
-    out.recorded = ledger.record_verdict(verdict, before if verdict.sha256 else None, zone, host=HOST)
+    (result,) = judge_files(inspector, ledger, config, [path])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def judge_files(inspector: Inspector, ledger: Ledger, config: Config,
+                paths: Sequence[str]) -> list[Outcome | Exception | None]:
+    """`judge_file` for a batch of distinct settled paths, in order: one ExifTool round trip
+    and one ledger transaction for the batch instead of one each per file.
+
+    Per path: None (ignored, or gone before it was read), an Outcome, or the exception its
+    own handling raised (ChangedWhileReading among them); one file's failure after the
+    shared steps never costs the others theirs. An exception from a shared step (reading,
+    recording) propagates: the caller then judges the files one by one.
+    """
+    results: dict[str, Outcome | Exception | None] = {}
+    live: list[tuple[str, Zone, StatKey]] = []
+    for path in paths:
+        zone = config.zone_for(path)
+        if zone is Zone.IGNORE or config.is_ignored(path) or is_sidecar(Path(path)):
+            results[path] = None
+            continue
+        before = stat_key(path)
+        if before is None:
+            forget_path(ledger, path)
+            results[path] = None
+            continue
+        live.append((path, zone, before))
+    if live:
+        known = ledger.known_hashes([key for _, _, key in live])
+        verdicts = inspector.inspect_many([path for path, _, _ in live], known)
+        steady = []
+        for (path, zone, before), verdict in zip(live, verdicts, strict=True):
+            if stat_key(path) != before:
+                results[path] = ChangedWhileReading(path)
+            else:
+                steady.append((path, zone, before, verdict))
+        priors = ledger.locations_at([path for path, *_ in steady])
+        recorded = ledger.record_verdicts(
+            [(verdict, before if verdict.sha256 else None, zone) for _, zone, before, verdict in steady],
+            host=HOST)
+        for (path, zone, _, verdict), was_recorded in zip(steady, recorded, strict=True):
+            try:
+                results[path] = _conclude(ledger, config, verdict, zone, path in priors, was_recorded)
+            except Exception as exc:  # this file's policy or findings step; the batch goes on
+                results[path] = exc
+    return [results[path] for path in paths]
+
+
+def _conclude(ledger: Ledger, config: Config, verdict: Verdict, zone: Zone, seen_before: bool,
+              recorded: bool) -> Outcome:
+    """Policy on a recorded verdict: open its new findings, close the ones it no longer raises."""
+    path = verdict.path
+    out = Outcome(path, recorded=recorded, errors=verdict.errors)
     findings = evaluate(verdict, zone, config)
     if verdict.sha256 and any(f.clears_with for f in findings):
         # Only then can an approval matter; most files land with nothing to clear.
         findings = evaluate(verdict, zone, config, _find_approvals(path, verdict.sha256, config, ledger))
     out.new_findings = [f for f in findings if ledger.open_finding(f)]
-    if prior is not None:  # a path seen for the first time has no findings to close
+    if seen_before:  # a path seen for the first time has no findings to close
         out.resolved = resolve_stale(ledger, path, findings, f"no longer applies (re-judged in {zone})")
     return out
 
@@ -113,9 +155,10 @@ class _BrokenInspector(Inspector):
     def __init__(self, reason: str) -> None:
         self._reason = reason
 
-    def inspect(self, path: str | os.PathLike[str]) -> Verdict:
-        return Verdict(path=str(path), sha256=None, format="unknown", size=None,
-                       classification=Classification.UNKNOWN, errors=(self._reason,))
+    def inspect_many(self, paths: Sequence[str | os.PathLike[str]],
+                     known_hashes: Mapping[StatKey, str] | None = None) -> list[Verdict]:
+        return [Verdict(path=str(path), sha256=None, format="unknown", size=None,
+                        classification=Classification.UNKNOWN, errors=(self._reason,)) for path in paths]
 
     def close(self) -> None:
         pass
@@ -192,22 +235,56 @@ class Processor:
             inspector = _BrokenInspector(f"evidence readers could not start: {exc}")
         with inspector:
             while True:
-                kind, path = self._queue.get()
+                batch = self._take()
                 try:
-                    if kind == "stop":
-                        return
+                    files = [path for kind, path in batch if kind == "file"]
                     with self._lock:
-                        self.busy += 1
-                    self._handle(inspector, kind, path)
+                        self.busy += len(batch) - (batch[-1][0] == "stop")
+                    if files:
+                        self._handle_files(inspector, list(dict.fromkeys(files)))
+                    for kind, path in batch:
+                        if kind in ("gone", "tree"):
+                            self._handle(inspector, kind, path)
                     if self._on_done is not None:
                         self._on_done()
                 finally:
-                    if kind != "stop":
-                        with self._lock:
-                            self.busy -= 1
-                    self._queue.task_done()
+                    with self._lock:
+                        self.busy -= len(batch) - (batch[-1][0] == "stop")
+                    for _ in batch:
+                        self._queue.task_done()
+                if batch[-1][0] == "stop":
+                    return
+
+    def _take(self) -> list[tuple[str, str]]:
+        """The next item, plus the files queued right behind it (a burst is judged in
+        batches; a lone file is not held back waiting for company). A batch ends before any
+        item that is not a file, so removals and stops keep their place in line."""
+        batch = [self._queue.get()]
+        while batch[-1][0] == "file" and len(batch) < BATCH:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            batch.append(item)
+        return batch
+
+    def _handle_files(self, inspector: Inspector, paths: list[str]) -> None:
+        if len(paths) == 1:
+            self._handle(inspector, "file", paths[0])
+            return
+        try:
+            results = judge_files(inspector, self.ledger, self.config, paths)
+        except Exception as exc:
+            log.warning("batch of %d files failed (%s: %s); judging them one by one",
+                        len(paths), type(exc).__name__, exc)
+            for path in paths:
+                self._handle(inspector, "file", path)
+            return
+        for path, result in zip(paths, results, strict=True):
+            self._after(path, result)
 
     def _handle(self, inspector: Inspector, kind: str, path: str) -> None:
+        result: Outcome | Exception | None
         try:
             if kind == "gone":
                 forget_path(self.ledger, path)
@@ -215,20 +292,27 @@ class Processor:
             if kind == "tree":
                 forget_tree(self.ledger, path)
                 return
-            out = judge_file(inspector, self.ledger, self.config, path)
-        except ChangedWhileReading:
+            result = judge_file(inspector, self.ledger, self.config, path)
+        except Exception as exc:  # the firewall: one file never stops the daemon
+            result = exc
+        self._after(path, result)
+
+    def _after(self, path: str, result: Outcome | Exception | None) -> None:
+        """Count, log and notify one file's result (or its failure)."""
+        if isinstance(result, ChangedWhileReading):
             log.info("changed while being read, settling again: %s", path)
             if self._requeue is not None:
                 self._requeue(path)
             return
-        except Exception as exc:  # the firewall: one file never stops the daemon
+        if isinstance(result, Exception):
             with self._lock:
                 self.errors += 1
-            log.error("failed to process %s: %s: %s", path, type(exc).__name__, exc,
-                      exc_info=log.isEnabledFor(logging.DEBUG))
+            log.error("failed to process %s: %s: %s", path, type(result).__name__, result,
+                      exc_info=result if log.isEnabledFor(logging.DEBUG) else None)
             return
         with self._lock:
             self.processed += 1
+        out = result
         if out is None:
             return
         if out.errors:
