@@ -29,8 +29,9 @@ from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
 from provenance.gate.sequences import group_files
 from provenance.gate.walk import PackageFile, outside, walk_package
+from provenance.identify import StatKey
 from provenance.model import Classification, Evidence, Verdict, Zone
-from provenance.pipeline import Inspector
+from provenance.pipeline import BATCH, Inspector
 from provenance.policy import judge
 from provenance.policy.rules import UNREADABLE, RuleContext
 
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 class GateLedger(Protocol):
     def known_hash(self, stat_key: tuple[int, int, int, int, int]) -> str | None: ...
+    def known_hashes(self, keys: Sequence[StatKey]) -> dict[StatKey, str]: ...
     def recall(self, sha256: str) -> Sequence[Evidence]: ...
     def remembered_hashes(self) -> set[str]: ...
     def record_gate_decision(self, record: dict[str, Any]) -> int: ...
@@ -84,29 +86,33 @@ def _undecided(verdict: Verdict, config: Config, reason: str) -> FileOutcome:
     return FileOutcome(verdict.path, verdict, Judgement(open=[ctx.finding("rule-error", UNREADABLE, reason)]))
 
 
-def _verdict(pf: PackageFile, inspector: Inspector | None, cache: VerdictCache | None) -> Verdict | None:
-    """The verdict for `pf`: from the cache when unchanged, else read (None: not cached, no inspector)."""
-    key = cache_key(pf.path) if cache is not None else None
-    if cache is not None and key is not None and (hit := cache.get(key)) is not None:
-        link = os.path.realpath(pf.path) if pf.path.is_symlink() else None
-        return dataclasses.replace(hit, path=str(pf.path), link_target=link)
-    if inspector is None:
+def _cached(pf: PackageFile, cache: VerdictCache) -> Verdict | None:
+    """The cached verdict for `pf` if it is unchanged since it was read."""
+    key = cache_key(pf.path)
+    hit = cache.get(key) if key is not None else None
+    if hit is None:
         return None
-    verdict = inspector.inspect(pf.path)
-    if cache is None:
-        return verdict
-    # Cache only what was read from bytes that did not change while they were read.
-    if key is not None and cache_key(pf.path) == key:
-        cache.put(key, verdict)
-    return verdict
+    link = os.path.realpath(pf.path) if pf.path.is_symlink() else None
+    return dataclasses.replace(hit, path=str(pf.path), link_target=link)
 
 
-def judge_file(pf: PackageFile, inspector: Inspector | None, config: Config, ledger: GateLedger | None,
-               cache: VerdictCache | None = None, memory: _Memory | None = None) -> FileOutcome | None:
-    """Judge one file; None only when `inspector` is None and the cache cannot answer."""
-    read = _verdict(pf, inspector, cache)
-    if read is None:
-        return None
+def _read_batch(batch: Sequence[PackageFile], inspector: Inspector, cache: VerdictCache | None,
+                ledger: GateLedger | None) -> list[Verdict]:
+    """Read a batch of files (one ExifTool round trip, one known-hash query); cache what was
+    read from bytes that did not change while they were read."""
+    keys = [cache_key(pf.path) for pf in batch]
+    known = None if ledger is None else ledger.known_hashes([k[0] for k in keys if k is not None])
+    verdicts = inspector.inspect_many([pf.path for pf in batch], known)
+    if cache is not None:
+        for pf, key, verdict in zip(batch, keys, verdicts, strict=True):
+            if key is not None and cache_key(pf.path) == key:
+                cache.put(key, verdict)
+    return verdicts
+
+
+def judge_file(pf: PackageFile, read: Verdict, config: Config, ledger: GateLedger | None,
+               memory: _Memory | None = None) -> FileOutcome:
+    """Judge one file from what was read of it (or what the cache remembers of it)."""
     verdict = _with_memory(read, memory or ledger)
     verdict = dataclasses.replace(verdict, path=pf.relpath)
     notes = []
@@ -131,16 +137,19 @@ def judge_file(pf: PackageFile, inspector: Inspector | None, config: Config, led
     return FileOutcome(pf.relpath, verdict, judgement, list(rejections), notes, str(pf.path))
 
 
-def _judge_safely(pf: PackageFile, inspector: Inspector | None, config: Config, ledger: GateLedger | None,
-                  cache: VerdictCache | None, memory: _Memory) -> FileOutcome | None:
+def _crashed(pf: PackageFile, config: Config, exc: Exception) -> FileOutcome:
+    """Fail closed: an internal error on one file is "could not decide"."""
+    verdict = Verdict(path=pf.relpath, sha256=None, format="unknown", size=None,
+                      classification=Classification.UNKNOWN, errors=(f"{type(exc).__name__}: {exc}",))
+    return _undecided(verdict, config, f"could not decide: internal error: {type(exc).__name__}: {exc}")
+
+
+def _judge_safely(pf: PackageFile, read: Verdict, config: Config, ledger: GateLedger | None,
+                  memory: _Memory) -> FileOutcome:
     try:
-        outcome = judge_file(pf, inspector, config, ledger, cache, memory)
-        if outcome is None:
-            return None
-    except Exception as exc:  # fail closed: an internal error on one file is "could not decide"
-        verdict = Verdict(path=pf.relpath, sha256=None, format="unknown", size=None,
-                          classification=Classification.UNKNOWN, errors=(f"{type(exc).__name__}: {exc}",))
-        return _undecided(verdict, config, f"could not decide: internal error: {type(exc).__name__}: {exc}")
+        outcome = judge_file(pf, read, config, ledger, memory)
+    except Exception as exc:
+        return _crashed(pf, config, exc)
     if outcome.verdict.link_target and not outcome.notes:
         outcome.notes.append(f"symlink to {outcome.verdict.link_target}")
     return outcome
@@ -199,12 +208,16 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
 
     memory = _Memory(ledger)
 
-    def one(pf: PackageFile) -> FileOutcome:
+    def read_and_judge(batch: Sequence[PackageFile]) -> list[FileOutcome]:
         insp = pool.get()
         try:
-            outcome = _judge_safely(pf, insp, config, ledger, cache, memory)
-            assert outcome is not None  # with an inspector a file is always judged
-            return outcome
+            try:
+                verdicts = _read_batch(batch, insp, cache, None if known is None else ledger)
+            except Exception as exc:  # fail closed for the batch, never "clear"
+                log.exception("gate: reading a batch of %d files failed", len(batch))
+                return [_crashed(pf, config, exc) for pf in batch]
+            return [_judge_safely(pf, v, config, ledger, memory)
+                    for pf, v in zip(batch, verdicts, strict=True)]
         finally:
             pool.put(insp)
 
@@ -222,14 +235,20 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
         # Unchanged files are answered from the cache here; a thread hop per file would cost more.
         unread = []
         for pf in files:
-            hit = _judge_safely(pf, None, config, ledger, cache, memory) if cache is not None else None
+            try:
+                hit = _cached(pf, cache) if cache is not None else None
+            except Exception as exc:
+                record(pf, _crashed(pf, config, exc))
+                continue
             if hit is None:
                 unread.append(pf)
             else:
-                record(pf, hit)
+                record(pf, _judge_safely(pf, hit, config, ledger, memory))
+        batches = [unread[i:i + BATCH] for i in range(0, len(unread), BATCH)]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gate") as ex:
-            for pf, outcome in zip(unread, ex.map(one, unread), strict=True):
-                record(pf, outcome)
+            for batch, outs in zip(batches, ex.map(read_and_judge, batches), strict=True):
+                for pf, outcome in zip(batch, outs, strict=True):
+                    record(pf, outcome)
     finally:
         for insp in owned:
             insp.close()
