@@ -11,6 +11,7 @@ import concurrent.futures as cf
 import logging
 import os
 import queue
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -243,6 +244,54 @@ def _assemble(path: str | os.PathLike[str], asset: Asset, outputs: Sequence[tupl
         generator=pick_generator(evidence),
         link_target=str(asset.link_target) if asset.link_target else None,
     )
+
+
+def inspect_tree(paths: Iterable[str | os.PathLike[str]], settings: ReaderSettings | None = None,
+                 workers: int = 2, batch: int = BATCH) -> Iterator[Verdict]:
+    """Every file below `paths`, judged by `workers` Inspectors side by side, in walk order.
+
+    While one Inspector waits on its ExifTool process the other runs Python (hashing,
+    sniffing, classifying), so two keep both cores busy. At most two batches per worker
+    are in flight: a tree of a million files is streamed, not held.
+    """
+    if workers <= 1:
+        with Inspector(settings) as inspector:
+            yield from inspector.inspect_paths(paths, batch)
+        return
+    idle: queue.SimpleQueue[Inspector] = queue.SimpleQueue()
+    inspectors = [Inspector(settings) for _ in range(workers)]
+    for inspector in inspectors:
+        idle.put(inspector)
+
+    def judge(chunk: list[Path]) -> list[Verdict]:
+        inspector = idle.get()
+        try:
+            return inspector.inspect_many(chunk)
+        finally:
+            idle.put(inspector)
+
+    pending: deque[cf.Future[list[Verdict]]] = deque()
+    try:
+        with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inspect") as ex:
+            try:
+                chunk: list[Path] = []
+                for path in iter_files(paths):
+                    chunk.append(path)
+                    if len(chunk) >= batch:
+                        pending.append(ex.submit(judge, chunk))
+                        chunk = []
+                        while len(pending) >= 2 * workers:
+                            yield from pending.popleft().result()
+                if chunk:
+                    pending.append(ex.submit(judge, chunk))
+                while pending:
+                    yield from pending.popleft().result()
+            finally:  # the consumer stopped early: do not judge what nobody will read
+                for future in pending:
+                    future.cancel()
+    finally:
+        for inspector in inspectors:
+            inspector.close()
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:

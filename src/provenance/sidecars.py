@@ -9,6 +9,7 @@ package approvals folder) AND its first bytes are what such a sidecar holds.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from provenance.identify import HEAD_BYTES, sniff_format
@@ -24,7 +25,7 @@ SIDECAR_SUFFIXES: tuple[str, ...] = tuple(_STARTS)
 
 def sidecar_suffix(path: str | Path) -> str | None:
     """The sidecar suffix a name carries (with a non-empty asset name before it), if any."""
-    name = Path(path).name
+    name = os.path.basename(path)
     for suffix in SIDECAR_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return suffix

@@ -209,3 +209,19 @@ def test_readers_with_nothing_to_read_are_not_run(tmp_path: Path) -> None:
         assert metadata._exiftool is None  # no ExifTool process was ever needed
         inspector.inspect(make_png(tmp_path / "t.png", {"parameters": A1111}))
         assert metadata._exiftool is not None
+
+
+def test_inspect_tree_judges_side_by_side_and_keeps_walk_order(tmp_path: Path) -> None:
+    from provenance.pipeline import BATCH, Inspector, inspect_tree, iter_files
+
+    for i in range(3 * BATCH + 5):  # several batches per worker, and a short last one
+        folder = tmp_path / f"d{i % 3}"
+        folder.mkdir(exist_ok=True)
+        make_png(folder / f"f{i:03d}.png", {"parameters": A1111} if i % 4 == 0 else {"Comment": f"c{i}"})
+    together = list(inspect_tree([tmp_path], workers=2))
+    with Inspector() as ins:
+        alone = [ins.inspect(p) for p in iter_files([tmp_path])]
+    assert [v.path for v in together] == [v.path for v in alone] == [str(p) for p in iter_files([tmp_path])]
+    assert [(v.sha256, v.classification) for v in together] == [(v.sha256, v.classification) for v in alone]
+    ai = sum(v.classification is Classification.AI_GENERATED for v in together)
+    assert ai == len(range(0, 3 * BATCH + 5, 4))

@@ -18,6 +18,7 @@ difference: it is not part of the asset's bytes, so it is bound to them by
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from provenance.evidence import ReaderOutput, ReaderSettings, _exiftool
@@ -29,9 +30,12 @@ SOURCE = "sidecar"
 
 
 def sidecar_path(path: Path) -> Path | None:
-    for candidate in (path.with_name(path.name + ".xmp"), path.with_suffix(".xmp")):
-        if candidate != path and candidate.is_file():
-            return candidate
+    name = os.fspath(path)
+    stem, ext = os.path.splitext(name)
+    # Strings, not pathlib: this runs for every file the pipeline sees.
+    for candidate in (name + ".xmp", stem + ".xmp" if ext else None):
+        if candidate and candidate != name and os.path.isfile(candidate):
+            return Path(candidate)
     return None
 
 

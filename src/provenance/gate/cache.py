@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,12 @@ from provenance.model import (
 SIDECAR_SUFFIXES = (".xmp", ".c2pa")  # what the sidecar and c2pa readers look for beside an asset
 
 
-def cache_key(path: Path) -> tuple[StatKey, str] | None:
-    """The asset's stat key plus its possible sidecars' (a sidecar added later changes the verdict)."""
+def cache_key(path: Path, siblings: Container[str] | None = None) -> tuple[StatKey, str] | None:
+    """The asset's stat key plus its possible sidecars' (a sidecar added later changes the verdict).
+
+    `siblings`, the names in the asset's folder, spares a stat per absent sidecar; a listing
+    taken earlier in the run is enough: a sidecar that appears later changes the next key.
+    """
     name = str(path)
     try:
         key = key_of(os.stat(name))
@@ -48,8 +52,11 @@ def cache_key(path: Path) -> tuple[StatKey, str] | None:
     aux = []
     for suffix in SIDECAR_SUFFIXES:
         for candidate in (name + suffix, stem + suffix if stem else None):
+            if candidate is None or (siblings is not None and os.path.basename(candidate) not in siblings):
+                aux.append(None)
+                continue
             try:
-                aux.append(key_of(os.stat(candidate)) if candidate else None)
+                aux.append(key_of(os.stat(candidate)))
             except OSError:
                 aux.append(None)
     return key, repr(aux)
@@ -101,6 +108,10 @@ class VerdictCache:
         self._rows: dict[tuple[int, int], tuple[StatKey, str, str]] = {
             (r[0], r[1]): (tuple(r[:5]), r[5], r[6]) for r in rows}  # type: ignore[misc]
         self._pending: list[tuple[Any, ...]] = []
+
+    def holds(self, dev: int, inode: int) -> bool:
+        """Whether anything is cached for this file at all (a miss needs no full key)."""
+        return (dev, inode) in self._rows
 
     def get(self, key: tuple[StatKey, str]) -> Verdict | None:
         stat, aux = key

@@ -86,9 +86,32 @@ def _undecided(verdict: Verdict, config: Config, reason: str) -> FileOutcome:
     return FileOutcome(verdict.path, verdict, Judgement(open=[ctx.finding("rule-error", UNREADABLE, reason)]))
 
 
-def _cached(pf: PackageFile, cache: VerdictCache) -> Verdict | None:
+class _Siblings:
+    """Folder listings, one per folder per run: whether a sidecar exists, without a stat each."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, frozenset[str]] = {}
+
+    def of(self, path: Path) -> frozenset[str] | None:
+        folder = os.path.dirname(path)
+        names = self._names.get(folder)
+        if names is None:
+            try:
+                names = self._names[folder] = frozenset(os.listdir(folder or "."))
+            except OSError:
+                return None  # then every sidecar candidate is stat'ed
+        return names
+
+
+def _cached(pf: PackageFile, cache: VerdictCache, siblings: _Siblings) -> Verdict | None:
     """The cached verdict for `pf` if it is unchanged since it was read."""
-    key = cache_key(pf.path)
+    try:
+        st = os.stat(pf.path)
+    except OSError:
+        return None  # let the read report why
+    if not cache.holds(st.st_dev, st.st_ino):
+        return None
+    key = cache_key(pf.path, siblings.of(pf.path))
     hit = cache.get(key) if key is not None else None
     if hit is None:
         return None
@@ -97,15 +120,16 @@ def _cached(pf: PackageFile, cache: VerdictCache) -> Verdict | None:
 
 
 def _read_batch(batch: Sequence[PackageFile], inspector: Inspector, cache: VerdictCache | None,
-                ledger: GateLedger | None) -> list[Verdict]:
-    """Read a batch of files (one ExifTool round trip, one known-hash query); cache what was
-    read from bytes that did not change while they were read."""
-    keys = [cache_key(pf.path) for pf in batch]
+                ledger: GateLedger | None, siblings: _Siblings) -> list[Verdict]:
+    """Read a batch of files (one ExifTool round trip, one known-hash query) and cache each
+    verdict under the key its file had BEFORE the read: bytes that changed during the read
+    no longer match that key, so the next run reads them again."""
+    keys = [cache_key(pf.path, siblings.of(pf.path)) for pf in batch]
     known = None if ledger is None else ledger.known_hashes([k[0] for k in keys if k is not None])
     verdicts = inspector.inspect_many([pf.path for pf in batch], known)
     if cache is not None:
-        for pf, key, verdict in zip(batch, keys, verdicts, strict=True):
-            if key is not None and cache_key(pf.path) == key:
+        for key, verdict in zip(keys, verdicts, strict=True):
+            if key is not None:
                 cache.put(key, verdict)
     return verdicts
 
@@ -207,12 +231,13 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
         pool.put(insp)
 
     memory = _Memory(ledger)
+    siblings = _Siblings()
 
     def read_and_judge(batch: Sequence[PackageFile]) -> list[FileOutcome]:
         insp = pool.get()
         try:
             try:
-                verdicts = _read_batch(batch, insp, cache, None if known is None else ledger)
+                verdicts = _read_batch(batch, insp, cache, None if known is None else ledger, siblings)
             except Exception as exc:  # fail closed for the batch, never "clear"
                 log.exception("gate: reading a batch of %d files failed", len(batch))
                 return [_crashed(pf, config, exc) for pf in batch]
@@ -236,7 +261,7 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
         unread = []
         for pf in files:
             try:
-                hit = _cached(pf, cache) if cache is not None else None
+                hit = _cached(pf, cache, siblings) if cache is not None else None
             except Exception as exc:
                 record(pf, _crashed(pf, config, exc))
                 continue

@@ -16,7 +16,7 @@ import click
 from provenance.config import load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED
 from provenance.model import Signal, Verdict
-from provenance.pipeline import Inspector
+from provenance.pipeline import inspect_tree
 
 _CLASS_STYLE = {"ai_generated": "bold red", "ai_edited": "yellow", "not_ai": "green",
                 "unknown": "dim"}
@@ -60,8 +60,7 @@ def _table(verdicts: list[Verdict]) -> None:
 
 def _verdicts(paths: tuple[Path, ...], config_file: Path | None) -> Iterator[Verdict]:
     config = load_config(config_file)
-    with Inspector(config.reader_settings()) as inspector:
-        yield from inspector.inspect_paths(paths)
+    yield from inspect_tree(paths, config.reader_settings(), workers=config.workers)
 
 
 @click.command("inspect")
