@@ -1,10 +1,11 @@
 """The `provenance` command: a thin click shell over the library.
 
 Each subcommand lives in its own module under `provenance.cli.commands` and exposes a
-click command named `command`; they are discovered here, so adding a command never
-means editing this file. `main` maps errors to the exit-code contract in one place:
-ProvenanceError → its exit code, usage errors → 2, Ctrl-C → 130, anything unexpected → 3
-(never 0 or 1: a crash must not read as "clear" or as an ordinary "blocked").
+click command named `command`, called like its module; they are discovered here (and
+imported only when used), so adding a command never means editing this file. `main` maps
+errors to the exit-code contract in one place: ProvenanceError → its exit code, usage
+errors → 2, Ctrl-C → 130, anything unexpected → 3 (never 0 or 1: a crash must not read
+as "clear" or as an ordinary "blocked").
 """
 
 from __future__ import annotations
@@ -22,24 +23,29 @@ from provenance.cli import commands as _commands_pkg
 from provenance.errors import EXIT_UNDECIDED, EXIT_USAGE, ProvenanceError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Subcommands found by module name and imported only when run (or listed by --help):
+    a hook calling `provenance gate` does not pay for importing the tagging and signing stack."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(info.name for info in pkgutil.iter_modules(_commands_pkg.__path__)
+                      if not info.name.startswith("_"))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.list_commands(ctx):
+            return None
+        module = importlib.import_module(f"{_commands_pkg.__name__}.{cmd_name}")
+        command: click.Command = module.command
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="provenance")
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
 def cli(verbose: int) -> None:
     """Track generative-AI provenance of media and gate deliveries on signed approvals."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-
-
-def _register_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(_commands_pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{_commands_pkg.__name__}.{info.name}")
-        cli.add_command(module.command)
-
-
-_register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
