@@ -172,6 +172,16 @@ class Declarations:
 
 
 @dataclass(frozen=True)
+class Remembered:
+    """What the ledger remembers about a content hash from evidence seen elsewhere (its tags,
+    its sidecar, its C2PA): AI evidence, and declared tool/purpose/risks. A copy of those
+    bytes that lost its tag or sidecar is still judged with it."""
+
+    evidence: tuple[Evidence, ...] = ()
+    declarations: Declarations = field(default_factory=Declarations)
+
+
+@dataclass(frozen=True)
 class Verdict:
     """Everything `inspect` knows about one file. `errors` non-empty means it could not be read."""
 

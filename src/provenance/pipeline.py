@@ -22,7 +22,15 @@ from provenance.errors import AssetError
 from provenance.evidence import EvidenceReader, ReaderOutput, ReaderSettings
 from provenance.evidence.registry import DEFAULT_READERS, load_readers
 from provenance.identify import KnownHash, StatKey, identify
-from provenance.model import Asset, C2paSummary, Classification, Declarations, Evidence, Verdict
+from provenance.model import (
+    Asset,
+    C2paSummary,
+    Classification,
+    Declarations,
+    Evidence,
+    Remembered,
+    Verdict,
+)
 from provenance.sidecars import is_sidecar
 
 log = logging.getLogger(__name__)
@@ -133,9 +141,10 @@ class _Slot:
 
 
 class HashMemory(Protocol):
-    """What the ledger remembers about a content hash (e.g. it was tagged AI elsewhere)."""
+    """What the ledger remembers about content hashes (e.g. tagged AI, with declared risks,
+    elsewhere); hashes with nothing to recall are absent from the answer."""
 
-    def recall(self, sha256: str) -> Sequence[Evidence]: ...
+    def recall_many(self, hashes: Sequence[str]) -> Mapping[str, Remembered]: ...
 
 
 class Inspector:
@@ -195,16 +204,13 @@ class Inspector:
                 outputs[i].append((slot.name, out))
         recalled = self._recall([a.sha256 for a in assets if a is not None])
         return [failed[i] if asset is None
-                else _assemble(path, asset, outputs[i], recalled.get(asset.sha256, ()))
+                else _assemble(path, asset, outputs[i], recalled.get(asset.sha256, _NOTHING))
                 for i, (path, asset) in enumerate(zip(paths, assets, strict=True))]
 
-    def _recall(self, hashes: Sequence[str]) -> Mapping[str, Sequence[Evidence]]:
+    def _recall(self, hashes: Sequence[str]) -> Mapping[str, Remembered]:
         if self._memory is None or not hashes:
             return {}
-        many = getattr(self._memory, "recall_many", None)
-        if many is not None:
-            return many(hashes)  # type: ignore[no-any-return]
-        return {h: self._memory.recall(h) for h in dict.fromkeys(hashes)}
+        return self._memory.recall_many(hashes)
 
     def inspect_paths(self, paths: Iterable[str | os.PathLike[str]], batch: int = BATCH) -> Iterator[Verdict]:
         chunk: list[Path] = []
@@ -217,8 +223,11 @@ class Inspector:
             yield from self.inspect_many(chunk)
 
 
+_NOTHING = Remembered()
+
+
 def _assemble(path: str | os.PathLike[str], asset: Asset, outputs: Sequence[tuple[str, ReaderOutput]],
-              recalled: Sequence[Evidence]) -> Verdict:
+              recalled: Remembered) -> Verdict:
     evidence: list[Evidence] = []
     errors: list[str] = []
     c2pa = C2paSummary()
@@ -230,7 +239,8 @@ def _assemble(path: str | os.PathLike[str], asset: Asset, outputs: Sequence[tupl
             c2pa = out.c2pa
         if out.declarations is not None:
             declarations = declarations.merged(out.declarations)
-    evidence.extend(recalled)
+    evidence.extend(recalled.evidence)
+    declarations = declarations.merged(recalled.declarations)
     return Verdict(
         path=str(path),
         sha256=asset.sha256,

@@ -214,3 +214,38 @@ def test_ledger_memory_catches_a_copy_that_lost_its_tag(show: Show,
     entry = asset(report, "plate_v002.exr")
     assert entry["status"] == "blocked" and entry["classification"] == "ai_generated"
     assert asset(report, "clean.png")["status"] == "clear"
+
+
+def test_a_copy_that_lost_its_sidecar_keeps_its_declared_risks(show: Show,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`provenance tag` on the show records the tag (with its risks) in the ledger; the bytes
+    copied into a package without their sidecar still need the talent-likeness consent."""
+    from provenance.cli import main
+
+    work = show.root / "working"
+    work.mkdir()
+    plate = work / "digi_double.exr"
+    shutil.copy(REPO / "sample_assets/show/working/plates/plate.exr", plate)
+    rc = main(["tag", "--config", str(show.config_file), "--generated", "--tool", "Runway",
+               "--talent-likeness", "--sidecar-only", str(plate)])
+    assert rc == 0 and (work / "digi_double.exr.xmp").is_file()
+    copy = show.pkg / "digi_double_v002.exr"
+    shutil.copy(plate, copy)  # the sidecar stays behind
+
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    entry = asset(report, "digi_double_v002.exr")
+    assert rc == 1 and entry["classification"] == "ai_generated"
+    assert {f["rule"] for f in entry["findings"]} >= {"temporary-material", "talent-likeness"}
+    assert any("talent-likeness" in r for r in entry["reasons"])
+
+    show.add_approver("Legal", {Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS})
+    show.approve(copy, "Legal", {Scope.FINAL_DELIVERABLE}, ref="LEGAL-7")
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    entry = asset(report, "digi_double_v002.exr")
+    rules = {f["rule"] for f in entry["findings"]}
+    assert rc == 1 and "talent-likeness" in rules and "temporary-material" not in rules
+
+    show.approve(copy, "Legal", {Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS}, ref="CONSENT-3")
+    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    assert rc == 0, err
+    assert asset(report, "digi_double_v002.exr")["status"] == "approved"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -82,24 +83,28 @@ def test_sidecar_tagged_copy_without_sidecar_stays_ai(ledger: Ledger, tmp_path: 
     assert str(original) in ev.value
     # the copy's verdict rests on the ledger alone: it must not become the remembered source
     ledger.record_verdict(verdict, None, Zone.FINAL)
-    [again] = ledger.recall(verdict.sha256 or "")
+    [again] = ledger.recall_many([verdict.sha256 or ""])[verdict.sha256 or ""].evidence
     assert str(original) in again.value and str(copy) not in again.value
 
 
 def test_recall_is_empty_for_non_ai_and_unknown_hashes(ledger: Ledger) -> None:
     ledger.record_verdict(plain_verdict("/show/cam.jpg", sha("cam"), Classification.NOT_AI), KEY,
                           Zone.WORKING)
-    assert ledger.recall(sha("cam")) == []
-    assert ledger.recall(sha("never seen")) == []
+    assert ledger.recall_many([sha("cam"), sha("never seen")]) == {}
+    assert ledger.remembered_hashes() == set()
 
 
 def test_tag_remembers_both_the_tagged_and_the_original_bytes(ledger: Ledger) -> None:
     decl = Declarations(tool="Midjourney", tool_version="7", purpose="previs",
                         risks=frozenset({Risk.TALENT_LIKENESS}))
     ledger.record_tag("/show/work/key.png", sha("before"), sha("after"), Classification.AI_EDITED, decl)
+    recalled = ledger.recall_many([sha("before"), sha("after")])
+    assert set(recalled) == ledger.remembered_hashes() == {sha("before"), sha("after")}
     for digest in (sha("before"), sha("after")):
-        [ev] = ledger.recall(digest)
+        ev, note = recalled[digest].evidence
         assert ev.signal is Signal.AI_EDITED and ev.generator == "Midjourney"
+        assert note.signal is Signal.INFO and "talent-likeness" in note.value
+        assert recalled[digest].declarations == decl  # a copy without the tag keeps its risks
     [summary] = [a for a in ledger.ai_assets() if a.sha256 == sha("after")]
     assert summary.declarations == decl
     assert summary.classification is Classification.AI_EDITED
@@ -202,3 +207,32 @@ def test_older_schema_is_migrated_forward(ledger_url: str) -> None:
         assert ledger.schema_version == LATEST
         assert "ix_findings_path" in {i["name"] for i in inspect(ledger.engine).get_indexes("findings")}
         assert ledger.verify().ok and ledger.stats()["events"] == 1
+
+
+def test_declarations_alone_are_remembered(ledger: Ledger) -> None:
+    """Risks declared for non-AI bytes (personal data in a camera still) travel with the hash too."""
+    decl = Declarations(risks=frozenset({Risk.PERSONAL_DATA}))
+    still = dataclasses.replace(plain_verdict("/show/cam/ID_card.jpg", sha("id"), Classification.NOT_AI),
+                                declarations=decl)
+    ledger.record_verdict(still, KEY, Zone.WORKING)
+    assert ledger.remembered_hashes() == {sha("id")}
+    [note] = ledger.recall_many([sha("id")])[sha("id")].evidence
+    assert note.signal is Signal.INFO
+    assert ledger.recall_many([sha("id")])[sha("id")].declarations == decl
+
+
+def test_v2_ledger_gains_the_declared_flag_from_its_history(ledger_url: str) -> None:
+    decl = Declarations(tool="Runway", risks=frozenset({Risk.TALENT_LIKENESS}))
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_verdict(dataclasses.replace(ai_verdict("/show/w/a.exr", sha("a")), declarations=decl),
+                              KEY, Zone.WORKING)
+        ledger.record_verdict(plain_verdict("/show/w/b.jpg", sha("b"), Classification.NOT_AI), KEY,
+                              Zone.WORKING)
+        with ledger.engine.begin() as conn:  # make it look like a version-2 ledger
+            conn.execute(text("ALTER TABLE assets DROP COLUMN declared"))
+            conn.execute(text("DELETE FROM schema_version WHERE version > 2"))
+    with Ledger.open(ledger_url) as ledger:
+        assert ledger.schema_version == LATEST
+        assert ledger.remembered_hashes() == {sha("a")}
+        assert ledger.recall_many([sha("a")])[sha("a")].declarations == decl
+        assert ledger.verify().ok

@@ -14,7 +14,7 @@ import os
 import queue
 import socket
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from provenance.gate.result import AssetResult, FileOutcome, GateResult
 from provenance.gate.sequences import group_files
 from provenance.gate.walk import PackageFile, outside, walk_package
 from provenance.identify import StatKey
-from provenance.model import Classification, Evidence, Verdict, Zone
+from provenance.model import Classification, Remembered, Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
 from provenance.policy import judge
 from provenance.policy.rules import UNREADABLE, RuleContext
@@ -48,34 +48,34 @@ log = logging.getLogger(__name__)
 class GateLedger(Protocol):
     def known_hash(self, stat_key: tuple[int, int, int, int, int]) -> str | None: ...
     def known_hashes(self, keys: Sequence[StatKey]) -> dict[StatKey, str]: ...
-    def recall(self, sha256: str) -> Sequence[Evidence]: ...
+    def recall_many(self, hashes: Sequence[str]) -> Mapping[str, Remembered]: ...
     def remembered_hashes(self) -> set[str]: ...
     def record_gate_decision(self, record: dict[str, Any]) -> int: ...
 
 
 class _Memory:
     """Ledger recall, with one query up front for which hashes the ledger remembers at all:
-    `recall` costs a round trip per file, most of a warm gate on a 20,000-file package."""
+    a recall round trip per file would be most of a warm gate on a 20,000-file package."""
 
     def __init__(self, ledger: GateLedger | None) -> None:
         self.ledger = ledger
-        self.remembered = ledger.remembered_hashes() if ledger is not None else None
+        self.remembered = ledger.remembered_hashes() if ledger is not None else set()
 
-    def recall(self, sha256: str) -> Sequence[Evidence]:
-        if self.ledger is None or (self.remembered is not None and sha256 not in self.remembered):
-            return ()
-        return self.ledger.recall(sha256)
+    def recall(self, sha256: str) -> Remembered | None:
+        if self.ledger is None or sha256 not in self.remembered:
+            return None
+        return self.ledger.recall_many([sha256]).get(sha256)
 
 
-def _with_memory(verdict: Verdict, ledger: GateLedger | _Memory | None) -> Verdict:
-    """Add what the ledger remembers about these bytes (e.g. tagged AI before a copy lost its tag)."""
-    if ledger is None or verdict.sha256 is None:
+def _with_memory(verdict: Verdict, memory: _Memory) -> Verdict:
+    """Add what the ledger remembers about these bytes (e.g. tagged AI, with declared risks,
+    before a copy lost its tag or sidecar)."""
+    recalled = memory.recall(verdict.sha256) if verdict.sha256 is not None else None
+    if recalled is None:
         return verdict
-    recalled = tuple(ledger.recall(verdict.sha256))
-    if not recalled:
-        return verdict
-    evidence = verdict.evidence + recalled
+    evidence = verdict.evidence + recalled.evidence
     return dataclasses.replace(verdict, evidence=evidence, classification=classify(evidence),
+                               declarations=verdict.declarations.merged(recalled.declarations),
                                generator=verdict.generator or pick_generator(evidence))
 
 
@@ -137,7 +137,7 @@ def _read_batch(batch: Sequence[PackageFile], inspector: Inspector, cache: Verdi
 def judge_file(pf: PackageFile, read: Verdict, config: Config, ledger: GateLedger | None,
                memory: _Memory | None = None) -> FileOutcome:
     """Judge one file from what was read of it (or what the cache remembers of it)."""
-    verdict = _with_memory(read, memory or ledger)
+    verdict = _with_memory(read, memory or _Memory(ledger))
     verdict = dataclasses.replace(verdict, path=pf.relpath)
     notes = []
     if verdict.link_target:

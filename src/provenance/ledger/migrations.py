@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text, update
 
 from provenance.errors import LedgerError
 from provenance.ledger.chain import GENESIS, now
-from provenance.ledger.schema import chain_head, findings, metadata, schema_version
+from provenance.ledger.queries import declarations_from
+from provenance.ledger.schema import assets, chain_head, findings, metadata, schema_version
+from provenance.model import Declarations
 
 _MIGRATION_LOCK = 0x70726F76  # "prov": the advisory-lock key for migrations on PostgreSQL
 
@@ -34,9 +36,22 @@ def _v2_findings_by_path(conn: Connection) -> None:
     next(i for i in findings.indexes if i.name == "ix_findings_path").create(conn, checkfirst=True)
 
 
+def _v3_declared_assets(conn: Connection) -> None:
+    # The gate recalls declared risks for copies that lost their tags; it needs the set of
+    # hashes with declarations in one query. A ledger created at v3+ has the column already.
+    if "declared" not in {c["name"] for c in inspect(conn).get_columns("assets")}:
+        conn.execute(text("ALTER TABLE assets ADD COLUMN declared BOOLEAN NOT NULL DEFAULT FALSE"))
+    rows = conn.execute(select(assets.c.sha256, assets.c.declarations)).all()
+    declared = [r.sha256 for r in rows if declarations_from(r.declarations) != Declarations()]
+    for start in range(0, len(declared), 500):
+        conn.execute(update(assets).where(assets.c.sha256.in_(declared[start:start + 500]))
+                     .values(declared=True))
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1_initial),
     (2, _v2_findings_by_path),
+    (3, _v3_declared_assets),
 ]
 LATEST = MIGRATIONS[-1][0]
 

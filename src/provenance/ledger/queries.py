@@ -6,10 +6,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from provenance.ledger.schema import approvals, assets, events, findings, gate_decisions, locations
-from provenance.model import Classification, Declarations, Evidence, Finding, Risk, Scope, Signal, Zone
+from provenance.model import (
+    Classification,
+    Declarations,
+    Evidence,
+    Finding,
+    Remembered,
+    Risk,
+    Scope,
+    Signal,
+    Zone,
+)
 
 StatKey = tuple[int, int, int, int, int]
 _IN_CHUNK = 500  # values per IN (...): well under SQLite's and PostgreSQL's parameter limits
@@ -78,8 +88,7 @@ _KNOWN_HASH = select(locations.c.sha256).where(
     locations.c.size == bindparam("size"), locations.c.mtime_ns == bindparam("mtime_ns"),
     locations.c.ctime_ns == bindparam("ctime_ns"), locations.c.sha256.is_not(None)).limit(1)
 _LOCATION = select(locations).where(locations.c.path == bindparam("path"))
-_RECALL = select(assets.c.remembered, assets.c.remembered_generator,
-                 assets.c.remembered_from).where(assets.c.sha256 == bindparam("sha"))
+_HAS_MEMORY = or_(assets.c.remembered.in_(sorted(AI_CLASSES)), assets.c.declared.is_(True))
 
 
 def known_hash(conn: Connection, key: StatKey) -> str | None:
@@ -126,25 +135,30 @@ def all_locations(conn: Connection) -> list[Location]:
     return [_location(r) for r in conn.execute(select(locations).order_by(locations.c.path)).mappings()]
 
 
-def recall(conn: Connection, sha256: str) -> list[Evidence]:
-    row = conn.execute(_RECALL, {"sha": sha256}).one_or_none()
-    if row is None or row.remembered not in AI_CLASSES:
-        return []
-    return [_remembered(row)]
-
-
-def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, list[Evidence]]:
-    """`recall` for a batch, in one query per chunk; hashes with nothing to recall are absent."""
-    out: dict[str, list[Evidence]] = {}
+def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, Remembered]:
+    """What the ledger remembers about each hash (AI evidence, declarations), one query per
+    chunk; hashes with nothing to recall are absent."""
+    out: dict[str, Remembered] = {}
     unique = sorted(set(hashes))
     for start in range(0, len(unique), _IN_CHUNK):
         rows = conn.execute(select(assets.c.sha256, assets.c.remembered, assets.c.remembered_generator,
-                                   assets.c.remembered_from)
+                                   assets.c.remembered_from, assets.c.declarations, assets.c.declared)
                             .where(assets.c.sha256.in_(unique[start:start + _IN_CHUNK]),
-                                   assets.c.remembered.in_(sorted(AI_CLASSES))))
+                                   _HAS_MEMORY))
         for r in rows:
-            out[r.sha256] = [_remembered(r)]
+            out[r.sha256] = _memory(r)
     return out
+
+
+def _memory(row: Any) -> Remembered:
+    evidence = [_remembered(row)] if row.remembered in AI_CLASSES else []
+    declarations = declarations_from(row.declarations) if row.declared else Declarations()
+    if declarations != Declarations():
+        shown = ", ".join(sorted(str(r) for r in declarations.risks)) or "none"
+        evidence.append(Evidence(source="ledger", field="earlier declarations",
+                                 value=f"declared for these bytes before: tool {declarations.tool or '?'},"
+                                       f" risks {shown}", signal=Signal.INFO))
+    return Remembered(tuple(evidence), declarations)
 
 
 def _remembered(row: Any) -> Evidence:
@@ -154,9 +168,8 @@ def _remembered(row: Any) -> Evidence:
 
 
 def remembered_hashes(conn: Connection) -> set[str]:
-    """Every hash `recall` would answer for (remembered as AI), in one query."""
-    rows = conn.execute(select(assets.c.sha256).where(assets.c.remembered.in_(sorted(AI_CLASSES))))
-    return {r[0] for r in rows}
+    """Every hash `recall_many` would answer for, in one query."""
+    return {r[0] for r in conn.execute(select(assets.c.sha256).where(_HAS_MEMORY))}
 
 
 def finding_from(row: Mapping[str, Any]) -> Finding:

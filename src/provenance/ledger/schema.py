@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 # 64-bit on PostgreSQL; plain INTEGER on SQLite, which is the rowid alias there.
@@ -76,6 +77,9 @@ assets = Table(
     Column("remembered_generator", Text),
     Column("remembered_from", Text),
     Column("remembered_event", Id),
+    # True when `declarations` holds anything (tool, purpose or risks): lets the gate ask for
+    # every hash with something to recall in one indexable query. Since schema version 3.
+    Column("declared", Boolean, nullable=False, server_default=false()),
 )
 
 locations = Table(

@@ -35,7 +35,7 @@ from provenance.ledger.chain import ChainReport
 from provenance.ledger.migrations import migrate
 from provenance.ledger.queries import AI_CLASSES, AssetSummary, Location, StatKey
 from provenance.ledger.schema import approvals, assets, findings, gate_decisions, locations
-from provenance.model import Classification, Declarations, Evidence, Finding, Signal, Verdict, Zone
+from provenance.model import Classification, Declarations, Finding, Remembered, Signal, Verdict, Zone
 
 NETWORK_FSTYPES = ("nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "9p",
                    "afs", "ceph", "glusterfs", "fuse.glusterfs", "lustre", "gpfs", "beegfs")
@@ -278,20 +278,16 @@ class Ledger:
             rows = queries.all_locations(conn)
         return iter(rows)
 
-    def recall(self, sha256: str) -> list[Evidence]:
-        """HashMemory: AI evidence this hash earned earlier from tags/sidecars/C2PA."""
-        with self._read() as conn:
-            return queries.recall(conn, sha256)
-
-    def recall_many(self, hashes: Sequence[str]) -> dict[str, list[Evidence]]:
-        """`recall` for a batch (the Inspector asks this once per batch of files)."""
+    def recall_many(self, hashes: Sequence[str]) -> dict[str, Remembered]:
+        """HashMemory: what these hashes earned earlier from tags, sidecars or C2PA — AI
+        evidence and declarations — for copies that lost them (one query per batch)."""
         if not hashes:
             return {}
         with self._read() as conn:
             return queries.recall_many(conn, hashes)
 
     def remembered_hashes(self) -> set[str]:
-        """The hashes `recall` answers for: one query instead of one per file (the gate)."""
+        """The hashes `recall_many` answers for: one query instead of one per file (the gate)."""
         with self._read() as conn:
             return queries.remembered_hashes(conn)
 
@@ -388,6 +384,7 @@ class Ledger:
             decl = declarations.merged(queries.declarations_from(exists.declarations))
         if decl != Declarations() or exists is None:
             values["declarations"] = decl.to_dict()
+            values["declared"] = decl != Declarations()
         if remembered is not None:
             values.update(remembered=remembered[0], remembered_generator=remembered[1],
                           remembered_from=remembered[2], remembered_event=ev.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -10,9 +12,10 @@ from pathlib import Path
 import click
 
 from provenance.config import Config, load_config
-from provenance.errors import EXIT_OK, EXIT_UNDECIDED, SigningError
+from provenance.errors import EXIT_OK, EXIT_UNDECIDED, LedgerError, SigningError
 from provenance.identity import SigningIdentity
-from provenance.model import Risk
+from provenance.ledger import Ledger
+from provenance.model import Declarations, Risk
 from provenance.pipeline import iter_files
 from provenance.tagging import Outcome, Tagger, TagResult, TagSpec, no_identity_message
 from provenance.tagging.atomic import is_temp_name
@@ -38,6 +41,24 @@ def _identity(cert: Path | None, key: Path | None, config: Config) -> SigningIde
     if found is None:
         raise SigningError(no_identity_message(config.signing_identity_dir))
     return found
+
+
+def _remember(ledger: Ledger, path: Path, spec: TagSpec, result: TagResult) -> TagResult:
+    """Record a tag in the ledger; an unchanged file is recorded only if the ledger does not
+    know it yet (re-running a tag adds no events)."""
+    if result.outcome not in (Outcome.WRITTEN, Outcome.SIDECAR, Outcome.UNCHANGED) or not result.sha256_after:
+        return result
+    if result.outcome is Outcome.UNCHANGED and ledger.recall_many([result.sha256_after]):
+        return result
+    declarations = Declarations(tool=spec.tool, tool_version=spec.tool_version, purpose=spec.purpose,
+                                risks=spec.risks)
+    try:
+        ledger.record_tag(os.path.abspath(path), result.sha256_before, result.sha256_after,
+                          spec.kind.classification, declarations)
+    except LedgerError as exc:
+        return dataclasses.replace(result, outcome=Outcome.ERROR,
+                                   reason=f"tagged, but the ledger did not record it: {exc}")
+    return result
 
 
 def _shown(path: str) -> str:
@@ -108,9 +129,19 @@ def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool:
     identity = _identity(cert, key, config) if use_c2pa else None
 
     results: list[TagResult] = []
-    with Tagger(identity, c2pa=use_c2pa, trust_anchors_pem=config.trust_anchors_pem()) as tagger:
+    # A show's ledger (opened before anything is written, so an unreachable one costs
+    # nothing) remembers the tag under both hashes: a copy that later loses its tag or
+    # sidecar is still known as AI, with its declared risks.
+    ledger = Ledger.open(config.effective_ledger_url) if config.file is not None and not dry_run else None
+    with contextlib.ExitStack() as stack:
+        if ledger is not None:
+            stack.enter_context(ledger)
+        tagger = stack.enter_context(Tagger(identity, c2pa=use_c2pa,
+                                            trust_anchors_pem=config.trust_anchors_pem()))
         for path in _files(paths, config):
             result = tagger.tag(path, spec, sidecar_only=sidecar_only, dry_run=dry_run)
+            if ledger is not None:
+                result = _remember(ledger, path, spec, result)
             results.append(result)
             if not as_json:
                 click.echo(_line(result))
