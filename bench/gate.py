@@ -81,6 +81,19 @@ def gate_cmd(cfg: Path, pkg: Path) -> list[str]:
     return [str(PROVENANCE), "gate", "--config", str(cfg), "--json", str(pkg)]
 
 
+PY_STAT_WALK = """
+import os, sys
+def walk(top):
+    with os.scandir(top) as it:
+        for e in it:
+            if e.is_dir(follow_symlinks=False):
+                walk(e.path)
+            else:
+                e.stat(follow_symlinks=False)
+walk(sys.argv[1])
+"""
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--media", type=int, default=2000)
@@ -105,12 +118,19 @@ def main() -> int:
         t_warm, rc_warm = timed(gate_cmd(cfg, pkg))
         t_find2, _ = timed(["find", str(pkg), "-printf", "%i %s %T@ %C@ %p\n"])
         t_find = min(t_find, t_find2)
+        # The floor for any CPython process that stats every file (what the warm gate must do).
+        t_pywalk, _ = timed([sys.executable, "-c", PY_STAT_WALK, str(pkg)])
+        # ...and what opening the ledger costs before any query (SQLAlchemy Core is the design).
+        t_sqla, _ = timed([sys.executable, "-c", "import sqlalchemy"])
         print(f"openssl dgst -sha256 (xargs)   {t_ssl:8.2f} s   ({total / t_ssl / 1e6:.0f} MB/s)")
         print(f"gate cold (empty ledger)       {t_cold:8.2f} s   ratio {t_cold / t_ssl:.2f}x openssl   "
               f"(exit {rc_cold}; 1 = blocked on the markers)")
         print(f"find -printf (stat walk)       {t_find:8.2f} s")
         print(f"gate warm (unchanged)          {t_warm:8.2f} s   ratio {t_warm / t_find:.1f}x find   "
               f"(exit {rc_warm})")
+        print(f"python scandir+stat walk       {t_pywalk:8.2f} s   ratio {t_pywalk / t_find:.1f}x find")
+        print(f"python -c 'import sqlalchemy'  {t_sqla:8.2f} s   ratio {t_sqla / t_find:.1f}x find   "
+              "(walk + this: the floor for a gate that reads and writes the ledger)")
 
         # C2PA validation apart: copies of signed sample files (each copy its own inode, so no cache).
         c2 = work / "c2pa"
