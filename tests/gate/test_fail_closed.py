@@ -82,3 +82,30 @@ def test_missing_path_is_undecided(show: Show, capsys: pytest.CaptureFixture[str
 def test_usage_error_exits_2(show: Show) -> None:
     proc = subprocess.run([str(PROVENANCE), "gate"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
+
+
+def test_an_internal_error_on_one_file_leaves_only_that_file_undecided(
+        show: Show, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files are read in batches; a crash while reading one must not decide the others,
+    and must not let that one through."""
+    from provenance.gate import core
+
+    for i in range(5):
+        plain_png(show.pkg / f"clean_{i}.png", i)
+    ai_png(show.pkg / "gen.png")
+    plain_png(show.pkg / "poison.png", 9)
+    real = core.cache_key
+
+    def cache_key(path, siblings=None):
+        if path.name == "poison.png":
+            raise RuntimeError("injected reader crash")
+        return real(path, siblings)
+
+    monkeypatch.setattr(core, "cache_key", cache_key)
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 3 and report["result"] == "undecided"
+    poison = asset(report, "poison.png")
+    assert poison["status"] == "undecided"
+    assert any("injected reader crash" in r for r in poison["reasons"])
+    assert asset(report, "gen.png")["status"] == "blocked"
+    assert all(asset(report, f"clean_{i}.png")["status"] == "clear" for i in range(5))

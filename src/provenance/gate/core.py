@@ -236,15 +236,27 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
     def read_and_judge(batch: Sequence[PackageFile]) -> list[FileOutcome]:
         insp = pool.get()
         try:
-            try:
-                verdicts = _read_batch(batch, insp, cache, None if known is None else ledger, siblings)
-            except Exception as exc:  # fail closed for the batch, never "clear"
-                log.exception("gate: reading a batch of %d files failed", len(batch))
-                return [_crashed(pf, config, exc) for pf in batch]
-            return [_judge_safely(pf, v, config, ledger, memory)
-                    for pf, v in zip(batch, verdicts, strict=True)]
+            return [_judge_safely(pf, v, config, ledger, memory) if isinstance(v, Verdict)
+                    else _crashed(pf, config, v)
+                    for pf, v in zip(batch, read_safely(batch, insp), strict=True)]
         finally:
             pool.put(insp)
+
+    def read_safely(batch: Sequence[PackageFile], insp: Inspector) -> list[Verdict | Exception]:
+        """Read a batch; if that fails as a whole, read file by file so that only the file at
+        fault is undecided (fail closed for it, never "clear")."""
+        ledger_for_known = None if known is None else ledger
+        try:
+            return list(_read_batch(batch, insp, cache, ledger_for_known, siblings))
+        except Exception:
+            log.exception("gate: reading a batch of %d files failed; reading them one by one", len(batch))
+        out: list[Verdict | Exception] = []
+        for pf in batch:
+            try:
+                out.extend(_read_batch([pf], insp, cache, ledger_for_known, siblings))
+            except Exception as exc:
+                out.append(exc)
+        return out
 
     outcomes: dict[Path, FileOutcome] = {}
     done = 0
