@@ -78,6 +78,16 @@ def lock_head(conn: Connection) -> None:
     conn.execute(_LOCK)
 
 
+def head(conn: Connection) -> tuple[int, str]:
+    row = conn.execute(_HEAD).one()
+    return int(row.last_id), str(row.last_hash)
+
+
+def event_hash(conn: Connection, event_id: int) -> str | None:
+    found = conn.execute(select(events.c.row_hash).where(events.c.id == event_id)).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool

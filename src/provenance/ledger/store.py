@@ -313,6 +313,16 @@ class Ledger:
             out = queries.stats(conn)
         return {**out, "backend": self.backend, "url": self.url, "schema_version": self.schema_version}
 
+    def head(self) -> tuple[int, str]:
+        """The newest event's (id, row hash): what a signed checkpoint commits to."""
+        with self._read() as conn:
+            return chain.head(conn)
+
+    def event_hash(self, event_id: int) -> str | None:
+        """The row hash recorded for event `event_id`, or None if there is no such event."""
+        with self._read() as conn:
+            return chain.event_hash(conn, event_id)
+
     def verify(self) -> ChainReport:
         with self._read(snapshot=True) as conn:
             return chain.verify(conn)

@@ -1,7 +1,9 @@
-"""`provenance ledger verify|info`: check the ledger's hash chain; show what it holds.
+"""`provenance ledger verify|checkpoint|info`: check the ledger's hash chain; sign its head;
+show what it holds.
 
-verify exits 0 when every event fits the chain, 1 when history was edited or deleted
-(naming the first bad event), 3 when the ledger cannot be reached.
+verify exits 0 when every event fits the chain (and every given checkpoint still holds), 1
+when history was edited, deleted or rewritten (naming the first bad event), 3 when the
+ledger cannot be reached or a checkpoint cannot be used.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from provenance._os import write_atomic
+from provenance.approvals.keys import load_private, load_public
 from provenance.cli.options import config_option, json_option
 from provenance.config import load_config
-from provenance.errors import EXIT_BLOCKED
+from provenance.errors import EXIT_BLOCKED, LedgerError
 from provenance.ledger import Ledger
+from provenance.ledger.checkpoint import Checkpoint, CheckpointError, check, open_checkpoint, sign_checkpoint
 
 
 def _open(config_path: Path | None, url: str | None) -> Ledger:
@@ -37,21 +42,90 @@ def command() -> None:
 @json_option
 @config_option
 @url_option
+@click.option("--checkpoint", "checkpoints", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A signed checkpoint (from `ledger checkpoint`) the history must still hold; repeatable.")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The public key the checkpoints were signed with (FILE.pub from `keys new`).")
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool, config_path: Path | None, url: str | None) -> None:
-    """Recompute the event hash chain: exit 1 if any history row was edited or deleted."""
+def verify(ctx: click.Context, as_json: bool, config_path: Path | None, url: str | None,
+           checkpoints: tuple[Path, ...], public_key: Path | None) -> None:
+    """Recompute the event hash chain: exit 1 if any history row was edited or deleted.
+
+    With --checkpoint, also exit 1 if the history a checkpoint signed was rewritten, even
+    with every hash recomputed; exit 3 if a checkpoint is unreadable or not signed by
+    --public-key.
+    """
+    if checkpoints and public_key is None:
+        raise click.UsageError("--checkpoint needs --public-key (the key it was signed with)")
+    signed = [(path, _read_checkpoint(path, public_key)) for path in checkpoints] if public_key else []
     with _open(config_path, url) as ledger:
         report = ledger.verify()
         where = ledger.url
+        # Only a chain that verifies says anything about a checkpoint: check them after.
+        held = [(path, cp, check(ledger, cp) if report.ok else None) for path, cp in signed]
+    broken = [(path, why) for path, _, why in held if why]
+    ok = report.ok and not broken
     if as_json:
-        click.echo(json.dumps({**report.to_dict(), "ledger": where}, indent=2))
-    elif report.ok:
-        click.echo(f"ok: {report.rows} events verify ({where})")
-    else:
+        listed = [{"file": str(path), **cp.to_dict(), "holds": report.ok and why is None, "reason": why}
+                  for path, cp, why in held]
+        click.echo(json.dumps({**report.to_dict(), "ok": ok, "ledger": where, "checkpoints": listed},
+                              indent=2))
+    elif not report.ok:
         click.echo(f"TAMPERED: {report.reason} (first bad event: {report.first_bad}; "
                    f"{report.rows} events read; {where})", err=True)
-    if not report.ok:
+    elif broken:
+        for path, why in broken:
+            click.echo(f"TAMPERED: {why} ({path}; {where})", err=True)
+    else:
+        holding = f"; {len(signed)} checkpoint(s) hold" if signed else ""
+        click.echo(f"ok: {report.rows} events verify{holding} ({where})")
+    if not ok:
         ctx.exit(EXIT_BLOCKED)
+
+
+def _read_checkpoint(path: Path, public_key: Path) -> Checkpoint:
+    try:
+        envelope = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint: {exc.strerror}", path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"checkpoint is not JSON ({exc})", path) from None
+    try:
+        return open_checkpoint(envelope, load_public(public_key))
+    except CheckpointError as exc:
+        raise CheckpointError(exc.reason, path) from None
+
+
+@command.command("checkpoint")
+@json_option
+@config_option
+@url_option
+@click.option("--key", "key_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ed25519 private key to sign with (from `provenance keys new`).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the signed checkpoint here (atomically) instead of to standard output.")
+def checkpoint(as_json: bool, config_path: Path | None, url: str | None, key_path: Path,
+               out: Path | None) -> None:
+    """Sign the ledger's current head. Keep the file where the database's writers cannot reach
+    (git, WORM storage, the studio's inbox); `ledger verify --checkpoint FILE --public-key
+    KEY.pub` then proves the history up to it was not rewritten."""
+    key = load_private(key_path)
+    with _open(config_path, url) as ledger:
+        report = ledger.verify()
+        if not report.ok:  # never vouch for a history that is already broken
+            raise LedgerError(f"not signing a checkpoint over a broken chain: {report.reason}")
+        cp, envelope = sign_checkpoint(ledger, key)
+    text = json.dumps(envelope, indent=2) + "\n"
+    if out is not None:
+        write_atomic(out, text.encode("utf-8"))
+    if out is None:
+        click.echo(text, nl=False)
+    elif as_json:
+        click.echo(json.dumps({"file": str(out), **cp.to_dict()}, indent=2))
+    else:
+        click.echo(f"checkpoint: event {cp.last_id} ({cp.last_hash[:12]}…) signed → {out}", err=True)
 
 
 @command.command("info")
