@@ -249,3 +249,20 @@ def test_a_copy_that_lost_its_sidecar_keeps_its_declared_risks(show: Show,
     rc, report, err = show.gate(show.pkg, capsys=capsys)
     assert rc == 0, err
     assert asset(report, "digi_double_v002.exr")["status"] == "approved"
+
+
+def test_tagging_goes_on_when_the_ledger_cannot_be_opened(show: Show) -> None:
+    """An artist's workstation may not reach the show's ledger (a SQLite ledger refused on a
+    network mount, a PostgreSQL server down): the tag is still written, with a warning."""
+    from click.testing import CliRunner
+
+    from provenance.cli import cli
+
+    cfg = show.root / "unreachable.toml"
+    cfg.write_text('[ledger]\nurl = "postgresql+psycopg://nobody@127.0.0.1:9/none"\n')
+    png = plain_png(show.root / "work" / "gen.png")
+    run = CliRunner().invoke(cli, ["tag", "--config", str(cfg), "--generated", "--tool", "Runway",
+                                   "--no-c2pa", str(png)])
+    assert run.exit_code == 0, run.output
+    assert "tags will not be recorded in the ledger" in run.output
+    assert "written" in run.output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -43,22 +42,35 @@ def _identity(cert: Path | None, key: Path | None, config: Config) -> SigningIde
     return found
 
 
-def _remember(ledger: Ledger, path: Path, spec: TagSpec, result: TagResult) -> TagResult:
-    """Record a tag in the ledger; an unchanged file is recorded only if the ledger does not
-    know it yet (re-running a tag adds no events)."""
-    if result.outcome not in (Outcome.WRITTEN, Outcome.SIDECAR, Outcome.UNCHANGED) or not result.sha256_after:
-        return result
-    if result.outcome is Outcome.UNCHANGED and ledger.recall_many([result.sha256_after]):
-        return result
-    declarations = Declarations(tool=spec.tool, tool_version=spec.tool_version, purpose=spec.purpose,
-                                risks=spec.risks)
+def _open_ledger(config: Config, dry_run: bool) -> Ledger | None:
+    """The show's ledger, when there is a show configuration; None (with a warning) when it
+    cannot be opened. Tagging never waits on the ledger: the tag is in the file or its
+    sidecar either way, and the watch daemon records it when it sees the file."""
+    if config.file is None or dry_run:
+        return None
     try:
-        ledger.record_tag(os.path.abspath(path), result.sha256_before, result.sha256_after,
-                          spec.kind.classification, declarations)
+        return Ledger.open(config.effective_ledger_url)
     except LedgerError as exc:
-        return dataclasses.replace(result, outcome=Outcome.ERROR,
-                                   reason=f"tagged, but the ledger did not record it: {exc}")
-    return result
+        click.echo(f"warning: tags will not be recorded in the ledger ({exc}); the watch daemon "
+                   "records them when it sees the files", err=True)
+        return None
+
+
+def _remember(ledger: Ledger, path: Path, spec: TagSpec, result: TagResult) -> None:
+    """Record a tag in the ledger under both hashes; an unchanged file is recorded only if the
+    ledger does not know it yet (re-running a tag adds no events)."""
+    if result.outcome not in (Outcome.WRITTEN, Outcome.SIDECAR, Outcome.UNCHANGED) or not result.sha256_after:
+        return
+    declared = Declarations(tool=spec.tool, tool_version=spec.tool_version, purpose=spec.purpose,
+                            risks=spec.risks)
+    try:
+        if result.outcome is Outcome.UNCHANGED and ledger.recall_many([result.sha256_after]):
+            return
+        ledger.record_tag(os.path.abspath(path), result.sha256_before, result.sha256_after,
+                          spec.kind.classification, declared)
+    except LedgerError as exc:
+        click.echo(f"warning: {_shown(result.path)} is tagged, but the ledger did not record it: {exc}",
+                   err=True)
 
 
 def _shown(path: str) -> str:
@@ -129,10 +141,9 @@ def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool:
     identity = _identity(cert, key, config) if use_c2pa else None
 
     results: list[TagResult] = []
-    # A show's ledger (opened before anything is written, so an unreachable one costs
-    # nothing) remembers the tag under both hashes: a copy that later loses its tag or
-    # sidecar is still known as AI, with its declared risks.
-    ledger = Ledger.open(config.effective_ledger_url) if config.file is not None and not dry_run else None
+    # A show's ledger remembers the tag under both hashes: a copy that later loses its tag
+    # or sidecar is still known as AI, with its declared risks.
+    ledger = _open_ledger(config, dry_run)
     with contextlib.ExitStack() as stack:
         if ledger is not None:
             stack.enter_context(ledger)
@@ -141,7 +152,7 @@ def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool:
         for path in _files(paths, config):
             result = tagger.tag(path, spec, sidecar_only=sidecar_only, dry_run=dry_run)
             if ledger is not None:
-                result = _remember(ledger, path, spec, result)
+                _remember(ledger, path, spec, result)
             results.append(result)
             if not as_json:
                 click.echo(_line(result))
