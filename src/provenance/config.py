@@ -19,7 +19,7 @@ from typing import Any
 
 from provenance.errors import ConfigError
 from provenance.evidence import ReaderSettings
-from provenance.model import Zone
+from provenance.model import Scope, Zone
 
 CONFIG_NAME = "provenance.toml"
 STATE_DIR = ".provenance"
@@ -82,6 +82,9 @@ class Config:
     signing_dir: Path | None = None
     approvers_file: Path | None = None
     approvals_dir: str = ""  # relative folder in a package for portable approvals; "" = beside asset
+    # Distinct approvers whose valid approvals must grant a scope before it clears anything
+    # (a two-person rule for talent likeness, say); a scope not listed needs one.
+    approvers_required: tuple[tuple[Scope, int], ...] = ()
     policy_version: str = "1"
     unknown_policy: str = "pass"  # "pass" | "require-declaration"
     unvetted_tool_policy: str = "warn"  # "warn" | "block"
@@ -89,6 +92,9 @@ class Config:
     extra_signatures: tuple[dict[str, str], ...] = ()
     time_limit_s: float = 60.0
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def required_approvers(self, scope: Scope) -> int:
+        return dict(self.approvers_required).get(scope, 1)
 
     @property
     def config_dir(self) -> Path:
@@ -270,6 +276,17 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
     if unvetted not in ("warn", "block"):
         raise ConfigError("[policy] unvetted_tools must be \"warn\" or \"block\"", path)
     approvers = _get(data, "approvals", "approvers_file", str, None, path)
+    required: dict[Scope, int] = {}
+    for scope, count in _get(data, "approvals", "required", dict, {}, path).items():
+        try:
+            key = Scope(scope)
+        except ValueError:
+            raise ConfigError(f"[approvals] required: unknown scope {scope!r} (scopes: "
+                              f"{', '.join(s.value for s in Scope)})", path) from None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ConfigError(f"[approvals] required: {scope} must be a whole number of approvers, 1 or more",
+                              path)
+        required[key] = count
     signing_dir = _get(data, "signing", "dir", str, None, path)
     log_format = _get(data, "watch", "log_format", str, "text", path)
     if log_format not in ("text", "json"):
@@ -292,6 +309,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         signing_dir=resolve(signing_dir) if signing_dir else None,
         approvers_file=resolve(approvers) if approvers else None,
         approvals_dir=_get(data, "approvals", "package_folder", str, "", path),
+        approvers_required=tuple(sorted(required.items())),
         policy_version=str(_get(data, "policy", "version", (str, int), "1", path)),
         unknown_policy=unknown,
         unvetted_tool_policy=unvetted,

@@ -107,3 +107,26 @@ def test_init_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["init", str(tmp_path / "s"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["config"].endswith("provenance.toml")
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('{ "talent-likenes" = 2 }', "unknown scope 'talent-likenes'"),
+    ('{ "talent-likeness" = 0 }', "1 or more"),
+    ('{ "talent-likeness" = "two" }', "whole number"),
+    ('{ "talent-likeness" = true }', "whole number"),
+])
+def test_required_approvers_are_checked(tmp_path: Path, table: str, message: str) -> None:
+    bad = tmp_path / "provenance.toml"
+    bad.write_text(f"[approvals]\nrequired = {table}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(bad)
+
+
+def test_required_approvers_default_to_one(tmp_path: Path) -> None:
+    from provenance.model import Scope
+
+    cfg = tmp_path / "provenance.toml"
+    cfg.write_text('[approvals]\nrequired = { "talent-likeness" = 2 }\n')
+    config = load_config(cfg)
+    assert config.required_approvers(Scope.TALENT_LIKENESS) == 2
+    assert config.required_approvers(Scope.FINAL_DELIVERABLE) == 1

@@ -266,3 +266,28 @@ def test_tagging_goes_on_when_the_ledger_cannot_be_opened(show: Show) -> None:
     assert run.exit_code == 0, run.output
     assert "tags will not be recorded in the ledger" in run.output
     assert "written" in run.output
+
+
+def test_a_two_person_rule_holds_the_package_until_the_second_approver_signs(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    from provenance.cli import main
+
+    two = '[approvals]\nrequired = { "talent-likeness" = 2 }\n'
+    show.config_file.write_text(show.config_file.read_text().replace("[approvals]\n", two))
+    double = plain_png(show.pkg / "double.png", 5)
+    assert main(["tag", "--config", str(show.config_file), "--generated", "--tool", "Runway",
+                 "--talent-likeness", "--no-c2pa", str(double)]) == 0
+    show.add_approver("Legal", {Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS})
+    show.add_approver("Producer", {Scope.TALENT_LIKENESS})
+    show.approve(double, "Legal", {Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS}, ref="LEGAL-1")
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    entry = asset(report, "double.png")
+    assert rc == 1 and entry["status"] == "blocked"
+    assert any("needs approvals by 2 different approvers; 1 so far: Legal" in r for r in entry["reasons"])
+
+    show.approve(double, "Producer", {Scope.TALENT_LIKENESS}, ref="CONSENT-9")
+    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    entry = asset(report, "double.png")
+    assert rc == 0, err
+    assert entry["status"] == "approved"
+    assert sorted(a["approver"] for a in entry["approvals"]) == ["Legal", "Producer"]

@@ -24,9 +24,9 @@ def verdict(cls: Classification = Classification.AI_GENERATED, *, tool: str | No
                    c2pa=c2pa or C2paSummary())
 
 
-def approval(*scopes: Scope, sha: str = SHA) -> VerifiedApproval:
+def approval(*scopes: Scope, sha: str = SHA, by: str = "J. Doe") -> VerifiedApproval:
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    return VerifiedApproval(approver="J. Doe", email="jd@studio.example", scopes=frozenset(scopes),
+    return VerifiedApproval(approver=by, email="jd@studio.example", scopes=frozenset(scopes),
                             reference="LEGAL-7", issued_at=now, expires_at=None, subject_name="shot.png",
                             subject_sha256=sha, note="", policy_version="1", key_id="k")
 
@@ -145,3 +145,44 @@ def test_a_rule_that_raises_blocks_as_undecided(monkeypatch) -> None:
     monkeypatch.setattr(policy, "RULES", rules_mod.RULES)
     j = judge(verdict(), Zone.FINAL, VETTED, [approval(*Scope)])
     assert [f.rule for f in j.open] == ["rule-error"] and "boom" in j.open[0].message
+
+
+TWO_FOR_LIKENESS = Config(base_dir=Path("/show"), tools=VETTED.tools,
+                          approvers_required=((Scope.TALENT_LIKENESS, 2),))
+
+
+def test_a_two_person_rule_needs_two_different_approvers() -> None:
+    likeness = verdict(risks=frozenset({Risk.TALENT_LIKENESS}))
+    one = [approval(Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS, by="Legal")]
+    j = judge(likeness, Zone.FINAL, TWO_FOR_LIKENESS, one)
+    # final-deliverable needs one approver (not listed): cleared; likeness needs two: still open
+    assert [c.finding.rule for c in j.cleared] == ["temporary-material"]
+    [still] = j.open
+    assert still.rule == "talent-likeness" and still.blocking
+    assert "needs approvals by 2 different approvers; 1 so far: Legal" in still.message
+    # the same approver signing again still counts once
+    twice = [*one, approval(Scope.TALENT_LIKENESS, by="Legal")]
+    assert rules(evaluate(likeness, Zone.FINAL, TWO_FOR_LIKENESS, twice)) == {"talent-likeness": True}
+    both = [*one, approval(Scope.TALENT_LIKENESS, by="Producer")]
+    j = judge(likeness, Zone.FINAL, TWO_FOR_LIKENESS, both)
+    assert j.open == []
+    assert sorted(c.approval.approver for c in j.cleared if c.finding.rule == "talent-likeness") == \
+        ["Legal", "Producer"]
+
+
+def test_without_a_rule_one_approver_is_enough() -> None:
+    likeness = verdict(risks=frozenset({Risk.TALENT_LIKENESS}))
+    assert evaluate(likeness, Zone.FINAL, VETTED,
+                    [approval(Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS)]) == []
+
+
+def test_the_daemons_findings_close_by_the_same_two_person_rule() -> None:
+    from provenance.approvals.clearing import clearable
+
+    likeness = verdict(risks=frozenset({Risk.TALENT_LIKENESS}))
+    found = evaluate(likeness, Zone.FINAL, TWO_FOR_LIKENESS)
+    first = [approval(Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS, by="Legal")]
+    assert [f.rule for f in clearable(found, SHA, first, TWO_FOR_LIKENESS)] == ["temporary-material"]
+    second = [*first, approval(Scope.TALENT_LIKENESS, by="Producer")]
+    assert sorted(f.rule for f in clearable(found, SHA, second, TWO_FOR_LIKENESS)) == \
+        ["talent-likeness", "temporary-material"]

@@ -44,6 +44,7 @@ def policy_material(config: Config) -> dict[str, Any]:
         "signatures": [sorted(s.items()) for s in config.extra_signatures],
         "trust_anchors": anchors,
         "approvals_dir": config.approvals_dir,
+        "approvers_required": {str(scope): n for scope, n in config.approvers_required},
         "approvers_sha256": approvers_sha,
     }
 

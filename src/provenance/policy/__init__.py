@@ -8,6 +8,7 @@ approvals package; only approvals whose subject is the verdict's exact bytes cou
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -16,10 +17,13 @@ from provenance.config import Config
 from provenance.model import Finding, Scope, Verdict, Zone
 from provenance.policy.rules import RULES, UNDECIDED_RULES, RuleContext
 
-__all__ = ["UNDECIDED_RULES", "Clearance", "Judgement", "evaluate", "judge"]
+__all__ = ["UNDECIDED_RULES", "Clearance", "Judgement", "clearing", "evaluate", "judge", "shortfall"]
 
 
 class GrantsScopes(Protocol):
+    @property
+    def approver(self) -> str: ...
+
     @property
     def scopes(self) -> frozenset[Scope]: ...
 
@@ -64,12 +68,44 @@ def judge(verdict: Verdict, zone: Zone, config: Config,
     bound = [a for a in approvals if verdict.sha256 and a.subject_sha256 == verdict.sha256]
     judgement = Judgement()
     for f in found:
-        approval = next((a for a in bound if set(f.clears_with) & set(a.scopes)), None)
-        if approval is None:
-            judgement.open.append(f)
-        else:
-            judgement.cleared.append(Clearance(f, approval))
+        used = clearing(f, bound, config)
+        if used:
+            judgement.cleared.extend(Clearance(f, a) for a in used)
+            continue
+        short = shortfall(f, bound, config)
+        judgement.open.append(dataclasses.replace(f, message=f"{f.message} ({short})") if short else f)
     return judgement
+
+
+def _granting(scope: Scope, finding: Finding, approvals: Sequence[GrantsScopes]) -> dict[str, GrantsScopes]:
+    """One approval per distinct approver that grants `scope` for the finding's bytes."""
+    by: dict[str, GrantsScopes] = {}
+    for a in approvals:
+        if scope in a.scopes and finding.sha256 is not None and a.subject_sha256 == finding.sha256:
+            by.setdefault(a.approver, a)
+    return by
+
+
+def clearing(finding: Finding, approvals: Sequence[GrantsScopes], config: Config) -> list[GrantsScopes]:
+    """The approvals that clear `finding`, or [] if it is not cleared: for one of the scopes it
+    clears with, valid approvals by as many distinct approvers as `[approvals] required` asks
+    (one by default). The same approver signing twice still counts once."""
+    for scope in finding.clears_with:
+        by = _granting(scope, finding, approvals)
+        if by and len(by) >= config.required_approvers(scope):
+            return list(by.values())
+    return []
+
+
+def shortfall(finding: Finding, approvals: Sequence[GrantsScopes], config: Config) -> str | None:
+    """Why approvals that exist do not yet clear `finding` (too few distinct approvers)."""
+    for scope in finding.clears_with:
+        by = _granting(scope, finding, approvals)
+        needed = config.required_approvers(scope)
+        if by and len(by) < needed:
+            return (f"'{scope}' needs approvals by {needed} different approvers; "
+                    f"{len(by)} so far: {', '.join(sorted(by))}")
+    return None
 
 
 def evaluate(verdict: Verdict, zone: Zone, config: Config,

@@ -93,7 +93,8 @@ def _approve_one(path: Path, key: Any, registry: ApproverRegistry, config: Confi
     out.approval = verified.to_dict()
     # Every valid approval of these bytes counts (another approver may hold the other scope).
     valid, _ = find_approvals(path, sha, config, ledger, registry=registry)
-    cleared = clear_findings(ledger, sha, valid, f"approved by {verified.approver} ({verified.reference})")
+    cleared = clear_findings(ledger, sha, valid, f"approved by {verified.approver} ({verified.reference})",
+                             config)
     out.cleared = [{"rule": f.rule, "path": f.path} for f in cleared]
     return out
 
