@@ -63,3 +63,27 @@ def test_disclosure_lists_ai_assets_with_risks_and_verified_approval_state(
     assert {a["state"] for a in doc["assets"]} == {"pending: final-deliverable",
                                                     "pending: final-deliverable, talent-likeness"}
     assert Zone.FINAL is show.config.zone_for(face)
+
+
+def test_disclosure_counts_different_approvers_under_a_two_person_rule(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    two = '[approvals]\nrequired = { "final-deliverable" = 2 }\n'
+    show.config_file.write_text(show.config_file.read_text().replace("[approvals]\n", two))
+    matte = ai_jpeg(show.root / "final" / "matte.jpg")
+    show.add_approver("Legal", {Scope.FINAL_DELIVERABLE})
+    show.add_approver("Producer", {Scope.FINAL_DELIVERABLE})
+    record(show, matte)
+
+    def state_after(approver: str, ref: str) -> str:
+        show.approve(matte, approver, {Scope.FINAL_DELIVERABLE}, ref=ref)
+        envelope = json.loads(matte.with_name("matte.jpg.approval.json").read_text())["approvals"][-1]
+        with Ledger.open(show.config.effective_ledger_url) as ledger:
+            ledger.record_approval(envelope, sha256_file(matte), approver, ["final-deliverable"], ref, None)
+        capsys.readouterr()
+        assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+        [row] = json.loads(capsys.readouterr().out)["assets"]
+        return str(row["state"])
+
+    assert state_after("Legal", "LEGAL-1") == "pending: final-deliverable"
+    assert state_after("Legal", "LEGAL-2") == "pending: final-deliverable"  # the same approver again
+    assert state_after("Producer", "PROD-1") == "approved"

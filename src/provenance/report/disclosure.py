@@ -65,7 +65,7 @@ def disclosure_rows(ledger: DisclosureLedger, config: Config) -> list[Row]:
         needed: set[Scope] = {RISK_SCOPE[r] for r in a.declarations.risks}
         if any(config.zone_for(p) is Zone.FINAL for p in a.paths):
             needed.add(Scope.FINAL_DELIVERABLE)
-        approved: set[Scope] = set()
+        granted_by: dict[Scope, set[str]] = {}
         approvers: list[str] = []
         refs: list[str] = []
         invalid = 0
@@ -75,9 +75,12 @@ def disclosure_rows(ledger: DisclosureLedger, config: Config) -> list[Row]:
             except ApprovalError:
                 invalid += 1
                 continue
-            approved |= v.scopes
+            for scope in v.scopes:
+                granted_by.setdefault(scope, set()).add(v.approver)
             approvers.append(v.approver)
             refs.append(v.reference)
+        # A scope is approved once as many different approvers as the policy asks have granted it.
+        approved = {s for s, names in granted_by.items() if len(names) >= config.required_approvers(s)}
         rows.append(Row(
             sha256=a.sha256, paths=a.paths, classification=str(a.classification),
             tool=a.declarations.tool or a.generator, purpose=a.declarations.purpose,
