@@ -48,7 +48,8 @@ def test_corrupt_and_zero_byte_files_record_errors_and_daemon_goes_on(running: R
     running.wait_location(empty)
     running.wait_location(corrupt)
     assert running.location(empty).sha256 is None  # unreadable: recorded with its error, no hash
-    assert running.daemon.processor.errors >= 1
+    # counted just after the batch's ledger transaction commits, so wait for it
+    wait_for(lambda: running.daemon.processor.errors >= 1, what="the errors to be counted")
     good = running.root / "final" / "after.png"
     good.write_bytes(png_bytes(22, ai=True))
     wait_for(lambda: "temporary-material" in open_at(running.ledger, good), what="next file flagged")
