@@ -61,17 +61,23 @@ class _Slot:
         self.reader: EvidenceReader = self._pool.submit(
             lambda: load_readers([self.name], self._settings)[0]).result()
 
+    @property
+    def _backstop(self) -> float:
+        return self._settings.time_limit_s + _BACKSTOP_GRACE_S
+
+    def _abandon(self, what: object) -> None:
+        """The reader overran its backstop: leave its thread behind, start a fresh one."""
+        log.warning("reader %s overran %.0fs on %s; abandoning it", self.name, self._backstop, what)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._spawn()
+
     def read(self, asset: Asset) -> ReaderOutput:
-        limit = self._settings.time_limit_s + _BACKSTOP_GRACE_S
         future = self._pool.submit(self.reader.read, asset)
         try:
-            return future.result(timeout=limit)
+            return future.result(timeout=self._backstop)
         except cf.TimeoutError:
-            log.warning("reader %s overran %.0fs on %s; abandoning it", self.name, limit,
-                        asset.path)
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._spawn()
-            return ReaderOutput(errors=[f"timed out after {limit:g}s"])
+            self._abandon(asset.path)
+            return ReaderOutput(errors=[f"timed out after {self._backstop:g}s"])
         except Exception as exc:  # a reader bug must cost one file, not the whole run
             log.exception("reader %s crashed on %s", self.name, asset.path)
             return ReaderOutput(errors=[f"internal error: {type(exc).__name__}: {exc}"])
@@ -88,17 +94,13 @@ class _Slot:
             return []
         many = getattr(self.reader, "read_many", None)
         if many is not None and len(assets) > 1:
-            limit = self._settings.time_limit_s + _BACKSTOP_GRACE_S
             future = self._pool.submit(many, assets)
             try:
-                outs = future.result(timeout=limit)
+                outs = future.result(timeout=self._backstop)
                 if outs is not None:
                     return list(outs)
             except cf.TimeoutError:
-                log.warning("reader %s overran %.0fs on a batch of %d; reading them one by one",
-                            self.name, limit, len(assets))
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._spawn()
+                self._abandon(f"a batch of {len(assets)} (reading them one by one)")
             except Exception:
                 log.exception("reader %s failed on a batch of %d; reading them one by one",
                               self.name, len(assets))
@@ -110,16 +112,12 @@ class _Slot:
             # slip its stale answer in front of the next file's.
             results: queue.SimpleQueue[ReaderOutput] = queue.SimpleQueue()
             self._pool.submit(self._read_each, self.reader, rest, results)
-            limit = self._settings.time_limit_s + _BACKSTOP_GRACE_S
             for asset in rest:
                 try:
-                    outs.append(results.get(timeout=limit))
+                    outs.append(results.get(timeout=self._backstop))
                 except queue.Empty:
-                    log.warning("reader %s overran %.0fs on %s; abandoning it", self.name, limit,
-                                asset.path)
-                    self._pool.shutdown(wait=False, cancel_futures=True)
-                    self._spawn()
-                    outs.append(ReaderOutput(errors=[f"timed out after {limit:g}s"]))
+                    self._abandon(asset.path)
+                    outs.append(ReaderOutput(errors=[f"timed out after {self._backstop:g}s"]))
                     break
         return outs
 
