@@ -16,7 +16,7 @@ from provenance.model import (
     Verdict,
     Zone,
 )
-from provenance.pipeline import Inspector, inspect
+from provenance.pipeline import Inspector, inspect, inspect_tree
 
 __all__ = [
     "Asset",
@@ -29,4 +29,5 @@ __all__ = [
     "Zone",
     "__version__",
     "inspect",
+    "inspect_tree",
 ]
