@@ -47,9 +47,9 @@ class Envelope:
     sig: bytes
 
 
-def _b64(text: Any, what: str) -> bytes:
+def _b64(text: Any, what: str, kind: str) -> bytes:
     if not isinstance(text, str):
-        raise ApprovalError(f"malformed approval envelope: {what} is not a base64 string")
+        raise ApprovalError(f"malformed {kind} envelope: {what} is not a base64 string")
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -57,23 +57,24 @@ def _b64(text: Any, what: str) -> bytes:
         try:
             return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         except (binascii.Error, ValueError):
-            raise ApprovalError(f"malformed approval envelope: {what} is not valid base64") from None
+            raise ApprovalError(f"malformed {kind} envelope: {what} is not valid base64") from None
 
 
-def parse(envelope: Any) -> Envelope:
+def parse(envelope: Any, kind: str = "approval") -> Envelope:
+    """Decode an envelope (checking its shape only); `kind` names it in error messages."""
     if not isinstance(envelope, dict):
-        raise ApprovalError("malformed approval envelope: not a JSON object")
+        raise ApprovalError(f"malformed {kind} envelope: not a JSON object")
     payload_type = envelope.get("payloadType")
     if not isinstance(payload_type, str):
-        raise ApprovalError("malformed approval envelope: payloadType missing")
-    payload = _b64(envelope.get("payload"), "payload")
+        raise ApprovalError(f"malformed {kind} envelope: payloadType missing")
+    payload = _b64(envelope.get("payload"), "payload", kind)
     sigs = envelope.get("signatures")
-    # One approver per approval, as sigstore-python requires exactly one signature.
+    # One signer per envelope, as sigstore-python requires exactly one signature.
     if not isinstance(sigs, list) or len(sigs) != 1 or not isinstance(sigs[0], dict):
-        raise ApprovalError("malformed approval envelope: expected exactly one signature")
+        raise ApprovalError(f"malformed {kind} envelope: expected exactly one signature")
     keyid = sigs[0].get("keyid", "")
     return Envelope(payload_type, payload, keyid if isinstance(keyid, str) else "",
-                    _b64(sigs[0].get("sig"), "signature"))
+                    _b64(sigs[0].get("sig"), "signature", kind))
 
 
 def verify(key: Ed25519PublicKey, env: Envelope) -> bool:

@@ -17,11 +17,11 @@ from rich.table import Table
 
 from provenance._os import write_atomic
 from provenance.approvals.keys import load_private, load_public
+from provenance.checkpoint import Checkpoint, CheckpointError, check, open_checkpoint, sign_checkpoint
 from provenance.cli.options import config_option, json_option
 from provenance.config import load_config
 from provenance.errors import EXIT_BLOCKED, LedgerError
 from provenance.ledger import Ledger
-from provenance.ledger.checkpoint import Checkpoint, CheckpointError, check, open_checkpoint, sign_checkpoint
 
 
 def _open(config_path: Path | None, url: str | None) -> Ledger:

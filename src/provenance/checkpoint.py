@@ -11,7 +11,9 @@ the prefix depend on every earlier row). This is the signed tree head of a trans
 log, in its simplest form.
 
 The envelope is DSSE over a small JSON statement, with its own payload type so a
-checkpoint can never be mistaken for an approval (or the reverse).
+checkpoint can never be mistaken for an approval (or the reverse). This module sits above
+both `ledger` and `approvals` (whose DSSE and key code it reuses), so neither depends on the
+other through it.
 """
 
 from __future__ import annotations
@@ -59,9 +61,9 @@ def sign_checkpoint(ledger: Ledger, key: Ed25519PrivateKey) -> tuple[Checkpoint,
 def open_checkpoint(envelope: Any, public: Ed25519PublicKey) -> Checkpoint:
     """The checkpoint inside `envelope`, if `public` signed it; CheckpointError otherwise."""
     try:
-        env = dsse.parse(envelope)
+        env = dsse.parse(envelope, kind="checkpoint")
     except ApprovalError as exc:
-        raise CheckpointError(str(exc).replace("approval envelope", "checkpoint envelope")) from None
+        raise CheckpointError(exc.reason) from None
     if env.payload_type != PAYLOAD_TYPE:
         raise CheckpointError(f"not a ledger checkpoint (payload type {env.payload_type!r})")
     if not dsse.verify(public, env):
