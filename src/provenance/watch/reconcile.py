@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 from provenance.config import Config
 from provenance.identify import StatKey, key_of
 from provenance.sidecars import is_sidecar
+from provenance.watch._loop import Loop
 
 log = logging.getLogger(__name__)
 
@@ -127,24 +127,24 @@ def reconcile(config: Config, ledger: Any, tops: Iterable[str],
     return result
 
 
-class ReconcileLoop:
+class ReconcileLoop(Loop):
     """Runs reconciles on its own thread: at start-up, every `interval_s`, and on request
     (overflow, observer restart, reload). Requested runs back off like watchman's recrawl
     backoff: after `burst` runs within `window_s`, each further one waits twice as long
     (up to `max_backoff_s`), so a reconcile whose own reads trigger overflows cannot loop.
     """
 
+    thread_name = "provenance-reconcile"
+
     def __init__(self, run: Callable[[str], ReconcileResult | None], interval_s: float, *,
                  burst: int = 3, window_s: float = 60.0, max_backoff_s: float = 300.0) -> None:
+        super().__init__()
         self._run_once = run
         self.interval_s = interval_s
         self._burst, self._window_s, self._max_backoff_s = burst, window_s, max_backoff_s
-        self._cond = threading.Condition()
         self._requested: str | None = None
-        self._stop = False
         self._recent: list[float] = []
         self._backoff_s = 0.0
-        self._thread: threading.Thread | None = None
         self.runs = 0
         self.last_run_at: float | None = None  # wall clock, for status
         self.last_result: ReconcileResult | None = None
@@ -158,18 +158,7 @@ class ReconcileLoop:
 
     def start(self, initial_reason: str = "start-up") -> None:
         self.request(initial_reason)
-        self._thread = threading.Thread(target=self._loop, name="provenance-reconcile", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join()
-
-    def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        super().start()
 
     def _delay_for_request(self, now: float) -> float:
         self._recent = [t for t in self._recent if now - t < self._window_s]
@@ -179,7 +168,7 @@ class ReconcileLoop:
         self._backoff_s = min(self._max_backoff_s, max(1.0, self._backoff_s * 2))
         return self._backoff_s
 
-    def _loop(self) -> None:
+    def _run(self) -> None:
         next_periodic = time.monotonic() + self.interval_s
         while True:
             with self._cond:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import heapq
 import logging
 import os
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from provenance.identify import StatKey, stat_key
+from provenance.watch._loop import Loop
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +40,19 @@ class _Pending:
     generation: int = 0  # bumped by every event, so a look taken meanwhile is discarded
 
 
-class Settler:
+class Settler(Loop):
     """Collects paths from the handler and releases each once it is stable.
 
     `ready(path)`, `gone(path)` and `gone_tree(dir)` are called on this object's thread
     and may block (backpressure from a bounded work queue lands here, not on watchdog).
     """
 
+    thread_name = "provenance-settle"
+
     def __init__(self, settle_s: float, ready: Callable[[str], None], gone: Callable[[str], None],
                  gone_tree: Callable[[str], None], is_ignored: Callable[[str], bool],
                  clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
         self.settle_s = settle_s
         self.is_ignored = is_ignored  # swapped on SIGHUP reload
         self._ready = ready
@@ -61,10 +64,7 @@ class Settler:
         # when popped, so a burst of N events costs O(N log N), not a scan of every path.
         self._heap: list[tuple[float, int, str]] = []
         self._removals: deque[tuple[str, str]] = deque()  # ("file"|"tree"|"walk", path)
-        self._cond = threading.Condition()
         self._wake_at = float("inf")
-        self._stop = False
-        self._thread: threading.Thread | None = None
         self._busy = False  # a batch taken from the maps but not yet handed on
 
     # -- called from the observer thread: memory only ---------------------------------
@@ -115,21 +115,6 @@ class Settler:
         """No removals waiting and no batch in hand (with `len() == 0`: nothing in flight)."""
         with self._cond:
             return not self._removals and not self._busy
-
-    def start(self) -> None:
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="provenance-settle", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join()
-
-    def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     # -- the settle thread ----------------------------------------------------------------
 
