@@ -53,3 +53,12 @@ def asset(tmp_path: Path) -> Path:
     p.parent.mkdir(parents=True)
     p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
     return p
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """The real CLI in-process: (exit code, stdout, stderr)."""
+    from provenance.cli import main
+
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from provenance.approvals import ApproverRegistry, find_approvals
-from provenance.cli import main
 from provenance.config import load_config
 from provenance.identify import sha256_file
 from provenance.ledger import Ledger
 from provenance.model import Classification, Finding, Scope
+from tests.approvals.conftest import run
 
 
 @pytest.fixture
@@ -21,12 +21,6 @@ def show(tmp_path: Path) -> Path:
     (tmp_path / "provenance.toml").write_text('[ledger]\nurl = "sqlite:///ledger.db"\n')
     (tmp_path / "final").mkdir()
     return tmp_path
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _key(show: Path, capsys, name: str = "doe") -> Path:

@@ -13,7 +13,6 @@ import pytest
 from provenance.approvals import find_approvals
 from provenance.approvals.embed import APPROVAL_LABEL
 from provenance.approvals.statement import parse_time
-from provenance.cli import main
 from provenance.config import load_config
 from provenance.identify import sha256_file
 from provenance.ledger import Ledger
@@ -21,6 +20,7 @@ from provenance.model import Classification
 from provenance.pipeline import inspect
 from provenance.tagging.atomic import TMP_PREFIX
 from provenance.tagging.c2pa_sign import read_store
+from tests.approvals.conftest import run
 
 REPO = Path(__file__).resolve().parents[2]
 AI_JPEG = REPO / "sample_assets/show/working/generated/c2pa_generated.jpg"
@@ -40,12 +40,6 @@ def show(tmp_path: Path) -> Path:
     (tmp_path / "provenance.toml").write_text(CONFIG)
     (tmp_path / "final").mkdir()
     return tmp_path
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def cfg(show: Path) -> str:

@@ -65,17 +65,22 @@ def test_threads_share_one_sqlite_ledger(tmp_path: Path) -> None:
         _check(ledger, 4)
 
 
-def test_two_processes_share_one_sqlite_ledger(tmp_path: Path) -> None:
-    # e.g. `provenance tag` on the workstation while the daemon writes
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+def _two_writer_processes(url: str, prefix: str) -> None:
+    """`_write` in two processes started together (names prefix0, prefix1); both must succeed."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
-    procs = [ctx.Process(target=_write, args=(url, f"p{n}", PER_WRITER, barrier)) for n in range(2)]
+    procs = [ctx.Process(target=_write, args=(url, f"{prefix}{n}", PER_WRITER, barrier)) for n in range(2)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(timeout=300)
     assert [p.exitcode for p in procs] == [0, 0]
+
+
+def test_two_processes_share_one_sqlite_ledger(tmp_path: Path) -> None:
+    # e.g. `provenance tag` on the workstation while the daemon writes
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    _two_writer_processes(url, "p")
     with Ledger.open(url) as ledger:
         _check(ledger, 2)
 
@@ -84,15 +89,7 @@ def test_two_processes_share_one_sqlite_ledger(tmp_path: Path) -> None:
 def test_two_processes_share_one_postgres_ledger(fresh_postgres_url: str) -> None:
     """Two watchers (two roots, two 'hosts') append concurrently to one PostgreSQL ledger."""
     url = fresh_postgres_url
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(2)
-    # both processes open (and race to migrate) an empty database at the same moment
-    procs = [ctx.Process(target=_write, args=(url, f"host{n}", PER_WRITER, barrier)) for n in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=300)
-    assert [p.exitcode for p in procs] == [0, 0]
+    _two_writer_processes(url, "host")  # both open (and race to migrate) an empty database at once
     with Ledger.open(url) as ledger:
         _check(ledger, 2)
         hosts = {loc.host for loc in ledger.locations()}

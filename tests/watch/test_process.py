@@ -121,23 +121,25 @@ def test_restart_does_not_rehash_or_rerecord_unchanged_files(tmp_path: Path) -> 
     assert n == 21  # 20 images + provenance.toml, each recorded once across two runs
 
 
+def _status_cli(show: Path) -> dict:
+    """What `provenance status --json` says (the command, not the file it reads)."""
+    run = subprocess.run([sys.executable, "-m", "provenance", "status", "--json", "--config",
+                          str(show / "provenance.toml")], capture_output=True, text=True, check=True)
+    return dict(json.loads(run.stdout))
+
+
 def test_sigterm_stops_cleanly_and_status_says_stopped(tmp_path: Path) -> None:
     show = tmp_path / "show"
     write_show(show)
     proc = Proc(["watch", str(show)], tmp_path / "daemon.log")
     try:
         wait_running(show, proc)
-        running = subprocess.run([sys.executable, "-m", "provenance", "status", "--json",
-                                  "--config", str(show / "provenance.toml")],
-                                 capture_output=True, text=True, check=True)
-        assert json.loads(running.stdout)["state"] == "running"
+        assert _status_cli(show)["state"] == "running"
         proc.p.send_signal(signal.SIGTERM)
         assert proc.p.wait(60) == 0
     finally:
         proc.close()
-    after = subprocess.run([sys.executable, "-m", "provenance", "status", "--json", "--config",
-                            str(show / "provenance.toml")], capture_output=True, text=True, check=True)
-    assert json.loads(after.stdout)["state"] == "stopped"
+    assert _status_cli(show)["state"] == "stopped"
 
 
 def test_status_reports_a_killed_daemon_as_stale(tmp_path: Path) -> None:
