@@ -8,6 +8,7 @@ raising, so one bad file or one broken reader never hides the others' evidence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -45,3 +46,11 @@ class EvidenceReader(Protocol):
     def close(self) -> None:
         """Release long-lived resources (the ExifTool process, ...)."""
         ...
+
+
+def readers_digest(settings: ReaderSettings, readers: Sequence[str] | None = None) -> str:
+    """Digest of everything besides a file's bytes that decides the readers' answer: key any
+    cache of verdicts on it (see `provenance.evidence.digest`)."""
+    from provenance.evidence.digest import readers_digest as digest  # lazy: no subprocess at import
+
+    return digest(settings, readers)
