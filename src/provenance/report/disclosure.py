@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -101,13 +102,31 @@ CSV_FIELDS = ("sha256", "paths", "classification", "tool", "purpose", "risks", "
               "approved_scopes", "approvers", "references", "state", "last_seen")
 
 
+# A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets
+# (OWASP "CSV Injection"); full-width and small forms (＝, ﹫…) are matched through NFKC, and
+# leading spaces are skipped because some importers trim them first.
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+def csv_cell(value: object) -> str:
+    """`value` as a CSV cell that no spreadsheet evaluates: a would-be formula gets a leading
+    quote (OWASP's escape), so the text is still all there for a reader."""
+    text = "" if value is None else str(value)
+    first = text.lstrip(" ")[:1]
+    if first and (first in _FORMULA_START or unicodedata.normalize("NFKC", first) in _FORMULA_START):
+        return "'" + text
+    return text
+
+
 def to_csv(rows: list[Row]) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    # RFC 4180's CRLF: the writer quotes a field holding any character of the line terminator,
+    # so a bare CR in metadata (a row break to a spreadsheet) is quoted too, not only LF.
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\r\n")
     w.writeheader()
     for r in rows:
         d = r.to_dict()
-        w.writerow({k: "; ".join(d[k]) if isinstance(d[k], list) else d[k] for k in CSV_FIELDS})
+        w.writerow({k: csv_cell("; ".join(d[k]) if isinstance(d[k], list) else d[k]) for k in CSV_FIELDS})
     return buf.getvalue()
 
 
