@@ -96,9 +96,9 @@ class _Slot:
         if many is not None and len(assets) > 1:
             future = self._pool.submit(many, assets)
             try:
-                outs = future.result(timeout=self._backstop)
-                if outs is not None:
-                    return list(outs)
+                batch_outs = future.result(timeout=self._backstop)
+                if batch_outs is not None:
+                    return list(batch_outs)
             except cf.TimeoutError:
                 self._abandon(f"a batch of {len(assets)} (reading them one by one)")
             except Exception:

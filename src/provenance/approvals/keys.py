@@ -53,6 +53,7 @@ def load_private(path: Path, password: bytes | None = None) -> Ed25519PrivateKey
     except OSError as exc:
         raise SigningError(f"cannot read key: {exc.strerror}", path) from None
     try:
+        key: object
         if b"OPENSSH PRIVATE KEY" in data:
             key = serialization.load_ssh_private_key(data, password)
         else:
@@ -71,6 +72,7 @@ def parse_public(text: str, where: str | Path | None = None) -> Ed25519PublicKey
     """A public key from PEM text or an OpenSSH `ssh-ed25519 AAAA… comment` line."""
     data = text.strip().encode("ascii", "replace")
     try:
+        key: object
         if data.startswith(b"ssh-"):
             key = serialization.load_ssh_public_key(b" ".join(data.split()[:2]))
         else:

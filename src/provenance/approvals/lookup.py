@@ -33,7 +33,7 @@ from provenance.config import Config
 from provenance.errors import ApprovalError
 
 if TYPE_CHECKING:
-    from provenance.ledger import Ledger
+    from provenance.ledger_view import LedgerView
 
 SUFFIX = ".approval.json"
 FILE_SCHEMA = "https://provenance-tool.org/approval-file/v1"
@@ -121,7 +121,7 @@ def find_approvals(
     path: Path,
     sha256: str,
     config: Config,
-    ledger: Ledger | None,
+    ledger: LedgerView | None,
     *,
     registry: ApproverRegistry | None = None,
     now: dt.datetime | None = None,

@@ -107,9 +107,9 @@ class ExifToolProcess:
                         pipe.close()
             with contextlib.suppress(Exception):
                 proc.wait(timeout=5)
-            helper._process = None  # type: ignore[attr-defined]
+            helper._process = None
         with contextlib.suppress(Exception):
-            helper._flag_running_false()  # type: ignore[attr-defined]
+            helper._flag_running_false()
 
     def close(self) -> None:
         with self._call_lock:

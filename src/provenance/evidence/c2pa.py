@@ -188,7 +188,8 @@ def _parse_manifest(label: str, data: dict[str, Any]) -> _Manifest:
         for act in body.get("actions") or () if isinstance(body, dict) else ():
             if not isinstance(act, dict):
                 continue
-            params = act.get("parameters") if isinstance(act.get("parameters"), dict) else {}
+            params = act.get("parameters")
+            params = params if isinstance(params, dict) else {}
             dst = dst_term(act.get("digitalSourceType")) or dst_term(
                 params.get("com.adobe.digitalSourceType")) or dst_term(params.get("digitalSourceType"))
             description = act.get("description") or params.get("description")
@@ -221,7 +222,7 @@ def judge_store(store: dict[str, Any]) -> Judgement:
     own: list[_Manifest] = []
     own_ingredient_dsts: list[tuple[str, str]] = []  # (dst, manifest label) on parentOf ingredients
     seen: set[str] = set()
-    queue = [active] if active in manifests else []
+    queue: list[str] = [active] if isinstance(active, str) and active in manifests else []
     while queue:
         label = queue.pop(0)
         if label in seen:
@@ -349,7 +350,8 @@ def read_declaration(store: dict[str, Any]) -> Declarations | None:
         for assertion in data.get("assertions") or ():
             if isinstance(assertion, dict) and assertion.get("label") == DECLARATION_LABEL:
                 body = assertion.get("data") or {}
-                tool = body.get("tool") if isinstance(body.get("tool"), dict) else {}
+                tool = body.get("tool")
+                tool = tool if isinstance(tool, dict) else {}
                 risks = frozenset(Risk(r) for r in body.get("risks") or ()
                                   if r in {x.value for x in Risk})
                 return Declarations(tool=tool.get("name"), tool_version=tool.get("version"),
@@ -390,7 +392,7 @@ class C2paReader:
             if reader is None:
                 return None
             with reader:
-                return json.loads(reader.json())  # type: ignore[no-any-return]
+                return json.loads(reader.json())  # type: ignore[no-any-return, unused-ignore]
 
     def has_work(self, asset: Asset) -> bool:
         return asset.format in MIME_TYPES  # no container we know: nothing c2pa could open

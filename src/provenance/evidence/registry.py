@@ -40,7 +40,7 @@ def _factory(name: str) -> ReaderFactory:
         raise ConfigError(f"unknown evidence reader {name!r}; available: {', '.join(available())}")
     module_name, _, attr = target.partition(":")
     try:
-        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"evidence reader {name!r} could not be loaded: {exc}") from exc
 

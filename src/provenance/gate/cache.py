@@ -49,7 +49,7 @@ def cache_key(path: Path, siblings: Container[str] | None = None) -> tuple[StatK
     except OSError:
         return None
     stem = name[: -len(path.suffix)] if path.suffix else None
-    aux = []
+    aux: list[StatKey | None] = []
     for suffix in SIDECAR_SUFFIXES:
         for candidate in (name + suffix, stem + suffix if stem else None):
             if candidate is None or (siblings is not None and os.path.basename(candidate) not in siblings):
@@ -106,7 +106,7 @@ class VerdictCache:
         rows = self._db.execute("SELECT dev, inode, size, mtime_ns, ctime_ns, aux, verdict FROM verdicts "
                                 "WHERE settings = ?", (settings,))
         self._rows: dict[tuple[int, int], tuple[StatKey, str, str]] = {
-            (r[0], r[1]): (tuple(r[:5]), r[5], r[6]) for r in rows}  # type: ignore[misc]
+            (r[0], r[1]): (tuple(r[:5]), r[5], r[6]) for r in rows}
         self._pending: list[tuple[Any, ...]] = []
 
     def holds(self, dev: int, inode: int) -> bool:

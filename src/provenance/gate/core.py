@@ -14,11 +14,11 @@ import os
 import queue
 import socket
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from provenance.classify import classify, pick_generator
 from provenance.config import Config
@@ -29,7 +29,7 @@ from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
 from provenance.gate.sequences import group_files
 from provenance.gate.walk import PackageFile, outside, walk_package
-from provenance.identify import StatKey
+from provenance.ledger_view import LedgerView
 from provenance.model import Classification, Remembered, Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
 from provenance.policy import judge
@@ -45,13 +45,7 @@ Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
 
 
-class GateLedger(Protocol):
-    def known_hash(self, stat_key: tuple[int, int, int, int, int]) -> str | None: ...
-    def known_hashes(self, keys: Sequence[StatKey]) -> dict[StatKey, str]: ...
-    def recall_many(self, hashes: Sequence[str]) -> Mapping[str, Remembered]: ...
-    def remembered_hashes(self) -> set[str]: ...
-    def record_gate_decision(self, record: dict[str, Any]) -> int: ...
-
+GateLedger = LedgerView  # the name callers know
 
 class _Memory:
     """Ledger recall, with one query up front for which hashes the ledger remembers at all:

@@ -30,7 +30,7 @@ def policy_material(config: Config) -> dict[str, Any]:
         approvers_sha = hashlib.sha256(approvers.read_bytes()).hexdigest()
     except OSError:
         approvers_sha = None
-    anchors = []
+    anchors: list[str | None] = []
     for f in config.trust_anchor_files:
         try:
             anchors.append(hashlib.sha256(f.read_bytes()).hexdigest())

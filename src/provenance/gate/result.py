@@ -32,7 +32,7 @@ _AI_RANK = {Classification.UNKNOWN: 0, Classification.NOT_AI: 1, Classification.
 def approval_summary(approval: Any) -> dict[str, Any]:
     """The fields of a VerifiedApproval a report shows (read by name: policy duck-types it)."""
     def text(name: str) -> Any:
-        value = getattr(approval, name, None)
+        value: Any = getattr(approval, name, None)
         return value.isoformat() if hasattr(value, "isoformat") else value
     return {
         "approver": text("approver"), "email": text("email"),

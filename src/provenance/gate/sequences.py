@@ -51,16 +51,16 @@ def group_files(files: Sequence[PackageFile], min_frames: int = 2) -> list[Group
     groups: list[Group] = []
     emitted: set[tuple[str, str, str, str, int]] = set()
     for i, f in enumerate(files):
-        key = key_of.get(i)
-        members = keyed.get(key, []) if key else []
-        if key is None or len(members) < min_frames:
+        found = key_of.get(i)
+        members = keyed.get(found, []) if found else []
+        if found is None or len(members) < min_frames:
             groups.append(Group(f.relpath, (f,)))
             continue
-        if key in emitted:
+        if found in emitted:
             continue
-        emitted.add(key)
+        emitted.add(found)
         members.sort(key=lambda t: t[0])
-        folder, stem, sep, ext, pad = key
+        folder, stem, sep, ext, pad = found
         name = f"{folder + '/' if folder else ''}{stem}{sep}{'#' * pad}.{ext}"
         groups.append(Group(name, tuple(m[1] for m in members), tuple(m[0] for m in members)))
     return groups

@@ -99,7 +99,7 @@ class ChainReport:
         return {"ok": self.ok, "rows": self.rows, "first_bad": self.first_bad, "reason": self.reason}
 
 
-def _rows(conn: Connection) -> Iterator[Mapping[str, Any]]:
+def _rows(conn: Connection) -> Iterator[Mapping[Any, Any]]:
     last = -1
     cols = [events.c[k] for k in ("id", "at", "kind", "host", "sha256", "path", "payload",
                                   "prev_hash", "row_hash")]

@@ -71,12 +71,12 @@ def declarations_from(data: Mapping[str, Any] | None) -> Declarations:
                         risks=frozenset(Risk(r) for r in data.get("risks") or ()))
 
 
-def stat_key_of(row: Mapping[str, Any]) -> StatKey | None:
+def stat_key_of(row: Mapping[Any, Any]) -> StatKey | None:
     key = (row["dev"], row["inode"], row["size"], row["mtime_ns"], row["ctime_ns"])
-    return None if any(v is None for v in key) else key  # type: ignore[return-value]
+    return None if any(v is None for v in key) else key
 
 
-def _location(row: Mapping[str, Any]) -> Location:
+def _location(row: Mapping[Any, Any]) -> Location:
     return Location(row["path"], row["sha256"], stat_key_of(row), Zone(row["zone"]),
                     Classification(row["classification"]), row["seen_at"], row["host"])
 
@@ -172,7 +172,7 @@ def remembered_hashes(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute(select(assets.c.sha256).where(_HAS_MEMORY))}
 
 
-def finding_from(row: Mapping[str, Any]) -> Finding:
+def finding_from(row: Mapping[Any, Any]) -> Finding:
     return Finding(rule=row["rule"], principle=row["principle"], path=row["path"], sha256=row["sha256"],
                    classification=Classification(row["classification"]), message=row["message"],
                    clears_with=tuple(Scope(s) for s in row["clears_with"]), blocking=bool(row["blocking"]))

@@ -487,7 +487,9 @@ class Ledger:
             ev = self._append(conn, "gate_decision", None, None, record)
             out = conn.execute(insert(gate_decisions).values(
                 at=ev.at, result=None if result is None else str(result), record=record, event_id=ev.id))
-            return int(out.inserted_primary_key[0])
+            key = out.inserted_primary_key
+            assert key is not None  # an INSERT always has one
+            return int(key[0])
 
 
 def _reason(e: exc.SQLAlchemyError) -> str:

@@ -11,22 +11,17 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from provenance.approvals import ApproverRegistry, verify_approval
 from provenance.config import Config
 from provenance.errors import ApprovalError
-from provenance.ledger.queries import AssetSummary
+from provenance.ledger_view import LedgerView
 from provenance.model import RISK_SCOPE, Scope, Zone
 
 SCHEMA = "provenance.disclosure/v1"
-
-
-class DisclosureLedger(Protocol):
-    def ai_assets(self) -> list[AssetSummary]: ...
-    def approvals_for(self, sha256: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +54,7 @@ class Row:
                 "invalid_approvals": self.invalid_approvals, "state": self.state, "last_seen": self.last_seen}
 
 
-def disclosure_rows(ledger: DisclosureLedger, config: Config) -> list[Row]:
+def disclosure_rows(ledger: LedgerView, config: Config) -> list[Row]:
     registry = ApproverRegistry.load(config)
     rows = []
     for a in ledger.ai_assets():

@@ -142,7 +142,7 @@ class Tagger:
         if (st.st_size, st.st_mtime_ns) != (asset.size, asset.mtime_ns):
             raise TagError("file is still being written; try again when it is complete", given)
         fmt = asset.format
-        base = {"path": shown, "sha256_before": asset.sha256}
+        base: dict[str, Any] = {"path": shown, "sha256_before": asset.sha256}
 
         mime = supported_mime(fmt) if self._signer else None
         can_xmp = fmt in XMP_WRITABLE
@@ -228,7 +228,7 @@ class Tagger:
     def _sidecar(self, target: Path, shown: str, spec: TagSpec, sha256: str, dry_run: bool,
                  why: str) -> TagResult:
         side = _sidecar.sidecar_path(target)
-        base = {"path": shown, "sha256_before": sha256, "sha256_after": sha256,
+        base: dict[str, Any] = {"path": shown, "sha256_before": sha256, "sha256_after": sha256,
                 "sidecar": str(side)}
         if _sidecar.is_current(self._xmp, target, spec, sha256):
             return TagResult(**base, outcome=Outcome.UNCHANGED,
