@@ -54,7 +54,9 @@ def test_findings_lists_path_hash_principle_and_what_clears_it(tmp_path: Path) -
 def test_status_says_never_started(tmp_path: Path) -> None:
     cfg = str(write_show(tmp_path / "show"))
     code, out = _run("status", "--config", cfg, "--json")
-    assert code == 0 and json.loads(out)["state"] == "never-started"
+    # No ledger either: the daemon state is still reported, but exit 3 (nothing could be read).
+    doc = json.loads(out)
+    assert code == 3 and doc["state"] == "never-started" and "no ledger" in doc["reason"]
 
 
 def test_readers_that_cannot_start_fail_closed(tmp_path: Path) -> None:

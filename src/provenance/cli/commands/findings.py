@@ -10,7 +10,6 @@ import click
 
 from provenance.cli.options import config_option, json_option
 from provenance.config import load_config
-from provenance.errors import LedgerError
 from provenance.model import Finding
 
 
@@ -47,13 +46,10 @@ def command(config_path: Path | None, as_json: bool) -> None:
     from provenance.ledger import Ledger
 
     config = load_config(config_path)
-    try:
-        ledger = Ledger.open(config.effective_ledger_url, create=False)
-    except LedgerError:
-        found: list[Finding] = []  # no ledger yet: nothing has been recorded, so nothing is open
-    else:
-        with ledger:
-            found = ledger.open_findings()
+    # A ledger that is missing, corrupt or unreachable raises LedgerError (exit 3, with the
+    # reason): "no open findings" must only ever mean a ledger that was read and holds none.
+    with Ledger.open(config.effective_ledger_url, create=False) as ledger:
+        found = ledger.open_findings()
     if as_json:
         click.echo(json.dumps([{**f.to_dict(), "clears_with_text": clears_text(f)} for f in found], indent=2))
     elif not found:

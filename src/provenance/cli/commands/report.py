@@ -26,7 +26,8 @@ from provenance.report.disclosure import disclosure_rows, to_csv, to_html, to_js
 def command(disclosure: bool, fmt: str | None, out: Path | None, config_path: Path | None) -> None:
     """What a production sends its studio contact: the show's generative-AI assets."""
     config = load_config(config_path)
-    with Ledger.open(config.effective_ledger_url) as ledger:
+    # Never create one here: a disclosure from a ledger that is gone would list nothing.
+    with Ledger.open(config.effective_ledger_url, create=False) as ledger:
         rows = disclosure_rows(ledger, config)
     if fmt is None and out is None:
         table = Table("asset", "class", "tool", "purpose", "risks", "approval state")

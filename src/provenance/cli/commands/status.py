@@ -19,7 +19,7 @@ import click
 from provenance._os import pid_alive
 from provenance.cli.options import config_option, json_option
 from provenance.config import Config, load_config
-from provenance.errors import LedgerError
+from provenance.errors import EXIT_UNDECIDED, LedgerError
 
 STALE_AFTER_INTERVALS = 5
 
@@ -55,8 +55,12 @@ def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[st
 @click.command("status")
 @config_option
 @json_option
-def command(config_path: Path | None, as_json: bool) -> None:
-    """Show whether the watch daemon runs: roots, queue, last event/reconcile, overflows, findings."""
+@click.pass_context
+def command(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
+    """Show whether the watch daemon runs: roots, queue, last event/reconcile, overflows, findings.
+
+    Exit 3 when the ledger cannot be read (missing, corrupt, unreachable): the daemon part is
+    still shown, but "open findings: unknown" must not pass a monitoring check."""
     from provenance.ledger import Ledger
 
     config = load_config(config_path)
@@ -67,10 +71,12 @@ def command(config_path: Path | None, as_json: bool) -> None:
             open_findings: int | None = len(ledger.open_findings())
     except LedgerError as exc:
         stats, open_findings = None, None
-        why += f"; ledger: {exc.reason}"
+        why += f"; ledger: {exc}"
     if as_json:
         click.echo(json.dumps({"state": state, "reason": why, "daemon": snap, "ledger": stats,
                                "open_findings": open_findings}, indent=2, default=str))
+        if stats is None:
+            ctx.exit(EXIT_UNDECIDED)
         return
     style = {"running": "green", "stopped": "yellow"}.get(state, "red")
     click.echo(click.style(f"daemon: {state.upper()} ({why})", fg=style, bold=True))
@@ -85,3 +91,5 @@ def command(config_path: Path | None, as_json: bool) -> None:
     if stats is not None:
         click.echo(f"ledger: {stats.get('url')} ({stats.get('backend')})")
     click.echo(f"open findings: {open_findings if open_findings is not None else 'unknown'}")
+    if stats is None:
+        ctx.exit(EXIT_UNDECIDED)
