@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,41 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from provenance.errors import ApprovalError
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
+
+# Approval documents are small and shallow (an envelope file nests 4 deep, a statement 3).
+# Bounds checked BEFORE json parses anything: the C parser recurses per level, so a file of
+# 200,000 brackets would otherwise end in a RecursionError ("internal error"), and a huge one
+# in memory use the file's writer chose.
+MAX_JSON_BYTES = 16 << 20
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of arrays/objects in `data`, counted without recursion (brackets
+    inside strings do not count). Malformed input just gives some number: json rejects it next."""
+    depth = deepest = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', data)):
+        if m.group() in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def load_json(data: bytes, what: str, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Parse an approval document (`what` names it in the error) within the size and depth bounds;
+    ApprovalError with the reason when it is too large, too deep or not JSON."""
+    if len(data) > max_bytes:
+        raise ApprovalError(f"{what} is larger than {max_bytes >> 20} MiB; not an approval")
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise ApprovalError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels; not an approval")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApprovalError(f"{what} is not JSON ({exc})") from None
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:

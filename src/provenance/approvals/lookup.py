@@ -81,9 +81,14 @@ def portable_path(path: Path, config: Config) -> Path:
 
 def read_portable(file: Path) -> list[dict[str, Any]]:
     try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApprovalError(f"unreadable approval file: {exc}", file) from None
+        with file.open("rb") as fh:
+            data = fh.read(dsse.MAX_JSON_BYTES + 1)  # never more than the bound into memory
+    except OSError as exc:
+        raise ApprovalError(f"unreadable approval file: {exc.strerror or exc}", file) from None
+    try:
+        doc = dsse.load_json(data, "unreadable approval file: the file")
+    except ApprovalError as exc:
+        raise ApprovalError(exc.reason, file) from None
     if isinstance(doc, dict) and "approvals" in doc:
         doc = doc["approvals"]
     envelopes = doc if isinstance(doc, list) else [doc]

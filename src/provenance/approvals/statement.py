@@ -14,12 +14,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from provenance.approvals.dsse import load_json
 from provenance.errors import ApprovalError
 from provenance.model import Scope
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://provenance-tool.org/approval/v1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+MAX_STATEMENT_BYTES = 1 << 20  # ours are a few hundred bytes
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -86,10 +88,7 @@ def _need(obj: dict[str, Any], key: str, kind: type, where: str) -> Any:
 
 def parse_statement(payload: bytes) -> ApprovalStatement:
     """Parse signed payload bytes into an ApprovalStatement, or raise ApprovalError saying what is wrong."""
-    try:
-        doc = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApprovalError(f"malformed approval statement: not JSON ({exc})") from None
+    doc = load_json(payload, "malformed approval statement: the payload", MAX_STATEMENT_BYTES)
     if not isinstance(doc, dict):
         raise ApprovalError("malformed approval statement: not a JSON object")
     if doc.get("_type") != STATEMENT_TYPE:
@@ -112,8 +111,9 @@ def parse_statement(payload: bytes) -> ApprovalStatement:
         raise ApprovalError("malformed approval statement: predicate.scopes must list at least one scope")
     try:
         issued = parse_time(_need(pred, "issuedAt", str, "predicate."))
-        expires_text = pred.get("expiresAt")
-        expires = parse_time(expires_text) if isinstance(expires_text, str) else None
+        # Absent means "never expires"; present, it must be a time. Anything else (a number,
+        # null, an object) would otherwise be read as the most permissive answer there is.
+        expires = parse_time(_need(pred, "expiresAt", str, "predicate.")) if "expiresAt" in pred else None
     except ValueError as exc:
         raise ApprovalError(f"malformed approval statement: bad time ({exc})") from None
     return ApprovalStatement(
