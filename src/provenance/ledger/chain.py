@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +55,9 @@ class Appended:
     id: int
     at: str
     row_hash: str
+    # Exactly what was hashed (the payload as the JSON column gives it back): what the
+    # state tables are derived from, in the same transaction (see state.py).
+    content: Mapping[str, Any]
 
 
 def append(conn: Connection, kind: str, *, host: str | None, sha256: str | None,
@@ -69,7 +72,7 @@ def append(conn: Connection, kind: str, *, host: str | None, sha256: str | None,
     digest = row_hash(head.last_hash, content)
     conn.execute(_INSERT, {**content, "prev_hash": head.last_hash, "row_hash": digest})
     conn.execute(_MOVE_HEAD, {"last_id": content["id"], "last_hash": digest})
-    return Appended(content["id"], content["at"], digest)
+    return Appended(content["id"], content["at"], digest, content)
 
 
 def lock_head(conn: Connection) -> None:
@@ -112,8 +115,9 @@ def _rows(conn: Connection) -> Iterator[Mapping[Any, Any]]:
         last = page[-1]["id"]
 
 
-def verify(conn: Connection) -> ChainReport:
-    """Recompute the whole chain; name the first row that does not fit."""
+def verify(conn: Connection, on_row: Callable[[Mapping[str, Any]], None] | None = None) -> ChainReport:
+    """Recompute the whole chain; name the first row that does not fit. `on_row` sees every
+    event that fits, in order (the state replay rides on this one pass over the events)."""
     expected_prev = GENESIS
     expected_id = 1
     rows = 0
@@ -128,6 +132,8 @@ def verify(conn: Connection) -> ChainReport:
                                "(prev_hash mismatch): history was deleted or rewritten")
         if row_hash(row["prev_hash"], _content(row)) != row["row_hash"]:
             return ChainReport(False, rows, row["id"], f"event {row['id']} was edited (hash mismatch)")
+        if on_row is not None:
+            on_row(row)
         expected_prev = row["row_hash"]
         expected_id += 1
     head = conn.execute(_HEAD).one_or_none()

@@ -18,8 +18,8 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text, 
 
 from provenance.errors import LedgerError
 from provenance.ledger.chain import GENESIS, now
-from provenance.ledger.queries import declarations_from
-from provenance.ledger.schema import assets, chain_head, findings, metadata, schema_version
+from provenance.ledger.schema import assets, chain_head, events, findings, metadata, schema_version
+from provenance.ledger.state import declarations_from
 from provenance.model import Declarations
 
 _MIGRATION_LOCK = 0x70726F76  # "prov": the advisory-lock key for migrations on PostgreSQL
@@ -48,10 +48,18 @@ def _v3_declared_assets(conn: Connection) -> None:
                      .values(declared=True))
 
 
+def _v4_events_by_kind(conn: Connection) -> None:
+    # Memory is derived from the events (never from the mutable `assets` columns), and a tag
+    # names the untagged original's hash only in its payload: the gate reads the tag events
+    # by kind instead of scanning the whole chain.
+    next(i for i in events.indexes if i.name == "ix_events_kind").create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1_initial),
     (2, _v2_findings_by_path),
     (3, _v3_declared_assets),
+    (4, _v4_events_by_kind),
 ]
 LATEST = MIGRATIONS[-1][0]
 

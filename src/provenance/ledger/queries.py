@@ -1,4 +1,5 @@
-"""The read side: current-state tables → the ledger's row types. No writes here."""
+"""The read side: current-state tables → the ledger's row types, and an asset's memory from
+the events themselves (see `recall_many`). No writes here."""
 
 from __future__ import annotations
 
@@ -6,18 +7,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from provenance.ledger.schema import approvals, assets, events, findings, gate_decisions, locations
+from provenance.ledger.state import AssetMemory, asset_changes, declarations_from
 from provenance.model import (
     Classification,
     Declarations,
-    Evidence,
     Finding,
     Remembered,
-    Risk,
     Scope,
-    Signal,
     Zone,
 )
 
@@ -63,14 +62,6 @@ class AssetSummary:
                 "last_seen": self.last_seen}
 
 
-def declarations_from(data: Mapping[str, Any] | None) -> Declarations:
-    if not data:
-        return Declarations()
-    return Declarations(tool=data.get("tool"), tool_version=data.get("tool_version"),
-                        purpose=data.get("purpose"),
-                        risks=frozenset(Risk(r) for r in data.get("risks") or ()))
-
-
 def stat_key_of(row: Mapping[Any, Any]) -> StatKey | None:
     key = (row["dev"], row["inode"], row["size"], row["mtime_ns"], row["ctime_ns"])
     return None if any(v is None for v in key) else key
@@ -88,7 +79,26 @@ _KNOWN_HASH = select(locations.c.sha256).where(
     locations.c.size == bindparam("size"), locations.c.mtime_ns == bindparam("mtime_ns"),
     locations.c.ctime_ns == bindparam("ctime_ns"), locations.c.sha256.is_not(None)).limit(1)
 _LOCATION = select(locations).where(locations.c.path == bindparam("path"))
-_HAS_MEMORY = or_(assets.c.remembered.in_(sorted(AI_CLASSES)), assets.c.declared.is_(True))
+
+# The events that can teach the ledger something about a hash: tags, and verdicts that were AI
+# or carried declarations (filtered in the database, so plain verdicts never reach Python).
+_declared = or_(*(events.c.payload[("verdict", "declarations", k)].as_string().is_not(None)
+                  for k in ("tool", "tool_version", "purpose")),
+                events.c.payload[("verdict", "declarations", "risks", 0)].as_string().is_not(None))
+_TEACHES = or_(events.c.kind == "tag",
+               and_(events.c.kind == "verdict",
+                    or_(events.c.payload[("verdict", "classification")].as_string().in_(AI_CLASSES),
+                        _declared)))
+_EVENT_COLUMNS = (events.c.id, events.c.at, events.c.kind, events.c.host, events.c.sha256, events.c.path,
+                  events.c.payload)
+_MEMORY_EVENTS = select(*_EVENT_COLUMNS).where(events.c.sha256.in_(bindparam("hashes", expanding=True)),
+                                               _TEACHES)
+# A tag also teaches about the untagged original's hash, which only its payload names; the
+# kind index (schema version 4) keeps this to the tag events.
+_TAGS_FROM = select(*_EVENT_COLUMNS).where(
+    events.c.kind == "tag",
+    events.c.payload["sha256_before"].as_string().in_(bindparam("hashes", expanding=True)))
+_ALL_MEMORY_EVENTS = select(*_EVENT_COLUMNS).where(_TEACHES).order_by(events.c.id)
 
 
 def known_hash(conn: Connection, key: StatKey) -> str | None:
@@ -136,40 +146,38 @@ def all_locations(conn: Connection) -> list[Location]:
 
 
 def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, Remembered]:
-    """What the ledger remembers about each hash (AI evidence, declarations), one query per
-    chunk; hashes with nothing to recall are absent."""
-    out: dict[str, Remembered] = {}
+    """What the ledger remembers about each hash (AI evidence, declarations), derived from the
+    hash-chained events themselves, never from the mutable `assets` columns: an edited
+    `assets.remembered` cannot erase it, and an edited event breaks the chain (`ledger verify`,
+    a signed checkpoint). Two indexed queries per chunk of hashes; hashes with nothing to
+    recall are absent."""
+    memory: dict[str, AssetMemory] = {}
     unique = sorted(set(hashes))
     for start in range(0, len(unique), _IN_CHUNK):
-        rows = conn.execute(select(assets.c.sha256, assets.c.remembered, assets.c.remembered_generator,
-                                   assets.c.remembered_from, assets.c.declarations, assets.c.declared)
-                            .where(assets.c.sha256.in_(unique[start:start + _IN_CHUNK]),
-                                   _HAS_MEMORY))
-        for r in rows:
-            out[r.sha256] = _memory(r)
+        chunk = unique[start:start + _IN_CHUNK]
+        wanted = set(chunk)
+        rows = [*conn.execute(_MEMORY_EVENTS, {"hashes": chunk}).mappings(),
+                *conn.execute(_TAGS_FROM, {"hashes": chunk}).mappings()]
+        for ev in sorted({r["id"]: r for r in rows}.values(), key=lambda r: r["id"]):
+            for sha, changes in asset_changes(ev):
+                if sha in wanted:
+                    memory.setdefault(sha, AssetMemory()).apply(changes)
+    out = {}
+    for sha, m in memory.items():
+        recalled = m.recalled()
+        if recalled is not None:
+            out[sha] = recalled
     return out
 
 
-def _memory(row: Any) -> Remembered:
-    evidence = [_remembered(row)] if row.remembered in AI_CLASSES else []
-    declarations = declarations_from(row.declarations) if row.declared else Declarations()
-    if declarations != Declarations():
-        shown = ", ".join(sorted(str(r) for r in declarations.risks)) or "none"
-        evidence.append(Evidence(source="ledger", field="earlier declarations",
-                                 value=f"declared for these bytes before: tool {declarations.tool or '?'},"
-                                       f" risks {shown}", signal=Signal.INFO))
-    return Remembered(tuple(evidence), declarations)
-
-
-def _remembered(row: Any) -> Evidence:
-    return Evidence(source="ledger", field="earlier verdict",
-                    value=f"{row.remembered} ({row.remembered_from})",
-                    signal=Signal(row.remembered), generator=row.remembered_generator)
-
-
 def remembered_hashes(conn: Connection) -> set[str]:
-    """Every hash `recall_many` would answer for, in one query."""
-    return {r[0] for r in conn.execute(select(assets.c.sha256).where(_HAS_MEMORY))}
+    """Every hash `recall_many` would answer for (from the events, like `recall_many`)."""
+    found: set[str] = set()
+    for ev in conn.execute(_ALL_MEMORY_EVENTS).mappings():
+        for sha, changes in asset_changes(ev):
+            if changes["remembered"] is not None or changes["declarations"] != Declarations():
+                found.add(sha)
+    return found
 
 
 def finding_from(row: Mapping[Any, Any]) -> Finding:

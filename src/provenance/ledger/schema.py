@@ -50,6 +50,7 @@ events = Table(
     Column("prev_hash", Sha, nullable=False),
     Column("row_hash", Sha, nullable=False),
     Index("ix_events_sha256", "sha256"),
+    Index("ix_events_kind", "kind"),  # since schema version 4: memory reads the tag events
 )
 
 # One row (id = 1): the serialisation point for writers and the guard against a

@@ -14,7 +14,6 @@ PostgreSQL: `postgresql+psycopg://` (a bare `postgresql://` is mapped to psycopg
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import sqlite3
@@ -30,18 +29,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from provenance.errors import LedgerError
-from provenance.ledger import chain, queries
+from provenance.ledger import chain, queries, state
 from provenance.ledger.chain import ChainReport
 from provenance.ledger.migrations import migrate
 from provenance.ledger.queries import AI_CLASSES, AssetSummary, Location, StatKey
+from provenance.ledger.replay import Difference, Replay
 from provenance.ledger.schema import approvals, assets, findings, gate_decisions, locations
-from provenance.model import Classification, Declarations, Finding, Remembered, Signal, Verdict, Zone
+from provenance.model import Classification, Declarations, Finding, Remembered, Verdict, Zone
 
 NETWORK_FSTYPES = ("nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "9p",
                    "afs", "ceph", "glusterfs", "fuse.glusterfs", "lustre", "gpfs", "beegfs")
 BUSY_TIMEOUT_MS = 30_000
 MOUNTS = "/proc/mounts"
-_AI_SIGNALS = (Signal.AI_GENERATED, Signal.AI_EDITED)
 
 # Hot-path statements built once, values passed as parameters (cheap statement cache keys).
 _LOCATION_AT = select(locations).where(locations.c.path == bindparam("at_path"))
@@ -327,6 +326,15 @@ class Ledger:
         with self._read(snapshot=True) as conn:
             return chain.verify(conn)
 
+    def audit(self) -> tuple[ChainReport, list[Difference] | None]:
+        """The chain's report, and every way the state tables differ from what the events say
+        (None when the chain itself does not verify: there is no trusted history to compare
+        with). One pass over the events, one snapshot."""
+        replay = Replay()
+        with self._read(snapshot=True) as conn:
+            report = chain.verify(conn, on_row=replay.apply)
+            return report, (replay.differences(conn) if report.ok else None)
+
     # -- writes ---------------------------------------------------------------------
 
     def record_verdict(self, verdict: Verdict, asset_stat_key: Sequence[int] | None, zone: Zone,
@@ -353,51 +361,23 @@ class Ledger:
                 and queries.stat_key_of(current) == key and current["classification"] == cls
                 and current["zone"] == str(zone)):
             return False
-        ev = self._append(conn, "verdict", verdict.sha256, verdict.path, {
-            "verdict": verdict.to_dict(), "stat_key": list(key) if key else None, "zone": str(zone),
-        }, host)
+        payload = {"verdict": verdict.to_dict(), "stat_key": list(key) if key else None, "zone": str(zone)}
+        ev = self._append(conn, "verdict", verdict.sha256, verdict.path, payload, host)
         if verdict.sha256 is not None:
-            remembered = None
-            outside = sorted({e.source for e in verdict.evidence
-                              if e.signal in _AI_SIGNALS and e.source != "ledger"})
-            # Only evidence that did not come from the ledger itself may become memory:
-            # otherwise a copy's verdict would re-launder the original's.
-            if verdict.classification.is_ai and outside:
-                remembered = (cls, verdict.generator,
-                              f"{', '.join(outside)} evidence at {verdict.path}, {ev.at}")
-            self._upsert_asset(conn, verdict.sha256, ev, cls, verdict.generator,
-                               verdict.declarations, remembered, fmt=verdict.format, size=verdict.size)
-        loc = {"sha256": verdict.sha256, "zone": str(zone), "classification": cls,
-               "host": host or self.host, "seen_at": ev.at, "event_id": ev.id,
-               **dict(zip(("dev", "inode", "size", "mtime_ns", "ctime_ns"), key or (None,) * 5,
-                          strict=True))}
+            [(_, changes)] = state.asset_changes(ev.content)
+            self._upsert_asset(conn, verdict.sha256, ev, changes)
+        loc = state.location_row(ev.content)
         if current is None:
-            conn.execute(_INSERT_LOCATION, {"path": verdict.path, **loc})
+            conn.execute(_INSERT_LOCATION, loc)
         else:
+            del loc["path"]
             conn.execute(_UPDATE_LOCATION, {"at_path": verdict.path, **loc})
         return True
 
-    def _upsert_asset(self, conn: Connection, sha256: str, ev: chain.Appended, classification: str,
-                      generator: str | None, declarations: Declarations,
-                      remembered: tuple[str, str | None, str] | None,
-                      fmt: str | None = None, size: int | None = None) -> None:
-        exists = conn.execute(_ASSET_AT, {"at_sha": sha256}).one_or_none()
-        values: dict[str, Any] = {"classification": classification, "last_seen": ev.at}
-        if generator:
-            values["generator"] = generator
-        if fmt and fmt != "unknown":
-            values["format"] = fmt
-        if size is not None:
-            values["size"] = size
-        decl = declarations
-        if exists is not None:
-            decl = declarations.merged(queries.declarations_from(exists.declarations))
-        if decl != Declarations() or exists is None:
-            values["declarations"] = decl.to_dict()
-            values["declared"] = decl != Declarations()
-        if remembered is not None:
-            values.update(remembered=remembered[0], remembered_generator=remembered[1],
-                          remembered_from=remembered[2], remembered_event=ev.id)
+    def _upsert_asset(self, conn: Connection, sha256: str, ev: chain.Appended,
+                      changes: dict[str, Any]) -> None:
+        exists = conn.execute(_ASSET_AT, {"at_sha": sha256}).mappings().one_or_none()
+        values = state.asset_values(exists, at=ev.at, event_id=ev.id, **changes)
         if exists is None:
             conn.execute(_INSERT_ASSET, {"sha256": sha256, "first_seen": ev.at, **values})
         else:
@@ -420,26 +400,20 @@ class Ledger:
         path = str(path)
         cls = str(classification)
         with self._write() as conn:
-            ev = self._append(conn, "tag", sha256_after, path, {
-                "sha256_before": sha256_before, "sha256_after": sha256_after,
-                "classification": cls, "declarations": declarations.to_dict()})
-            remembered = ((cls, declarations.tool, f"tagged at {path}, {ev.at}")
-                          if classification.is_ai else None)
-            for sha in dict.fromkeys(s for s in (sha256_after, sha256_before) if s):
-                self._upsert_asset(conn, sha, ev, cls, declarations.tool, declarations, remembered)
+            payload = {"sha256_before": sha256_before, "sha256_after": sha256_after,
+                       "classification": cls, "declarations": declarations.to_dict()}
+            ev = self._append(conn, "tag", sha256_after, path, payload)
+            for sha, changes in state.asset_changes(ev.content):
+                self._upsert_asset(conn, sha, ev, changes)
 
     def open_finding(self, f: Finding) -> bool:
         """True only if newly opened; the same (rule, sha256, path) stays one open finding."""
-        open_key = f"{f.rule}\x1f{f.sha256 or ''}\x1f{f.path}"
+        key = state.open_key(f.rule, f.sha256, f.path)
         with self._write() as conn:
-            if conn.execute(select(findings.c.id).where(findings.c.open_key == open_key)).first():
+            if conn.execute(select(findings.c.id).where(findings.c.open_key == key)).first():
                 return False
             ev = self._append(conn, "finding_opened", f.sha256, f.path, f.to_dict())
-            conn.execute(insert(findings).values(
-                open_key=open_key, rule=f.rule, principle=f.principle, sha256=f.sha256, path=f.path,
-                classification=str(f.classification), message=f.message,
-                clears_with=[str(s) for s in f.clears_with], blocking=f.blocking, status="open",
-                opened_at=ev.at))
+            conn.execute(insert(findings).values(**state.finding_row(ev.content)))
             return True
 
     def resolve_findings(self, sha256: str, rules: Iterable[str] | None, reason: str, *,
@@ -460,33 +434,27 @@ class Ledger:
                 return 0
             ev = self._append(conn, "findings_resolved", sha256, None, {
                 "reason": reason, "findings": [{"id": r.id, "rule": r.rule, "path": r.path} for r in rows]})
-            conn.execute(update(findings).where(findings.c.id.in_([r.id for r in rows])).values(
-                status="resolved", open_key=None, resolved_at=ev.at, resolution=reason))
+            conn.execute(update(findings).where(findings.c.id.in_([r.id for r in rows]))
+                         .values(**state.resolved_values(ev.content)))
             return len(rows)
 
     def record_approval(self, envelope: dict[str, Any], sha256: str, approver: str, scopes: Sequence[str],
                         reference: str, expires_at: str | None) -> None:
         """Keep a signed approval (the DSSE envelope itself); recording it twice is a no-op."""
-        digest = hashlib.sha256(chain.canonical(envelope).encode()).hexdigest()
-        scope_list = [str(s) for s in scopes]
+        digest = state.envelope_digest(envelope)
         with self._write() as conn:
             if conn.execute(select(approvals.c.id).where(approvals.c.envelope_digest == digest)).first():
                 return
             ev = self._append(conn, "approval", sha256, None, {
-                "envelope": envelope, "approver": approver, "scopes": scope_list,
+                "envelope": envelope, "approver": approver, "scopes": [str(s) for s in scopes],
                 "reference": reference, "expires_at": expires_at})
-            conn.execute(insert(approvals).values(
-                envelope_digest=digest, sha256=sha256, approver=approver, scopes=scope_list,
-                reference=reference, expires_at=expires_at, recorded_at=ev.at, envelope=envelope,
-                event_id=ev.id))
+            conn.execute(insert(approvals).values(**state.approval_row(ev.content)))
 
     def record_gate_decision(self, record: dict[str, Any]) -> int:
         """Keep one gate run's decision record; returns its id."""
-        result = record.get("result", record.get("decision"))
         with self._write() as conn:
             ev = self._append(conn, "gate_decision", None, None, record)
-            out = conn.execute(insert(gate_decisions).values(
-                at=ev.at, result=None if result is None else str(result), record=record, event_id=ev.id))
+            out = conn.execute(insert(gate_decisions).values(**state.gate_decision_row(ev.content)))
             key = out.inserted_primary_key
             assert key is not None  # an INSERT always has one
             return int(key[0])

@@ -1,9 +1,10 @@
 """`provenance ledger verify|checkpoint|info`: check the ledger's hash chain; sign its head;
 show what it holds.
 
-verify exits 0 when every event fits the chain (and every given checkpoint still holds), 1
-when history was edited, deleted or rewritten (naming the first bad event), 3 when the
-ledger cannot be reached or a checkpoint cannot be used.
+verify exits 0 when every event fits the chain, every given checkpoint still holds and every
+state table is what the events make it; 1 when history was edited, deleted or rewritten
+(naming the first bad event) or a state row was edited (naming each one); 3 when the ledger
+cannot be reached or a checkpoint cannot be used.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def command() -> None:
 @click.pass_context
 def verify(ctx: click.Context, as_json: bool, config_path: Path | None, url: str | None,
            checkpoints: tuple[Path, ...], public_key: Path | None) -> None:
-    """Recompute the event hash chain: exit 1 if any history row was edited or deleted.
+    """Recompute the event hash chain and every state table from it: exit 1 if any history row
+    was edited or deleted, or any state row (an asset's memory, a location's hash, a
+    finding's status, …) differs from what the events say — each difference is named.
 
     With --checkpoint, also exit 1 if the history a checkpoint signed was rewritten, even
     with every hash recomputed; exit 3 if a checkpoint is unreadable or not signed by
@@ -60,26 +63,29 @@ def verify(ctx: click.Context, as_json: bool, config_path: Path | None, url: str
         raise click.UsageError("--checkpoint needs --public-key (the key it was signed with)")
     signed = [(path, _read_checkpoint(path, public_key)) for path in checkpoints] if public_key else []
     with _open(config_path, url) as ledger:
-        report = ledger.verify()
+        report, differences = ledger.audit()
         where = ledger.url
         # Only a chain that verifies says anything about a checkpoint: check them after.
         held = [(path, cp, check(ledger, cp) if report.ok else None) for path, cp in signed]
     broken = [(path, why) for path, _, why in held if why]
-    ok = report.ok and not broken
+    ok = report.ok and not broken and not differences
     if as_json:
         listed = [{"file": str(path), **cp.to_dict(), "holds": report.ok and why is None, "reason": why}
                   for path, cp, why in held]
-        click.echo(json.dumps({**report.to_dict(), "ok": ok, "ledger": where, "checkpoints": listed},
-                              indent=2))
+        click.echo(json.dumps({**report.to_dict(), "ok": ok, "ledger": where, "checkpoints": listed,
+                               "state_differences": None if differences is None
+                               else [d.to_dict() for d in differences]}, indent=2, default=str))
     elif not report.ok:
         click.echo(f"TAMPERED: {report.reason} (first bad event: {report.first_bad}; "
                    f"{report.rows} events read; {where})", err=True)
-    elif broken:
+    else:
         for path, why in broken:
             click.echo(f"TAMPERED: {why} ({path}; {where})", err=True)
-    else:
-        holding = f"; {len(signed)} checkpoint(s) hold" if signed else ""
-        click.echo(f"ok: {report.rows} events verify{holding} ({where})")
+        for d in differences or ():
+            click.echo(f"TAMPERED: state table edited: {d}", err=True)
+        if ok:
+            holding = f"; {len(signed)} checkpoint(s) hold" if signed else ""
+            click.echo(f"ok: {report.rows} events verify{holding}; every state table matches them ({where})")
     if not ok:
         ctx.exit(EXIT_BLOCKED)
 
