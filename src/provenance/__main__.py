@@ -1,3 +1,3 @@
-from provenance.cli import main
+from provenance.cli import run
 
-raise SystemExit(main())
+run()

@@ -8,13 +8,15 @@ watch daemon and the gate call `provenance.policy` on the verdicts.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import logging
 import os
 import queue
+import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from provenance.classify import classify, pick_generator
 from provenance.config import CONFIG_NAME, STATE_DIR
@@ -34,6 +36,7 @@ from provenance.model import (
 from provenance.sidecars import is_sidecar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The backstop limit is a little above the readers' own (ExifTool kills itself at the
 # limit): a reader that ignores its limit is abandoned, never waited for.
@@ -41,6 +44,69 @@ _BACKSTOP_GRACE_S = 5.0
 # Files per batch: enough to amortise ExifTool's round trip, small enough that a batch a
 # hostile file spoils (and that is then re-read file by file) stays cheap.
 BATCH = 32
+
+
+class _ReaderThread:
+    """One daemon thread running the calls handed to it, in order.
+
+    Not a ThreadPoolExecutor: its workers are joined at interpreter exit, so one read that
+    never returns kept the whole process alive after its answer was printed (a gate that said
+    UNDECIDED and then hung, with the hook in front of the transfer waiting on it). A daemon
+    thread left behind ends with the process.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[tuple[Callable[[], object], cf.Future[object]] | None] = \
+            queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def submit(self, fn: Callable[..., T], *args: object) -> cf.Future[T]:
+        future: cf.Future[T] = cf.Future()
+        self._calls.put((functools.partial(fn, *args), future))  # type: ignore[arg-type]
+        return future
+
+    def shutdown(self) -> None:
+        """End the thread after the calls already handed to it (it never waits for them)."""
+        self._calls.put(None)
+
+    def _run(self) -> None:
+        while (item := self._calls.get()) is not None:
+            call, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+
+
+# Reader threads that overran and were left behind: `abandoned_readers()` tells the CLI that
+# the process must end now, whatever those threads (or a library's exit hooks) would wait for.
+_ABANDONED: list[threading.Thread] = []
+_ABANDONED_LOCK = threading.Lock()
+
+
+def abandoned_readers() -> int:
+    """How many abandoned reader threads are still running (stuck in a read or a close)."""
+    with _ABANDONED_LOCK:
+        _ABANDONED[:] = [t for t in _ABANDONED if t.is_alive()]
+        return len(_ABANDONED)
+
+
+class _Unstarted:
+    """Stands in for a reader whose construction overran or failed: every file it would have
+    read carries the reason, so the verdict is an error (fail closed), never a silent gap."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+
+    def read(self, asset: Asset) -> ReaderOutput:
+        return ReaderOutput(errors=[self.reason])
+
+    def close(self) -> None:
+        pass
 
 
 class _Slot:
@@ -57,22 +123,34 @@ class _Slot:
         self._spawn()
 
     def _spawn(self) -> None:
-        self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reader-{self.name}")
-        self.reader: EvidenceReader = self._pool.submit(
-            lambda: load_readers([self.name], self._settings)[0]).result()
+        self._worker = _ReaderThread(f"reader-{self.name}")
+        started = self._worker.submit(lambda: load_readers([self.name], self._settings)[0])
+        try:
+            self.reader: EvidenceReader = started.result(timeout=self._backstop)
+        except cf.TimeoutError:
+            self._leave_behind()
+            log.error("reader %s did not start within %.0fs; abandoning it", self.name, self._backstop)
+            self._worker = _ReaderThread(f"reader-{self.name}-unstarted")
+            self.reader = _Unstarted(self.name, f"did not start within {self._backstop:g}s")
+        # Any other failure to start is the caller's (Inspector construction raises, as before).
 
     @property
     def _backstop(self) -> float:
         return self._settings.time_limit_s + _BACKSTOP_GRACE_S
 
+    def _leave_behind(self) -> None:
+        self._worker.shutdown()
+        with _ABANDONED_LOCK:
+            _ABANDONED.append(self._worker.thread)
+
     def _abandon(self, what: object) -> None:
         """The reader overran its backstop: leave its thread behind, start a fresh one."""
         log.warning("reader %s overran %.0fs on %s; abandoning it", self.name, self._backstop, what)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._leave_behind()
         self._spawn()
 
     def read(self, asset: Asset) -> ReaderOutput:
-        future = self._pool.submit(self.reader.read, asset)
+        future = self._worker.submit(self.reader.read, asset)
         try:
             return future.result(timeout=self._backstop)
         except cf.TimeoutError:
@@ -94,7 +172,7 @@ class _Slot:
             return []
         many = getattr(self.reader, "read_many", None)
         if many is not None and len(assets) > 1:
-            future = self._pool.submit(many, assets)
+            future = self._worker.submit(many, assets)
             try:
                 batch_outs = future.result(timeout=self._backstop)
                 if batch_outs is not None:
@@ -111,7 +189,7 @@ class _Slot:
             # A fresh queue per hand-off: an abandoned thread that wakes up later must not
             # slip its stale answer in front of the next file's.
             results: queue.SimpleQueue[ReaderOutput] = queue.SimpleQueue()
-            self._pool.submit(self._read_each, self.reader, rest, results)
+            self._worker.submit(self._read_each, self.reader, rest, results)
             for asset in rest:
                 try:
                     outs.append(results.get(timeout=self._backstop))
@@ -132,10 +210,15 @@ class _Slot:
 
     def close(self) -> None:
         try:
-            self._pool.submit(self.reader.close).result(timeout=self._settings.time_limit_s)
+            self._worker.submit(self.reader.close).result(timeout=self._settings.time_limit_s)
+        except cf.TimeoutError:
+            log.warning("closing reader %s overran %.0fs; abandoning it", self.name,
+                        self._settings.time_limit_s)
+            self._leave_behind()
+            return
         except Exception:
             log.exception("closing reader %s failed", self.name)
-        self._pool.shutdown(wait=False)
+        self._worker.shutdown()
 
 
 class HashMemory(Protocol):

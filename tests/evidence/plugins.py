@@ -37,3 +37,34 @@ class Stuck:
 
     def close(self) -> None:
         pass
+
+
+class Forever:
+    """A read that never returns (a wedged network mount, a C library stuck in a loop)."""
+
+    name = "forever"
+
+    def __init__(self, settings: ReaderSettings) -> None:
+        pass
+
+    def read(self, asset: Asset) -> ReaderOutput:
+        threading.Event().wait()  # nothing ever sets it
+        return ReaderOutput()
+
+    def close(self) -> None:
+        threading.Event().wait()  # nor does closing it end
+
+
+class NeverStarts:
+    """A reader whose construction never returns (a library initialising against a dead server)."""
+
+    name = "never-starts"
+
+    def __init__(self, settings: ReaderSettings) -> None:
+        threading.Event().wait()
+
+    def read(self, asset: Asset) -> ReaderOutput:
+        return ReaderOutput()
+
+    def close(self) -> None:
+        pass

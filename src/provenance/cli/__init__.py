@@ -10,11 +10,14 @@ as "clear" or as an ordinary "blocked").
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 import traceback
+from typing import NoReturn
 
 import click
 
@@ -75,3 +78,22 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc(file=sys.stderr)
         return EXIT_UNDECIDED
     return int(result) if isinstance(result, int) else 0
+
+
+def run() -> NoReturn:
+    """The `provenance` program (console script and `python -m provenance`): `main`, then exit.
+
+    A reader that overran its time limit was abandoned on a daemon thread; its answer is
+    already part of the report (undecided). Once the report is out and flushed, the process
+    ends at once even if such a thread, or an exit hook of the library it is stuck in, would
+    wait on it: a hook in front of a transfer must get its exit code, not hang.
+    """
+    code = main()
+    pipeline = sys.modules.get("provenance.pipeline")
+    if pipeline is not None and pipeline.abandoned_readers():
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to flush
+                stream.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
