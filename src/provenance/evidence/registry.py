@@ -21,9 +21,10 @@ BUILTIN_READERS: dict[str, str] = {
     "c2pa": "provenance.evidence.c2pa:C2paReader",
     "metadata": "provenance.evidence.metadata:MetadataReader",
     "sidecar": "provenance.evidence.sidecar:SidecarReader",
+    "containers": "provenance.evidence.containers:ContainersReader",
 }
 
-DEFAULT_READERS: tuple[str, ...] = ("c2pa", "metadata", "sidecar")
+DEFAULT_READERS: tuple[str, ...] = ("c2pa", "metadata", "sidecar", "containers")
 
 
 def available() -> dict[str, str]:
