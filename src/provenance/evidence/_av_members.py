@@ -58,8 +58,9 @@ def av_members(path: Path, into: Path, budget: Budget, timeout: float) -> Iterat
     pictures: list[tuple[int, str]] = []
     attachments: list[tuple[int, str]] = []
     for s in _streams(path, timeout):
-        tags = s.get("tags") if isinstance(s.get("tags"), dict) else {}
-        label = str(tags.get("filename") or f"stream {s['index']} ({s.get('codec_name', '?')})")
+        tags = s.get("tags")
+        filename = tags.get("filename") if isinstance(tags, dict) else None
+        label = str(filename or f"picture in stream {s['index']} ({s.get('codec_name', '?')})")
         if s.get("codec_type") == "attachment":
             attachments.append((s["index"], label))
         elif (s.get("disposition") or {}).get("attached_pic") == 1:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
 import re
@@ -28,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+_Readable = IO[bytes] | io.BufferedIOBase
+
 _CHUNK = 1 << 20
 # zipfile can inflate these (stored, deflate, bzip2, lzma); anything else it cannot.
 _ZIP_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
-_COMPRESSED_STREAMS: dict[str, Callable[[Path], IO[bytes]]] = {
+_COMPRESSED_STREAMS: dict[str, Callable[[Path], io.BufferedIOBase]] = {
     "gzip": gzip.GzipFile, "bzip2": bz2.BZ2File, "xz": lzma.LZMAFile}
 COMPRESSED_KINDS = frozenset(_COMPRESSED_STREAMS)
 _INFLATE_ERRORS = (EOFError, OSError, ValueError, lzma.LZMAError, zlib.error)
@@ -85,7 +88,7 @@ class Budget:
         if time.monotonic() > self.deadline:
             raise ContainerError(f"time limit reached after {self.members - 1} members (at {name})")
 
-    def copy(self, src: IO[bytes], dst: Path, name: str) -> None:
+    def copy(self, src: _Readable, dst: Path, name: str) -> None:
         """Stream `src` into a new private file `dst`, charging every byte to the budget."""
         fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
@@ -115,7 +118,7 @@ class _Extractor:
         self._budget = budget
         self._n = 0
 
-    def take(self, src: IO[bytes], raw_name: str) -> Member:
+    def take(self, src: _Readable, raw_name: str) -> Member:
         name = printable(raw_name)
         self._n += 1
         # Our own name; the member's extension is kept only when harmless, as ExifTool takes

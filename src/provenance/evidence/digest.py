@@ -11,8 +11,9 @@ digest covers every input of a reader's answer that is not the file itself:
 - the bytes of the package data the readers load (`signatures.toml`, `exiftool.config`) and
   of the reading code itself (`evidence/`, `classify.py`, `identify.py`, the format table and
   the vocabulary), so an edited editable install counts, not only a new release number;
-- the versions of the libraries and tools underneath: c2pa-python, pyexiftool, and the
-  ExifTool binary found on PATH (`exiftool -ver`, asked once per binary per process).
+- the versions of the libraries and tools underneath: c2pa-python, pyexiftool, pypdf, the
+  ExifTool binary found on PATH (`exiftool -ver`, asked once per binary per process), and the
+  ffmpeg/ffprobe binaries (by path and stat key).
 """
 
 from __future__ import annotations
@@ -84,6 +85,19 @@ def exiftool_identity() -> dict[str, str | None]:
     return {"path": real, "version": _exiftool_version(real, key)}
 
 
+def _binary_identity(name: str) -> list[Any] | None:
+    """A tool found on PATH, by its real path and stat key (an upgrade in place changes it)."""
+    found = shutil.which(name)
+    if found is None:
+        return None
+    real = os.path.realpath(found)
+    try:
+        st = os.stat(real)
+    except OSError as exc:
+        return [real, f"unreadable: {exc.strerror}"]
+    return [real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+
+
 def _reader_origins(readers: Sequence[str]) -> dict[str, Any]:
     """Built-ins are covered by the code digest; a plug-in by its target and its dist version."""
     from provenance.evidence.registry import BUILTIN_READERS  # registry imports this package
@@ -127,7 +141,10 @@ def readers_material(settings: ReaderSettings, readers: Sequence[str]) -> dict[s
         "data": _tree(DATA_DIR, _DATA_GLOBS),
         "c2pa-python": _dist_version("c2pa-python"),
         "pyexiftool": _dist_version("pyexiftool"),
+        "pypdf": _dist_version("pypdf"),  # the containers reader: images inside PDFs
         "exiftool": exiftool_identity(),
+        "ffmpeg": _binary_identity("ffmpeg"),  # the containers reader: cover art, attachments
+        "ffprobe": _binary_identity("ffprobe"),
     }
 
 
