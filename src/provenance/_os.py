@@ -42,6 +42,18 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     created with `mode` (0600 for secrets: never world-readable, not even briefly),
     written, fsynced and renamed over `path`; on any failure it is removed.
     """
+    tmp = stage_atomic(path, data, mode)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def stage_atomic(path: Path, data: bytes, mode: int = 0o644) -> Path:
+    """The first half of `write_atomic`: `data` written and fsynced to a temporary file beside
+    `path`, returned for the caller to `os.replace` into place (or unlink) once everything
+    that must land together is staged (the gate: its reports, then its ledger record)."""
     tmp = temp_path(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
@@ -49,7 +61,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return tmp

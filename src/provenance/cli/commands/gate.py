@@ -2,22 +2,26 @@
 
 Exit 0 clear, 1 blocked, 2 usage, 3 could not decide. Anything but 0 means "do not send".
 Human output goes to stderr so `--json` on stdout stays machine-readable; reports can be
-written at the same time (`--junit FILE`, `--html FILE`).
+written at the same time (`--junit FILE`, `--html FILE`, `--decision FILE` for the receiver).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from provenance.config import load_config
+from provenance._os import stage_atomic
+from provenance.config import Config, load_config
 from provenance.errors import EXIT_UNDECIDED, ProvenanceError
 from provenance.gate import GateResult, Status, gate
+from provenance.gate.core import decision_record
 from provenance.report.json import fatal_report, gate_report
 
 _STYLE = {Status.BLOCKED: "bold red", Status.UNDECIDED: "bold magenta", Status.APPROVED: "green",
@@ -55,30 +59,32 @@ def _render(result: GateResult, console: Console) -> None:
               help="Also write JUnit XML (one test case per asset) to FILE.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML report to FILE.")
+@click.option("--decision", "decision_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the decision record and every judged file's sha256 to FILE, for "
+                   "`provenance verify-delivery` on the receiving side.")
 @click.option("--dry-run", is_flag=True,
               help="Judge and report, but append no decision record to the ledger.")
 @click.option("--verify-hashes", is_flag=True,
               help="Re-hash and re-read every file; trust no cached hash or verdict.")
 def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, junit_file: Path | None,
-            html_file: Path | None, dry_run: bool, verify_hashes: bool) -> int:
-    """Judge PATH... as final deliverables; exit 0 only when nothing is blocked or undecided."""
+            html_file: Path | None, decision_out: Path | None, dry_run: bool, verify_hashes: bool) -> int:
+    """Judge PATH... as final deliverables; exit 0 only when nothing is blocked or undecided.
+
+    Order (so the ledger never records an answer the user did not get): judge; stage every
+    report file (written and fsynced beside its name); record the decision, with exit 3 and the
+    reason if a report could not be staged; only then move the reports into place.
+    """
     console = Console(stderr=True, soft_wrap=True)
+    reports = {"--junit": junit_file, "--html": html_file, "--decision": decision_out}
     try:
-        result = _run(paths, config_path, dry_run, verify_hashes, console, show_progress=not as_json)
+        result = _run(paths, config_path, dry_run, verify_hashes, console, not as_json,
+                      {flag: path for flag, path in reports.items() if path is not None})
     except ProvenanceError as exc:  # bad config, unreachable ledger: fail closed, and say so
         if as_json:
             click.echo(json.dumps(fatal_report(str(exc), [str(p) for p in paths]), indent=2))
         console.print(f"[bold magenta]gate: could not decide — {exc}[/] (exit 3: do not send)",
                       highlight=False)
         return EXIT_UNDECIDED
-    if junit_file is not None:
-        from provenance.report.junit import junit_xml
-
-        junit_file.write_bytes(junit_xml(result))
-    if html_file is not None:
-        from provenance.report.html import gate_html
-
-        html_file.write_text(gate_html(result), encoding="utf-8")
     if as_json:
         # Compact: scripts parse it, and only the compact form uses the C encoder (a 20,000-file
         # report took seconds with indent).
@@ -87,8 +93,49 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     return result.exit_code
 
 
+def _report_bytes(flag: str, result: GateResult, config: Config) -> bytes:
+    if flag == "--junit":
+        from provenance.report.junit import junit_xml
+
+        return junit_xml(result)
+    if flag == "--html":
+        from provenance.report.html import gate_html
+
+        return gate_html(result).encode("utf-8")
+    from provenance.gate.delivery import decision_file
+
+    return (json.dumps(decision_file(_record(result, config), result, config.approvals_dir), indent=1)
+            + "\n").encode("utf-8")
+
+
+def _record(result: GateResult, config: Config) -> dict[str, Any]:
+    record = decision_record(result, config)
+    if result.fatal:
+        record["fatal"] = result.fatal
+    return record
+
+
+def _stage(result: GateResult, config: Config, reports: dict[str, Path]) -> list[tuple[Path, Path]]:
+    """Every report written to a temp beside its name (all or none); on failure the result
+    becomes undecided with the file and the reason, and nothing is left behind."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for flag, path in reports.items():
+            try:
+                staged.append((stage_atomic(path, _report_bytes(flag, result, config)), path))
+            except OSError as exc:
+                raise ProvenanceError(f"could not write the {flag} report {path}: "
+                                      f"{exc.strerror or exc}") from None
+    except ProvenanceError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        result.fatal = exc.reason
+        return []
+    return staged
+
+
 def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verify_hashes: bool,
-         console: Console, show_progress: bool) -> GateResult:
+         console: Console, show_progress: bool, reports: dict[str, Path]) -> GateResult:
     config = load_config(config_path)
     from provenance.ledger import Ledger
 
@@ -103,5 +150,19 @@ def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verif
             def progress(done: int, total: int, _path: str) -> None:
                 bar.update(task, completed=done, total=total)
 
-        return gate(list(paths), config, ledger, verify_hashes=verify_hashes, dry_run=dry_run,
-                    progress=progress)
+        # The gate itself records nothing: this command records once the reports are staged.
+        result = gate(list(paths), config, ledger, verify_hashes=verify_hashes, dry_run=True,
+                      progress=progress)
+        result.dry_run = dry_run
+        staged = _stage(result, config, reports)
+        try:
+            if not dry_run:
+                result.decision_id = ledger.record_gate_decision(_record(result, config))
+            for tmp, path in staged:
+                os.replace(tmp, path)
+        finally:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)  # already moved into place, or not to be left behind
+        if result.fatal:
+            console.print(f"[bold magenta]gate: {result.fatal}[/]", highlight=False)
+        return result
