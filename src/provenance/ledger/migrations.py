@@ -52,7 +52,7 @@ def _v4_events_by_kind(conn: Connection) -> None:
     # Memory is derived from the events (never from the mutable `assets` columns), and a tag
     # names the untagged original's hash only in its payload: the gate reads the tag events
     # by kind instead of scanning the whole chain.
-    next(i for i in events.indexes if i.name == "ix_events_kind").create(conn, checkfirst=True)
+    next(i for i in events.indexes if i.name == "ix_events_kind_sha256").create(conn, checkfirst=True)
 
 
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [

@@ -94,7 +94,7 @@ _EVENT_COLUMNS = (events.c.id, events.c.at, events.c.kind, events.c.host, events
 _MEMORY_EVENTS = select(*_EVENT_COLUMNS).where(events.c.sha256.in_(bindparam("hashes", expanding=True)),
                                                _TEACHES)
 # A tag also teaches about the untagged original's hash, which only its payload names; the
-# kind index (schema version 4) keeps this to the tag events.
+# (kind, sha256) index (schema version 4) keeps this to the tag events.
 _TAGS_FROM = select(*_EVENT_COLUMNS).where(
     events.c.kind == "tag",
     events.c.payload["sha256_before"].as_string().in_(bindparam("hashes", expanding=True)))
