@@ -25,10 +25,9 @@ import pytest
 from provenance.cli import main
 from provenance.evidence import ReaderSettings
 from provenance.evidence._unpack import Limits
-from provenance.evidence.containers import ContainersReader, container_kind
+from provenance.evidence.containers import ContainersReader, container_kinds
 from provenance.evidence.registry import DEFAULT_READERS
 from provenance.identify import identify
-from provenance.model import Asset
 from tests.evidence.conftest import exiftool_write
 from tests.gate.conftest import CONFIG, PROVENANCE, Show, asset
 
@@ -347,24 +346,61 @@ def test_containers_reader_is_a_default_reader() -> None:
     assert "containers" in DEFAULT_READERS
 
 
-def test_has_work_is_false_for_ordinary_media_without_opening_it(tmp_path: Path) -> None:
+def test_has_work_is_false_for_ordinary_files(tmp_path: Path, corpus_dir: Path, clip: Path) -> None:
     reader = ContainersReader(ReaderSettings())
-    for fmt in ("jpeg", "png", "tiff", "exr", "dpx", "mxf", "wav", "webp", "heic"):
-        # The path does not exist: answering at all proves the file was not opened.
-        gone = Asset(path=tmp_path / "nope", format=fmt, size=1, dev=0, inode=0, mtime_ns=0, ctime_ns=0,
-                     sha256="0" * 64)
-        assert reader.has_work(gone) is False, fmt
     text = tmp_path / "notes.txt"
     text.write_text("grade notes\n")
-    assert reader.has_work(identify(text)) is False
-    reader.close()
+    try:
+        for path in (corpus_dir / CAMERA_JPG, corpus_dir / A1111_PNG, corpus_dir / "d14_novelai-curated.webp",
+                     corpus_dir / "d32_signed_test.wav", corpus_dir / "d28_trustnxt-icon-signed-v2-bmff.heic",
+                     text):
+            assert reader.has_work(identify(path)) is False, path
+        # Only formats that can carry members are looked into.
+        assert reader.has_work(identify(clip)) is True
+    finally:
+        reader.close()
 
 
 def test_container_kind_comes_from_content_not_the_name(tmp_path: Path, corpus_dir: Path) -> None:
     disguised = make_zip(tmp_path / "still.jpg", {"a.png": corpus_dir / A1111_PNG})
-    assert container_kind(identify(disguised)) == "zip"
+    assert container_kinds(identify(disguised)) == ("zip",)
     png_named_zip = Path(shutil.copy(corpus_dir / A1111_PNG, tmp_path / "x.zip"))
-    assert container_kind(identify(png_named_zip)) is None
+    assert container_kinds(identify(png_named_zip)) == ()
+
+
+def test_zip_appended_to_an_image_is_judged(show: Show, corpus_dir: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """An image+ZIP polyglot (or a self-extracting archive): every unzip tool opens it."""
+    hidden = make_zip(tmp_path / "hidden.zip", {"sky.png": corpus_dir / A1111_PNG}).read_bytes()
+    (show.pkg / "still.jpg").write_bytes((corpus_dir / CAMERA_JPG).read_bytes() + hidden)
+    (show.pkg / "setup.bin").write_bytes(b"MZ" + bytes(4000) + hidden)
+    with zipfile.ZipFile(show.pkg / "still.jpg") as zf:  # what a recipient's unzip sees
+        assert zf.namelist() == ["sky.png"]
+    rc, report = gate(show, capsys)
+    assert rc == 1
+    for name in ("still.jpg", "setup.bin"):
+        assert asset(report, name)["status"] == "blocked", asset(report, name)
+
+
+def test_chance_zip_signature_at_the_end_of_a_file_is_not_an_archive(
+        show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    end_record = b"PK\x05\x06" + bytes(18)  # an empty-ZIP end record: zipfile opens it, no members
+    garbage = b"PK\x05\x06" + b"\xff" * 18  # points nowhere: zipfile refuses it
+    (show.pkg / "a.jpg").write_bytes((corpus_dir / CAMERA_JPG).read_bytes() + garbage)
+    (show.pkg / "b.jpg").write_bytes((corpus_dir / EMPTY_JPG).read_bytes() + end_record)
+    rc, report = gate(show, capsys)
+    assert rc == 0, report
+
+
+def test_pdf_with_bytes_before_its_header_is_still_a_pdf(show: Show, corpus_dir: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    pdf = img2pdf.convert(str(corpus_dir / CIVITAI_JPG))
+    (show.pkg / "deck.pdf").write_bytes(b"\x00" * 300 + pdf)  # viewers still open it
+    rc, report = gate(show, capsys)
+    assert rc != 0 and asset(report, "deck.pdf")["status"] != "clear"
+    # ExifTool calls it a format error (undecided either way); the image inside is still found.
+    verdict = inspect_json(show.pkg / "deck.pdf", capsys)
+    assert verdict["classification"] == "ai_generated", verdict
 
 
 def test_the_real_cli_blocks_a_zip(show: Show, corpus_dir: Path) -> None:

@@ -13,6 +13,7 @@ Decoding is pypdf's, which refuses to inflate a stream past its own output limit
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from typing import Any
 from provenance.evidence._unpack import Budget, ContainerError, Member, _Extractor
 
 _MAX_OBJECTS = 500_000
+# pypdf logs every repair it makes to a damaged file as a warning; what matters to us is
+# only whether it could read the objects, which it tells by raising.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 _FILE_FILTERS = {"/DCTDecode": ".jpg", "/JPXDecode": ".jp2"}
 
 

@@ -130,10 +130,17 @@ class _Extractor:
         return Member(name, path)
 
 
-def zip_members(path: Path, into: Path, budget: Budget) -> Iterator[Member]:
+def zip_members(path: Path, into: Path, budget: Budget, *, lenient: bool = False) -> Iterator[Member]:
+    """`lenient`: a directory zipfile cannot parse at all means "not a ZIP" (no members)."""
     take = _Extractor(into, budget).take
     try:
-        with zipfile.ZipFile(path) as zf:
+        try:
+            zf = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            if lenient:
+                return
+            raise
+        with zf:
             for info in zf.infolist():
                 name = printable(info.filename)
                 if info.is_dir():

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,8 @@ from provenance.model import Asset, Classification, Declarations, Evidence, Sign
 SOURCE = "container"
 MEMBER_READERS = ("c2pa", "metadata")  # what a member gets; no sidecar can sit beside a member
 _BATCH = 32  # members read per ExifTool round trip
-_SNIFF_BYTES = 512  # a tar header
+_SNIFF_BYTES = 1024  # a tar header (512), a PDF header after junk (viewers look this far)
+_PDF_HEADER_WINDOW = 1024
 
 # Magic numbers of archive kinds we have no library for: recognised so that they are
 # undecided ("cannot be opened"), never silently clear.
@@ -80,26 +82,39 @@ _ARCHIVE_FORMATS = frozenset({"unknown", "zip", "gzip", "bzip2", "xz", "tar", "7
 _CLASS_ORDER = (Classification.AI_GENERATED, Classification.AI_EDITED)
 
 
-def container_kind(asset: Asset) -> str | None:
-    """'zip', 'tar', 'gzip'/'bzip2'/'xz', 'pdf', 'av', 'unopenable:<kind>', or None."""
+def container_kinds(asset: Asset) -> tuple[str, ...]:
+    """How `asset` holds other files, from its content: any of 'zip', 'tar', 'gzip', 'bzip2',
+    'xz', 'pdf', 'av', 'unopenable:<kind>', and 'appended-zip' (a ZIP directory at the end of
+    a file that is something else too: self-extracting archives, image+ZIP polyglots, which
+    every unzip tool opens). Empty for a file that holds nothing we know of."""
+    kinds: list[str] = []
     if asset.format == "pdf":
-        return "pdf"
-    if asset.format in AV_FORMATS:
-        return "av"
-    if asset.format not in _ARCHIVE_FORMATS:
-        return None
+        kinds.append("pdf")
+    elif asset.format in AV_FORMATS:
+        kinds.append("av")
     try:
         with open(asset.path, "rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
+            if asset.format in _ARCHIVE_FORMATS:
+                kinds.extend(_sniff_archive(fh.read(_SNIFF_BYTES)))
+            if "zip" not in kinds and zipfile.is_zipfile(fh):
+                kinds.append("appended-zip")
     except OSError:
-        return None  # identify just read it; the other readers report an unreadable file
+        pass  # identify just read it; the other readers report an unreadable file
+    return tuple(kinds)
+
+
+def _sniff_archive(head: bytes) -> list[str]:
     for magic, kind in _ARCHIVE_MAGIC:
         if head.startswith(magic):
-            return kind
+            return [kind]
     for magic, kind in _UNOPENABLE:
         if head.startswith(magic):
-            return f"unopenable:{kind}"
-    return "tar" if is_tar(head) else None
+            return [f"unopenable:{kind}"]
+    if is_tar(head):
+        return ["tar"]
+    if b"%PDF-" in head[:_PDF_HEADER_WINDOW]:
+        return ["pdf"]  # PDF readers accept junk before the header; identify wants it at 0
+    return []
 
 
 def combine(classes: Iterable[Classification]) -> Classification:
@@ -143,18 +158,18 @@ class ContainersReader:
         self._inner = None
 
     def has_work(self, asset: Asset) -> bool:
-        return container_kind(asset) is not None
+        return bool(container_kinds(asset))
 
     def read(self, asset: Asset) -> ReaderOutput:
-        kind = container_kind(asset)
-        if kind is None:
+        kinds = container_kinds(asset)
+        if not kinds:
             return ReaderOutput()
         # A little under the pipeline's per-reader limit, so we stop cleanly with a reason
         # instead of being abandoned mid-member.
         budget = Budget(self._limits, asset.size,
                         deadline=time.monotonic() + max(self._settings.time_limit_s - 2.0, 1.0))
         with tempfile.TemporaryDirectory(prefix="provenance-members-") as tmp:  # 0700, ours
-            judged = self._judge(asset.path, kind, asset.path.name, 0, budget, Path(tmp))
+            judged = self._judge(asset.path, kinds, asset.path.name, 0, budget, Path(tmp))
         evidence = judged.evidence
         overall = combine(judged.classes)
         if overall is not Classification.NOT_AI:  # a capture member does not vouch for the rest
@@ -164,8 +179,10 @@ class ContainersReader:
     # -- one container level -------------------------------------------------------------
 
     def _members(self, path: Path, kind: str, into: Path, budget: Budget) -> Iterator[Member]:
-        if kind == "zip":
-            return zip_members(path, into, budget)
+        if kind in ("zip", "appended-zip"):
+            # An appended directory zipfile cannot parse is not taken for a ZIP: four bytes of
+            # "PK\5\6" near the end of a video are chance, not an archive.
+            return zip_members(path, into, budget, lenient=kind == "appended-zip")
         if kind == "tar":
             return tar_members(path, into, budget)
         if kind in COMPRESSED_KINDS:
@@ -177,22 +194,24 @@ class ContainersReader:
         raise ContainerError(f"{kind.removeprefix('unopenable:')} archives cannot be opened here, so "
                              "their members cannot be judged")
 
-    def _judge(self, path: Path, kind: str, label: str, depth: int, budget: Budget,
+    def _judge(self, path: Path, kinds: tuple[str, ...], label: str, depth: int, budget: Budget,
                tmp: Path) -> _Judged:
         judged = _Judged()
-        into = Path(tempfile.mkdtemp(dir=tmp))
         total = 0
-        try:
-            batch: list[Member] = []
-            for member in self._members(path, kind, into, budget):
-                batch.append(member)
-                if len(batch) >= _BATCH:
-                    total += self._judge_batch(batch, label, depth, budget, tmp, judged)
-                    batch = []
-            total += self._judge_batch(batch, label, depth, budget, tmp, judged)
-        except ContainerError as exc:
-            judged.errors.append(f"{label}: {exc.reason}")
-        if total or kind != "av":  # a video without pictures says nothing worth a line
+        for kind in kinds:
+            into = Path(tempfile.mkdtemp(dir=tmp))
+            try:
+                batch: list[Member] = []
+                for member in self._members(path, kind, into, budget):
+                    batch.append(member)
+                    if len(batch) >= _BATCH:
+                        total += self._judge_batch(batch, label, depth, budget, tmp, judged)
+                        batch = []
+                total += self._judge_batch(batch, label, depth, budget, tmp, judged)
+            except ContainerError as exc:
+                judged.errors.append(f"{label}: {exc.reason}")
+        if total or judged.errors or kinds[0] not in ("av", "appended-zip"):
+            # (a video without pictures says nothing worth a line)
             counts = ", ".join(f"{judged.classes.count(c)} {c}" for c in Classification
                                if judged.classes.count(c))
             judged.evidence.append(Evidence(SOURCE, "members", f"{label}: {total} members judged"
@@ -233,14 +252,14 @@ class ContainersReader:
             if out.declarations is not None:
                 judged.declarations = judged.declarations.merged(out.declarations)
         member_class = classify(own)
-        nested_kind = container_kind(asset)
+        nested_kinds = container_kinds(asset)
         nested = _Judged()
-        if nested_kind is not None:
+        if nested_kinds:
             if depth + 1 >= self._limits.max_depth:
                 judged.errors.append(f"{where}: a container nested more than {self._limits.max_depth} "
                                      "levels deep: not opened")
             else:
-                nested = self._judge(asset.path, nested_kind, f"{member.name} inside {label}", depth + 1,
+                nested = self._judge(asset.path, nested_kinds, f"{member.name} inside {label}", depth + 1,
                                      budget, tmp)
                 judged.errors.extend(nested.errors)
                 judged.declarations = judged.declarations.merged(nested.declarations)
