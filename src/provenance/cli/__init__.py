@@ -31,13 +31,14 @@ class _LazyGroup(click.Group):
     a hook calling `provenance gate` does not pay for importing the tagging and signing stack."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(info.name for info in pkgutil.iter_modules(_commands_pkg.__path__)
+        # A module `verify_delivery` is the command `verify-delivery`.
+        return sorted(info.name.replace("_", "-") for info in pkgutil.iter_modules(_commands_pkg.__path__)
                       if not info.name.startswith("_"))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.list_commands(ctx):
             return None
-        module = importlib.import_module(f"{_commands_pkg.__name__}.{cmd_name}")
+        module = importlib.import_module(f"{_commands_pkg.__name__}.{cmd_name.replace('-', '_')}")
         command: click.Command = module.command
         return command
 
