@@ -1,12 +1,16 @@
-"""Small operating-system helpers shared by unrelated parts (tagging, keys, config, status)."""
+"""Small operating-system helpers shared by unrelated parts (tagging, keys, config, status,
+and every read of a file in the show tree: `open_regular`)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
 import socket
+import stat
 from pathlib import Path
+from typing import BinaryIO
 
 # Our temporary files: `.provenance-tmp-<host>.<pid>.<token><ext>`. The watch daemon ignores the
 # prefix; `tagging.atomic.clean_stale_temps` removes those whose process is gone.
@@ -65,3 +69,51 @@ def stage_atomic(path: Path, data: bytes, mode: int = 0o644) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
+
+
+class NotRegularFile(OSError):
+    """A path that is a FIFO, socket, device node or folder where a regular file was expected."""
+
+    def __init__(self, path: str | os.PathLike[str], mode: int) -> None:
+        super().__init__(errno.EINVAL, f"not a regular file ({file_kind(mode)})", os.fspath(path))
+        self.kind = file_kind(mode)
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def file_kind(mode: int) -> str:
+    """What a stat mode is, in words ("a FIFO"), for messages."""
+    return next((name for test, name in _KINDS if test(mode)), "a regular file" if stat.S_ISREG(mode)
+                else "not a file")
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a regular file for reading, or raise: never blocks on a FIFO, never opens a device.
+
+    Anyone who can write the show folder can put a FIFO where a sidecar, an approval or an
+    asset is expected; a plain `open()` of it waits for a writer forever. So: refuse what
+    `stat` says is not a regular file without opening it (opening some devices has side
+    effects), then open with O_NONBLOCK and check again on the descriptor (the name may have
+    been swapped in between). Symlinks are followed, as a reader of the target would.
+    """
+    before = os.stat(path)
+    if not stat.S_ISREG(before.st_mode):
+        raise NotRegularFile(path, before.st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(path, mode)
+        os.set_blocking(fd, True)  # a regular file: ordinary reads from here on
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """The bytes of a regular file (at most `limit`), through `open_regular`."""
+    with open_regular(path) as fh:
+        return fh.read() if limit is None else fh.read(limit)

@@ -14,6 +14,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from provenance._os import NotRegularFile, file_kind, open_regular
 from provenance.errors import AssetError
 from provenance.model import Asset
 
@@ -142,11 +143,25 @@ def stat_key(path: str | os.PathLike[str]) -> StatKey | None:
 
 
 def sha256_file(path: Path) -> str:
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 KnownHash = Callable[[StatKey], str | None]
+
+
+def _not_a_file(path: Path, st: os.stat_result, link_target: Path | None) -> str:
+    """Why `path` is no asset, in words: a folder handed over by a walk is one it could not
+    enter (or a symlink to a folder, which walks do not follow)."""
+    if stat.S_ISDIR(st.st_mode):
+        if link_target is not None:
+            return "symlink to a folder (not followed: nothing inside it was judged)"
+        try:
+            os.scandir(path).close()
+        except OSError as exc:
+            return f"cannot read folder: {exc.strerror or exc} (nothing inside it was judged)"
+        return "a folder, not a file (nothing inside it was judged)"
+    return f"not a regular file ({file_kind(st.st_mode)})"
 
 
 def identify(path: str | os.PathLike[str], known_hash: KnownHash | None = None) -> Asset:
@@ -171,17 +186,20 @@ def identify(path: str | os.PathLike[str], known_hash: KnownHash | None = None) 
     except RuntimeError:  # pathlib raises this for some loops
         raise AssetError("symlink loop", p) from None
     if not stat.S_ISREG(st.st_mode):
-        raise AssetError("not a regular file", p)
-    if st.st_size == 0:
-        raise AssetError("empty file (0 bytes): an empty file is not an asset", p)
-    key = key_of(st)
+        raise AssetError(_not_a_file(p, st, link_target), p)
     try:
-        with open(p, "rb") as fh:
+        # Opened without blocking, and checked again on the descriptor: the name may have
+        # been swapped for a FIFO since the stat. A 0-byte file is judged like any other.
+        with open_regular(p) as fh:
+            st = os.fstat(fh.fileno())
+            key = key_of(st)
             head = fh.read(HEAD_BYTES)
             digest = known_hash(key) if known_hash else None
             if digest is None:
                 fh.seek(0)
                 digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    except NotRegularFile as exc:
+        raise AssetError(f"not a regular file ({exc.kind})", p) from None
     except PermissionError:
         raise AssetError("permission denied (no read permission)", p) from None
     except OSError as exc:

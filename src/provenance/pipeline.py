@@ -33,7 +33,7 @@ from provenance.model import (
     Remembered,
     Verdict,
 )
-from provenance.sidecars import is_sidecar
+from provenance.walk import walk
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -386,26 +386,15 @@ def inspect_tree(paths: Iterable[str | os.PathLike[str]], settings: ReaderSettin
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Files named directly, and every file below named folders (sorted; sidecars, the
-    show's provenance.toml and its .provenance/ state folder skipped).
+    """Files named directly, and every file below named folders (`provenance.walk`), with
+    the show's provenance.toml and its .provenance/ state folder skipped.
 
-    Directory symlinks are not followed (a loop must not hang a walk); file symlinks are
-    yielded so the caller judges the target's bytes and can report the link.
+    A folder the walk could not enter and a symlink to a folder are yielded too: judging
+    them gives a verdict whose error says why, so they are reported, never dropped.
     """
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir() and not p.is_symlink():
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if d != STATE_DIR)
-                for name in sorted(files):
-                    child = Path(root) / name
-                    if name != CONFIG_NAME and not is_sidecar(child):
-                        yield child
-                for name in dirs:
-                    if (Path(root) / name).is_symlink():
-                        yield Path(root) / name  # reported as "not a regular file"/loop
-        else:
-            yield p
+    for entry in walk(paths, prune=lambda folder: os.path.basename(folder) == STATE_DIR,
+                      skip=lambda file: os.path.basename(file) == CONFIG_NAME):
+        yield Path(entry.path)
 
 
 def inspect(path: str | os.PathLike[str], settings: ReaderSettings | None = None) -> Verdict:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,12 +60,22 @@ def test_hash_matches_and_known_hash_skips_reading(tmp_path: Path) -> None:
     assert cached.sha256 == "cached"
 
 
-def test_empty_file_is_an_error_naming_the_file(tmp_path: Path) -> None:
+def test_an_empty_file_is_identified_like_any_file(tmp_path: Path) -> None:
     f = tmp_path / "empty.jpg"
     f.touch()
-    with pytest.raises(AssetError, match="empty") as err:
+    asset = identify(f)
+    assert (asset.format, asset.size, asset.sha256) == ("unknown", 0, hashlib.sha256(b"").hexdigest())
+
+
+@pytest.mark.parametrize("make", [os.mkfifo, lambda p: socket.socket(socket.AF_UNIX).bind(str(p))])
+def test_a_fifo_or_socket_is_refused_without_blocking(tmp_path: Path, make: Callable[[Path], None]) -> None:
+    f = tmp_path / "clip.mov"
+    make(f)
+    with pytest.raises(AssetError, match=r"not a regular file \(a (FIFO|socket)\)") as err:
         identify(f)
     assert err.value.path == str(f)
+    with pytest.raises(OSError, match="not a regular file"):
+        sha256_file(f)
 
 
 def test_symlink_loop_is_an_error(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ nothing crashes, nothing hangs, no ExifTool argument injection."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -38,10 +39,11 @@ def _one(path: str | Path):
         return ins.inspect(path)
 
 
-def test_zero_byte_file(tmp_path: Path) -> None:
+def test_zero_byte_file_is_judged_like_any_file(tmp_path: Path) -> None:
     (tmp_path / "empty.jpg").touch()
     v = _one(tmp_path / "empty.jpg")
-    assert v.errors and "empty" in v.errors[0] and v.path.endswith("empty.jpg")
+    assert (v.classification, v.errors, v.size) == (Classification.UNKNOWN, (), 0)
+    assert v.path.endswith("empty.jpg") and v.sha256 == hashlib.sha256(b"").hexdigest()
 
 
 def _noisy_tagged_jpeg(tmp_path: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -38,12 +39,13 @@ def test_inspect_json_all_readable(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_inspect_exit_3_when_any_file_unreadable(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     make_png(tmp_path / "good.png", {"parameters": A1111})
-    (tmp_path / "empty.png").touch()
+    os.mkfifo(tmp_path / "pipe.png")
     code, out = _json(capsys, ["inspect", "--json", str(tmp_path), str(tmp_path / "missing.jpg")])
     assert code == 3
     by_name = {Path(o["path"]).name: o for o in out}
     assert by_name["good.png"]["classification"] == "ai_generated"
-    assert by_name["empty.png"]["errors"] and by_name["missing.jpg"]["errors"] == ["no such file"]
+    assert by_name["pipe.png"]["errors"] == ["not a regular file (a FIFO)"]
+    assert by_name["missing.jpg"]["errors"] == ["no such file"]
 
 
 def test_inspect_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,6 +42,8 @@ class MetadataReader:
             self._exiftool = None
 
     def has_work(self, asset: Asset) -> bool:
+        if asset.size == 0:
+            return False  # 0 bytes hold no metadata (ExifTool would only say "File is empty")
         return not self._fast_path or may_hold_metadata(asset.path, asset.format)
 
     def read(self, asset: Asset) -> ReaderOutput:

@@ -1,9 +1,7 @@
-"""What a package will send: every file below the paths handed to the gate.
-
-A genuine sidecar (`provenance.sidecars.is_sidecar`: beside its asset, and its bytes are
-what such a sidecar holds) is skipped; a PNG renamed `shot.exr.xmp` is judged. Directory
-symlinks are not followed (a loop must not hang the gate) but are yielded so they are
-reported, never silently dropped.
+"""What a package will send: every file below the paths handed to the gate, by the one walk
+(`provenance.walk`): genuine sidecars skipped (a PNG renamed `shot.exr.xmp` is judged),
+folder symlinks inside the package and folders the gate cannot enter yielded, so each is
+undecided with its reason; a package root that is a symlink to a folder is followed.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from provenance.sidecars import is_sidecar
+from provenance.walk import walk
 
 
 @dataclass(frozen=True)
@@ -37,31 +35,17 @@ def _relpath(path: Path, root: Path, prefix: str) -> str:
 
 
 def walk_package(paths: Iterable[str | os.PathLike[str]], approvals_dir: str = "") -> Iterator[PackageFile]:
-    roots = list(paths)
-    for raw in roots:
-        p = Path(raw)
-        if p.is_dir() and not p.is_symlink():
-            root = p
-            # Two roots may hold the same relative names (final/a.png, extras/a.png): keep them apart.
-            prefix = Path(os.path.abspath(p)).name if len(roots) > 1 else ""
-            top = str(p)
-            for folder, dirs, files in os.walk(p):
-                dirs.sort()
-                here = Path(folder)
-                # Relative names by string: pathlib's relative_to per file costs more than the walk.
-                rel_dir = os.path.relpath(folder, top).replace(os.sep, "/")
-                lead = "" if rel_dir == "." else rel_dir + "/"
-                if prefix:
-                    lead = f"{prefix}/{lead}"
-                for name in sorted(files):
-                    child = here / name
-                    if not is_sidecar(child, approvals_dir):
-                        yield PackageFile(child, root, prefix, lead + name)
-                for name in dirs:
-                    if (here / name).is_symlink():
-                        yield PackageFile(here / name, root, prefix, lead + name)
-        else:
+    roots = [os.fspath(p) for p in paths]
+    for root in roots:
+        if not os.path.isdir(root):  # a named file (or whatever it is): reported by its own name
+            p = Path(root)
             yield PackageFile(p, p.parent)
+            continue
+        # Two roots may hold the same relative names (final/a.png, extras/a.png): keep them apart.
+        prefix = os.path.basename(os.path.abspath(root)) if len(roots) > 1 else ""
+        for entry in walk([root], approvals_dir=approvals_dir):
+            rel = "/".join(part for part in (prefix, entry.rel) if part) or "."
+            yield PackageFile(Path(entry.path), Path(root), prefix, rel)
 
 
 def outside(link_target: str | None, root: Path) -> bool:

@@ -43,7 +43,9 @@ def canonical(content: Mapping[str, Any]) -> str:
 
 
 def row_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{canonical(content)}".encode()).hexdigest()
+    # surrogatepass: a file name that is not UTF-8 (surrogate-escaped) hashes as itself, and
+    # every valid string's bytes (so every existing hash) stay exactly as they were.
+    return hashlib.sha256(f"{prev_hash}\n{canonical(content)}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _content(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,14 +19,35 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     false,
 )
+from sqlalchemy.engine import Dialect
+
+from provenance.pathtext import from_text, to_text
 
 # 64-bit on PostgreSQL; plain INTEGER on SQLite, which is the rowid alias there.
 Id = BigInteger().with_variant(Integer, "sqlite")
 Sha = String(64)
 When = String(40)
+
+
+
+class FsText(TypeDecorator[str]):
+    """Text that holds file paths (or messages naming them). A name that is not UTF-8 reaches
+    us with surrogate escapes, which neither SQLite nor PostgreSQL will store: it is kept in
+    its lossless text form (`provenance.pathtext`) and handed back as the same path."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else to_text(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else from_text(value)
+
 
 metadata = MetaData()
 
@@ -45,7 +66,7 @@ events = Table(
     Column("kind", String(32), nullable=False),
     Column("host", String(255)),
     Column("sha256", Sha),
-    Column("path", Text),
+    Column("path", FsText),
     Column("payload", JSON, nullable=False),
     Column("prev_hash", Sha, nullable=False),
     Column("row_hash", Sha, nullable=False),
@@ -78,7 +99,7 @@ assets = Table(
     # survives later verdicts that lost that evidence (a copy without its sidecar).
     Column("remembered", String(32)),
     Column("remembered_generator", Text),
-    Column("remembered_from", Text),
+    Column("remembered_from", FsText),
     Column("remembered_event", Id),
     # True when `declarations` holds anything (tool, purpose or risks): lets the gate ask for
     # every hash with something to recall in one indexable query. Since schema version 3.
@@ -87,7 +108,7 @@ assets = Table(
 
 locations = Table(
     "locations", metadata,
-    Column("path", Text, primary_key=True),
+    Column("path", FsText, primary_key=True),
     Column("sha256", Sha),  # None when the file could not be read
     Column("dev", BigInteger),
     Column("inode", BigInteger),
@@ -108,13 +129,13 @@ locations = Table(
 findings = Table(
     "findings", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("open_key", Text, unique=True),
+    Column("open_key", FsText, unique=True),
     Column("rule", String(64), nullable=False),
     Column("principle", Text, nullable=False),
     Column("sha256", Sha),
-    Column("path", Text, nullable=False),
+    Column("path", FsText, nullable=False),
     Column("classification", String(32), nullable=False),
-    Column("message", Text, nullable=False),
+    Column("message", FsText, nullable=False),
     Column("clears_with", JSON, nullable=False),
     Column("blocking", Boolean, nullable=False),
     Column("status", String(16), nullable=False),

@@ -138,6 +138,8 @@ class Tagger:
             clean_stale_temps(target.parent)
             self._cleaned.add(target.parent)
         asset = identify(target)
+        if asset.size == 0:
+            raise TagError("empty file (0 bytes): nothing to tag", given)
         st = os.stat(target)
         if (st.st_size, st.st_mtime_ns) != (asset.size, asset.mtime_ns):
             raise TagError("file is still being written; try again when it is complete", given)

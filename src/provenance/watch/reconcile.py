@@ -16,16 +16,14 @@ import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from provenance.config import Config
 from provenance.identify import StatKey, key_of
-from provenance.sidecars import is_sidecar
+from provenance.walk import walk as tree_walk
 from provenance.watch._loop import Loop
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -45,32 +43,20 @@ def folder_ignored(config: Config, path: str) -> bool:
 
 
 def walk(top: str, config: Config, unreadable: list[str]) -> Iterator[tuple[str, os.stat_result]]:
-    """Every regular file below `top` (file symlinks followed, folder symlinks not),
-    skipping ignored names, ignore zones and sidecars beside their asset."""
-    stack = [top]
-    while stack:
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except OSError as exc:
-            log.error("cannot read folder %s: %s", folder, exc.strerror)
-            unreadable.append(folder)
+    """Every regular file below `top` (`provenance.walk`: file symlinks followed, folder
+    symlinks not), skipping ignored names, ignore zones and sidecars; folders that cannot be
+    read are added to `unreadable` (the walk has logged each with its reason)."""
+    for entry in tree_walk([top], approvals_dir=config.approvals_dir,
+                           prune=lambda folder: folder_ignored(config, folder), skip=config.is_ignored):
+        if entry.problem is not None:
+            unreadable.append(entry.path)
             continue
-        for entry in entries:
-            path = entry.path
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    if not folder_ignored(config, path):
-                        stack.append(path)
-                    continue
-                if config.is_ignored(path) or is_sidecar(Path(path)):
-                    continue
-                st = entry.stat(follow_symlinks=True)
-            except OSError:
-                continue  # vanished or a dangling link: nothing to judge
-            if stat.S_ISREG(st.st_mode):
-                yield path, st
+        try:
+            st = os.stat(entry.path)
+        except OSError:
+            continue  # vanished or a dangling link: nothing to judge
+        if stat.S_ISREG(st.st_mode):  # a FIFO, socket or device is no asset: never opened
+            yield entry.path, st
 
 
 def reconcile(config: Config, ledger: Any, tops: Iterable[str],

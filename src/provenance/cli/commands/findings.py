@@ -23,14 +23,14 @@ def findings_table(findings: Sequence[Finding]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from provenance.cli.commands.inspect import printable
+    from provenance.pathtext import shown
 
     table = Table()
     for title in ("path", "sha256", "class", "rule", "principle", "would clear it"):
         table.add_column(title, overflow="fold")
     for f in findings:
         style = "bold red" if f.blocking else "yellow"
-        table.add_row(printable(f.path), (f.sha256 or "")[:12], str(f.classification),
+        table.add_row(shown(f.path), (f.sha256 or "")[:12], str(f.classification),
                       f"[{style}]{f.rule}[/]", f.principle, clears_text(f))
     console = Console()
     if not console.is_terminal:

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from provenance._os import stage_atomic
@@ -22,6 +23,7 @@ from provenance.config import Config, load_config
 from provenance.errors import EXIT_UNDECIDED, ProvenanceError
 from provenance.gate import GateResult, Status, gate
 from provenance.gate.core import decision_record
+from provenance.pathtext import shown
 from provenance.report.json import fatal_report, gate_report
 
 _STYLE = {Status.BLOCKED: "bold red", Status.UNDECIDED: "bold magenta", Status.APPROVED: "green",
@@ -33,10 +35,11 @@ def _render(result: GateResult, console: Console) -> None:
         if a.status in (Status.CLEAR,):
             continue
         frames = f" [{len(a.frames)} frames]" if a.is_sequence else ""
-        console.print(f"[{_STYLE[a.status]}]{a.status.upper():9}[/] {a.name}{frames} ({a.classification})",
+        name = escape(shown(a.name))  # one line, and a `[` in a name is not markup
+        console.print(f"[{_STYLE[a.status]}]{a.status.upper():9}[/] {name}{frames} ({a.classification})",
                       highlight=False)
         for reason in a.reasons():
-            console.print(f"          {reason}", highlight=False, markup=False)
+            console.print(f"          {shown(reason)}", highlight=False, markup=False)
         for x in a.approvals():
             console.print(f"          approved by {x['approver']} ({', '.join(x['scopes'])}; ref "
                           f"{x['reference']}; expires {x['expires_at'] or 'never'})", highlight=False,

@@ -7,7 +7,6 @@ Exit 0 when every file was read, 3 when any could not be (the rest are still rep
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,16 +15,11 @@ import click
 from provenance.config import load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED
 from provenance.model import Signal, Verdict
+from provenance.pathtext import shown
 from provenance.pipeline import inspect_tree
 
 _CLASS_STYLE = {"ai_generated": "bold red", "ai_edited": "yellow", "not_ai": "green",
                 "unknown": "dim"}
-
-
-def printable(text: str) -> str:
-    """A path as a terminal can show it: undecodable bytes and control characters escaped."""
-    shown = os.fsencode(text).decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
 
 
 def key_evidence(v: Verdict) -> str:
@@ -48,9 +42,9 @@ def _table(verdicts: list[Verdict]) -> None:
     for v in verdicts:
         cls = str(v.classification)
         table.add_row(
-            printable(v.path), v.format, f"[{_CLASS_STYLE.get(cls, '')}]{cls}[/]",
-            "yes" if v.tampered else "", printable(v.generator or ""), printable(key_evidence(v)),
-            printable("; ".join(v.errors)),
+            shown(v.path), v.format, f"[{_CLASS_STYLE.get(cls, '')}]{cls}[/]",
+            "yes" if v.tampered else "", shown(v.generator or ""), shown(key_evidence(v)),
+            shown("; ".join(v.errors)),
         )
     console = Console()
     if not console.is_terminal:  # piped into a log: do not squeeze into 80 columns

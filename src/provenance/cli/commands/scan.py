@@ -2,7 +2,7 @@
 
 Unchanged files (same dev/inode/size/mtime/ctime) are not re-read; vanished ones are
 marked removed. Prints counts and the findings this scan opened. Exit 0 when every file
-was read, 3 when any could not be (use `provenance gate` for a delivery decision).
+was read, 3 when any file or folder could not be (use `provenance gate` for a delivery decision).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import click
 from provenance.cli.options import config_option, json_option
 from provenance.config import load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED
+from provenance.pathtext import shown
 
 
 @click.command("scan")
@@ -56,4 +57,7 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) ->
             click.echo(f"{len(result.new_findings)} new findings:")
             findings_table(result.new_findings)
         click.echo(f"{result.open_findings} findings open in the ledger (`provenance findings`)")
-    return EXIT_UNDECIDED if result.errors else EXIT_OK
+        for folder in result.unreadable_dirs:
+            click.echo(f"could not read folder {shown(folder)}: nothing inside it was judged", err=True)
+    # A folder the walk could not enter may hold anything: that is not "every file was read".
+    return EXIT_UNDECIDED if result.errors or result.unreadable_dirs else EXIT_OK

@@ -15,6 +15,7 @@ from provenance.errors import EXIT_OK, EXIT_UNDECIDED, LedgerError, SigningError
 from provenance.identity import SigningIdentity
 from provenance.ledger import Ledger
 from provenance.model import Declarations, Risk
+from provenance.pathtext import shown
 from provenance.pipeline import iter_files
 from provenance.tagging import Outcome, Tagger, TagResult, TagSpec, no_identity_message
 from provenance.tagging.atomic import is_temp_name
@@ -69,22 +70,16 @@ def _remember(ledger: Ledger, path: Path, spec: TagSpec, result: TagResult) -> N
         ledger.record_tag(os.path.abspath(path), result.sha256_before, result.sha256_after,
                           spec.kind.classification, declared)
     except LedgerError as exc:
-        click.echo(f"warning: {_shown(result.path)} is tagged, but the ledger did not record it: {exc}",
+        click.echo(f"warning: {shown(result.path)} is tagged, but the ledger did not record it: {exc}",
                    err=True)
 
 
-def _shown(path: str) -> str:
-    # One line per file, whatever the name holds.
-    return path.encode("unicode_escape", "backslashreplace").decode("ascii") \
-        if any(ord(c) < 32 for c in path) else path
-
-
 def _line(r: TagResult) -> str:
-    parts = [f"{r.outcome!s:<9}", _shown(r.path)]
+    parts = [f"{r.outcome!s:<9}", shown(r.path)]
     if r.written:
         parts.append(f"[{', '.join(r.written)}]")
     if r.sidecar and r.outcome in (Outcome.SIDECAR, Outcome.DRY_RUN):
-        parts.append(f"→ {_shown(r.sidecar)}")
+        parts.append(f"→ {shown(r.sidecar)}")
     if r.reason and r.outcome is not Outcome.WRITTEN:
         parts.append(f"— {r.reason}")
     return "  ".join(parts)

@@ -1,0 +1,59 @@
+"""Running a real command as a real unprivileged user, so file permissions bite.
+
+The tests run as root here, and root reads a mode-000 folder as if it were open. A transfer
+agent often runs as another user: these helpers run `provenance` as `nobody` (via
+`setpriv`) in a folder tree that user may traverse. Tests skip only when no such user can be
+used (not root, no `setpriv`, no `nobody`, or `nobody` cannot run the venv).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PROVENANCE = REPO / ".venv" / "bin" / "provenance"
+PYTHON = REPO / ".venv" / "bin" / "python"
+
+
+@dataclass(frozen=True)
+class Unprivileged:
+    user: str
+    home: Path  # a folder this user can traverse and write in (a fresh one per test)
+
+    def run(self, argv: Sequence[str | os.PathLike[str]], cwd: Path, timeout: float = 120,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        cmd = ["setpriv", f"--reuid={self.user}", f"--regid={pwd.getpwnam(self.user).pw_gid}",
+               "--clear-groups", "--", *map(os.fspath, argv)]
+        full_env = {**os.environ, "HOME": str(self.home), **(env or {})}
+        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+@pytest.fixture
+def unprivileged() -> Iterator[Unprivileged]:
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run a command as an unprivileged user")
+    try:
+        pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no 'nobody' user")
+    home = Path(tempfile.mkdtemp(prefix="provenance-unpriv-", dir="/tmp"))
+    home.chmod(0o777)
+    who = Unprivileged("nobody", home)
+    try:
+        if who.run([PYTHON, "-c", "import provenance"], cwd=home).returncode != 0:
+            pytest.skip("'nobody' cannot run the test venv")
+        yield who
+    finally:
+        for folder, dirs, _ in os.walk(home):  # let root remove what a test locked away
+            for d in dirs:
+                os.chmod(os.path.join(folder, d), 0o755)
+        shutil.rmtree(home, ignore_errors=True)
