@@ -9,6 +9,8 @@ import pytest
 
 from provenance.identity import SigningIdentity, create_identity
 from tests.pg import fresh_postgres_url, postgres_server, postgres_url  # noqa: F401  (real PostgreSQL)
+from tests.trees import deep  # noqa: F401  (a folder 1,100 levels deep)
+from tests.unprivileged import unprivileged  # noqa: F401  (a real unprivileged user)
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -4,13 +4,13 @@ and every read of a file in the show tree: `open_regular`)."""
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import secrets
 import socket
 import stat
 from pathlib import Path
-from typing import BinaryIO
 
 # Our temporary files: `.provenance-tmp-<host>.<pid>.<token><ext>`. The watch daemon ignores the
 # prefix; `tagging.atomic.clean_stale_temps` removes those whose process is gone.
@@ -89,7 +89,7 @@ def file_kind(mode: int) -> str:
                 else "not a file")
 
 
-def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
     """Open a regular file for reading, or raise: never blocks on a FIFO, never opens a device.
 
     Anyone who can write the show folder can put a FIFO where a sidecar, an approval or an
@@ -107,7 +107,7 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         if not stat.S_ISREG(mode):
             raise NotRegularFile(path, mode)
         os.set_blocking(fd, True)  # a regular file: ordinary reads from here on
-        return os.fdopen(fd, "rb")
+        return open(fd, "rb")
     except BaseException:
         os.close(fd)
         raise

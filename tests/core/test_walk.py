@@ -1,5 +1,6 @@
-"""The one walk (`provenance.walk`) and the drivers that use it, on real trees and real processes:
-`inspect` (pipeline.iter_files) and `scan` (watch.reconcile). Gate-side tests: tests/gate/test_walk_holes.py."""
+"""The one walk (`provenance.walk`) and the drivers that use it, on real trees and real
+processes: `inspect` (pipeline.iter_files) and `scan` (watch.reconcile). The gate's side:
+tests/gate/test_walk_holes.py."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from provenance.pathtext import from_text, shown, to_text
 from provenance.pipeline import iter_files
 from provenance.walk import walk
 from tests.gate.conftest import CONFIG, ai_png, plain_png
-from tests.trees import DEPTH, deep  # noqa: F401  (fixture)
-from tests.unprivileged import PROVENANCE, Unprivileged, unprivileged  # noqa: F401  (fixture)
+from tests.trees import DEPTH
+from tests.unprivileged import PROVENANCE, Unprivileged
 
 XMP = b'<?xpacket begin=""?><x:xmpmeta xmlns:x="adobe:ns:meta/"/>'
 
@@ -85,7 +86,8 @@ def test_an_unreadable_folder_is_reported_by_inspect_and_scan(unprivileged: Unpr
     inspected = unprivileged.run([PROVENANCE, "inspect", "--json", "final"], cwd=root)
     assert inspected.returncode == 3, inspected.stderr
     by_name = {Path(v["path"]).name: v for v in json.loads(inspected.stdout)}
-    assert by_name["locked"]["errors"] == ["cannot read folder: Permission denied (nothing inside it was judged)"]
+    assert by_name["locked"]["errors"] == [
+        "cannot read folder: Permission denied (nothing inside it was judged)"]
     scanned = unprivileged.run([PROVENANCE, "scan", "final"], cwd=root)
     assert scanned.returncode == 3, scanned.stdout + scanned.stderr
     assert f"could not read folder {root / 'final' / 'locked'}" in scanned.stderr

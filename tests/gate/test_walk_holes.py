@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from provenance.ledger import Ledger
 from provenance.ledger.schema import gate_decisions
 from tests.gate.conftest import CONFIG, Show, ai_png, asset, plain_png
-from tests.trees import deep  # noqa: F401  (fixture)
-from tests.unprivileged import PROVENANCE, REPO, Unprivileged, unprivileged  # noqa: F401  (fixture)
+from tests.unprivileged import PROVENANCE, REPO, Unprivileged
 
 HOOK = REPO / "hooks" / "pre-handoff"
 
