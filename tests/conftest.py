@@ -17,6 +17,16 @@ CORPUS = REPO.parent / "shared" / "corpus"
 SAMPLE_ASSETS = REPO / "sample_assets"
 
 
+@pytest.fixture(autouse=True)
+def private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own `$XDG_STATE_HOME` (the gate's private cache and key live there):
+    no test reads another's cache, and none touches the real ~/.local/state."""
+    home = tmp_path_factory.mktemp("state-home")
+    home.chmod(0o700)
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     if not (CORPUS / "labels.tsv").is_file():

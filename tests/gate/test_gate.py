@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from provenance.gate.cache import cache_file
 from provenance.identify import sha256_file
 from provenance.ledger import Ledger
 from provenance.model import Classification, Evidence, Scope, Signal, Verdict, Zone
@@ -180,8 +181,8 @@ def test_verdict_cache_is_used_but_never_hides_changed_bytes(show: Show,
     f = plain_png(show.pkg / "shot.png")
     rc, _, _ = show.gate(show.pkg, capsys=capsys)
     assert rc == 0
-    with sqlite3.connect(show.root / ".provenance" / "gate-cache.db") as db:
-        assert db.execute("SELECT count(*) FROM verdicts").fetchone()[0] == 1
+    with sqlite3.connect(cache_file(show.root)) as db:
+        assert db.execute("SELECT count(*) FROM verdicts_v2").fetchone()[0] == 1
     # Same name, same size class, mtime put back: only ctime and the bytes say it changed.
     st = f.stat()
     ai_png(show.root / "gen.png").replace(f)
@@ -194,7 +195,7 @@ def test_verify_hashes_bypasses_the_cache(show: Show, capsys: pytest.CaptureFixt
     ai_png(show.pkg / "gen.png")
     rc, _, _ = show.gate("--verify-hashes", show.pkg, capsys=capsys)
     assert rc == 1
-    assert not (show.root / ".provenance" / "gate-cache.db").exists()
+    assert not cache_file(show.root).exists()
 
 
 def test_ledger_memory_catches_a_copy_that_lost_its_tag(show: Show,

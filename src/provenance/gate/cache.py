@@ -1,27 +1,37 @@
 """The gate's verdict cache: an unchanged file (same dev, inode, size, mtime, ctime) under
-unchanged reader settings is not read again.
+unchanged readers is not read again.
 
 This is what makes a second gate over an unchanged package cost a walk plus a lookup per
-file instead of a hash and an ExifTool call per file. The rule is the ledger's `known_hash`
-rule, applied to the readers' whole verdict; `--verify-hashes` bypasses it. What the ledger
-remembers about a hash is NOT cached: it is recalled fresh on every run. Verdicts with
-errors are never cached, so an unreadable file is retried every time. The cache is a plain
-SQLite file beside the ledger; deleting it only makes the next run cold.
+file instead of a hash and an ExifTool call per file; `--verify-hashes` bypasses it. What
+the ledger remembers about a hash is NOT cached: it is recalled fresh on every run. Verdicts
+with errors are never cached, so an unreadable file is retried every time.
+
+The cache decides what a file is without reading it, so nothing that can write the show may
+write it (issue 10 item 4): it lives in the gate user's private state folder
+(`private_state`: 0700, outside every show tree), one SQLite file per show named by a hash
+of the show's path, and every row carries an HMAC-SHA256, under a key only that user can
+read, over everything the row says (the file's stat key, its sidecars' keys, the readers'
+digest and the verdict). A row whose MAC does not verify is a miss, never a hit. Without a
+private state folder there is no cache: every file is hashed and read. Deleting the cache
+only makes the next run cold.
+
+The key covers everything that decides the readers' answer (`readers_digest`: ExifTool's
+version, exiftool.config, signatures.toml, library versions, reader settings), so a verdict
+read by a reader that missed a marker is not reused after the reader is fixed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import sqlite3
 from collections.abc import Container, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from provenance import __version__
-from provenance.evidence import ReaderSettings
+from provenance.evidence import ReaderSettings, readers_digest
 from provenance.identify import StatKey, key_of
 from provenance.model import (
     C2paSummary,
@@ -33,6 +43,7 @@ from provenance.model import (
     Signal,
     Verdict,
 )
+from provenance.private_state import private_dir, secret_key
 
 SIDECAR_SUFFIXES = (".xmp", ".c2pa")  # what the sidecar and c2pa readers look for beside an asset
 
@@ -63,16 +74,27 @@ def cache_key(path: Path, siblings: Container[str] | None = None) -> tuple[StatK
 
 
 def settings_digest(settings: ReaderSettings, readers: Sequence[str]) -> str:
-    """Everything besides the bytes that can change a verdict: our version, readers, their settings."""
-    def ver(dist: str) -> str | None:
-        try:
-            return version(dist)
-        except PackageNotFoundError:
-            return None
-    material = {"provenance": __version__, "readers": list(readers), "c2pa": ver("c2pa-python"),
-                "pyexiftool": ver("pyexiftool"), "anchors": settings.trust_anchors_pem,
-                "signatures": [sorted(s.items()) for s in settings.extra_signatures]}
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+    """Everything besides the bytes that can change a verdict (see `readers_digest`)."""
+    return readers_digest(settings, readers)
+
+
+KEY_FILE = "gate-cache.key"
+_TABLE = "verdicts_v2"  # a MAC column since v2; older tables (inside show trees) are never read
+
+
+def cache_file(show: Path) -> Path:
+    """This show's cache, in the private state folder: named by the show's real path."""
+    name = hashlib.sha256(os.fsencode(os.path.realpath(show))).hexdigest()[:32]
+    return private_dir("gate-cache") / f"{name}.db"
+
+
+def open_cache(show: Path, settings: str) -> VerdictCache:
+    """The verdict cache for `show` under readers digest `settings`.
+
+    PrivateStateUnavailable when this user has no private state folder (then run without a
+    cache); OSError or sqlite3.Error when the cache file cannot be opened.
+    """
+    return VerdictCache(cache_file(show), settings, secret_key(KEY_FILE))
 
 
 def verdict_from_dict(d: dict[str, Any]) -> Verdict:
@@ -95,18 +117,26 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
     )
 
 
+Row = tuple[int, int, int, int, int, str, str, str]  # stat key, settings, aux, verdict JSON
+
+
+def row_mac(key: bytes, row: Row) -> str:
+    """HMAC-SHA256 over every column of a cache row, unambiguously encoded (JSON array)."""
+    return hmac.new(key, json.dumps(list(row), separators=(",", ":")).encode(), hashlib.sha256).hexdigest()
+
+
 class VerdictCache:
-    def __init__(self, file: Path, settings: str) -> None:
+    def __init__(self, file: Path, settings: str, key: bytes) -> None:
         self.settings = settings
-        file.parent.mkdir(parents=True, exist_ok=True)
+        self._key = key
         self._db = sqlite3.connect(file)
-        self._db.execute("CREATE TABLE IF NOT EXISTS verdicts (dev INTEGER, inode INTEGER, size INTEGER, "
-                         "mtime_ns INTEGER, ctime_ns INTEGER, settings TEXT, aux TEXT, verdict TEXT, "
-                         "PRIMARY KEY (dev, inode, settings))")
-        rows = self._db.execute("SELECT dev, inode, size, mtime_ns, ctime_ns, aux, verdict FROM verdicts "
-                                "WHERE settings = ?", (settings,))
-        self._rows: dict[tuple[int, int], tuple[StatKey, str, str]] = {
-            (r[0], r[1]): (tuple(r[:5]), r[5], r[6]) for r in rows}
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} (dev INTEGER, inode INTEGER, "
+                         "size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, settings TEXT, aux TEXT, "
+                         "verdict TEXT, mac TEXT, PRIMARY KEY (dev, inode, settings))")
+        rows = self._db.execute("SELECT dev, inode, size, mtime_ns, ctime_ns, aux, verdict, mac "
+                                f"FROM {_TABLE} WHERE settings = ?", (settings,))
+        self._rows: dict[tuple[int, int], tuple[StatKey, str, str, str]] = {
+            (r[0], r[1]): (tuple(r[:5]), r[5], r[6], r[7]) for r in rows}
         self._pending: list[tuple[Any, ...]] = []
 
     def holds(self, dev: int, inode: int) -> bool:
@@ -118,18 +148,22 @@ class VerdictCache:
         hit = self._rows.get((stat[0], stat[1]))
         if hit is None or hit[0] != stat or hit[1] != aux:  # anything changed: read the bytes again
             return None
+        row: Row = (*stat, self.settings, aux, hit[2])
+        if not isinstance(hit[3], str) or not hmac.compare_digest(row_mac(self._key, row), hit[3]):
+            return None  # not written by this user's gate (or edited since): read the bytes
         return verdict_from_dict(json.loads(hit[2]))
 
     def put(self, key: tuple[StatKey, str], verdict: Verdict) -> None:
         if verdict.errors or verdict.sha256 is None:
             return
-        self._pending.append((*key[0], self.settings, key[1], json.dumps(verdict.to_dict())))
+        row: Row = (*key[0], self.settings, key[1], json.dumps(verdict.to_dict()))
+        self._pending.append((*row, row_mac(self._key, row)))
 
     def close(self) -> None:
         try:
             if self._pending:
                 with self._db:
-                    self._db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                         self._pending)
+                    self._db.executemany(f"INSERT OR REPLACE INTO {_TABLE} "
+                                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
         finally:
             self._db.close()

@@ -24,7 +24,7 @@ from provenance.classify import classify, pick_generator
 from provenance.config import Config
 from provenance.evidence import ReaderSettings
 from provenance.evidence.registry import DEFAULT_READERS
-from provenance.gate.cache import VerdictCache, cache_key, settings_digest
+from provenance.gate.cache import VerdictCache, cache_key, open_cache, settings_digest
 from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
 from provenance.gate.sequences import group_files
@@ -34,6 +34,7 @@ from provenance.model import Classification, Remembered, Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
 from provenance.policy import judge
 from provenance.policy.rules import UNREADABLE, RuleContext
+from provenance.private_state import PrivateStateUnavailable
 
 # Extensions each sniffed format is normally delivered under; anything else is worth a note.
 _EXTENSIONS = {"jpeg": {"jpg", "jpeg", "jpe"}, "png": {"png"}, "tiff": {"tif", "tiff", "dng"},
@@ -202,8 +203,8 @@ def decision_record(result: GateResult, config: Config) -> dict[str, Any]:
 
 def _open_cache(config: Config, settings: ReaderSettings) -> VerdictCache | None:
     try:
-        return VerdictCache(config.config_dir / "gate-cache.db", settings_digest(settings, DEFAULT_READERS))
-    except (OSError, sqlite3.Error) as exc:  # only slower without it, never less safe
+        return open_cache(config.base_dir, settings_digest(settings, DEFAULT_READERS))
+    except (OSError, sqlite3.Error, PrivateStateUnavailable) as exc:  # slower without it, never less safe
         log.warning("gate: verdict cache unavailable (%s); reading every file", exc)
         return None
 
@@ -214,7 +215,9 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
     """Judge a delivery package. The result is clear only with nothing blocked and nothing undecided."""
     files = list(walk_package(paths, config.approvals_dir))
     groups = group_files(files)
-    known = None if (verify_hashes or ledger is None) else ledger.known_hash
+    # Identity never from the ledger's `locations` table, which whoever writes the show can edit
+    # (issue 10 item 4): only the gate's own MAC'd cache, or hashing the bytes.
+    known = None
     settings = config.reader_settings()
     cache = None if (verify_hashes or not use_cache) else _open_cache(config, settings)
     # One Inspector (and ExifTool process) per worker: readers mostly wait on I/O and ExifTool.
