@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 from provenance.approvals import VerifiedApproval
 from provenance.config import Config, ToolEntry
-from provenance.model import C2paSummary, Classification, Declarations, Risk, Scope, Verdict, Zone
+from provenance.model import (
+    C2paSummary,
+    Classification,
+    Declarations,
+    Evidence,
+    Risk,
+    Scope,
+    Signal,
+    Verdict,
+    Zone,
+)
 from provenance.policy import evaluate, judge
 
 SHA = "ab" * 32
@@ -124,7 +135,29 @@ def test_tampered_capture_claim_counts_as_unknown_in_strict_mode() -> None:
     strict = Config(base_dir=Path("/show"), unknown_policy="require-declaration")
     found = evaluate(verdict(Classification.NOT_AI, tool=None, c2pa=tampered), Zone.FINAL, strict)
     assert rules(found) == {"unknown-provenance": True, "tampered-c2pa": False}
-    assert evaluate(verdict(Classification.NOT_AI, tool=None), Zone.FINAL, strict) == []
+
+
+def test_strict_mode_needs_signed_trusted_capture_not_self_asserted_tags() -> None:
+    strict = Config(base_dir=Path("/show"), unknown_policy="require-declaration")
+    camera = Evidence("exif", "Make/Model", "Canon Canon EOS R5", Signal.CAPTURE, "Canon Canon EOS R5")
+    signed = Evidence("c2pa", "c2pa.manifest", "C2PA provenance with no AI signal", Signal.CAPTURE)
+    trusted = C2paSummary(present=True, integrity="ok", trust="trusted")
+
+    def with_(evidence: tuple[Evidence, ...], c2pa: C2paSummary | None = None) -> Verdict:
+        return dataclasses.replace(verdict(Classification.NOT_AI, tool=None, c2pa=c2pa), evidence=evidence)
+
+    [unsigned] = evaluate(with_((camera,)), Zone.FINAL, strict)
+    assert unsigned.rule == "unknown-provenance" and unsigned.clears_with == (Scope.FINAL_DELIVERABLE,)
+    assert "claims capture (unsigned: exif Make/Model 'Canon Canon EOS R5')" in unsigned.message
+    # a trusted C2PA store elsewhere does not vouch for an EXIF claim beside it
+    assert rules(evaluate(with_((camera,), trusted), Zone.FINAL, strict)) == {"unknown-provenance": True}
+    for trust in ("untrusted", "expired", "invalid"):
+        [f] = evaluate(with_((signed,), C2paSummary(present=True, integrity="ok", trust=trust)),
+                       Zone.FINAL, strict)
+        assert f"signature is {trust}" in f.message
+    assert evaluate(with_((signed, camera), trusted), Zone.FINAL, strict) == []
+    assert evaluate(with_((camera,)), Zone.FINAL, strict, [approval(Scope.FINAL_DELIVERABLE)]) == []
+    assert evaluate(with_((camera,)), Zone.FINAL, BASE) == []  # the default policy lets it pass
 
 
 def test_ignore_zone_has_no_findings() -> None:

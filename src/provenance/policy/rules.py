@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from provenance.config import Config
-from provenance.model import RISK_SCOPE, Classification, Finding, Scope, Verdict, Zone
+from provenance.model import RISK_SCOPE, Classification, Evidence, Finding, Scope, Signal, Verdict, Zone
 
 AI_CLASSES = frozenset({Classification.AI_GENERATED, Classification.AI_EDITED})
 ALL_CLASSES = frozenset(Classification)
@@ -137,7 +137,38 @@ def unvetted_tool(ctx: RuleContext) -> Iterable[Finding]:
                       f"tool '{tool}' is {why}; only vetting the tool clears this", blocking=blocking)
 
 
-STRICT = "Strict mode: every asset in final deliverables must declare its origin."
+STRICT = ("Strict mode: every asset in final deliverables must prove its origin with signed evidence "
+          "(trusted C2PA capture or declaration) or a signed approval.")
+# Evidence of origin that someone signed: only what the c2pa reader found in a manifest store.
+_SIGNED_ORIGIN = frozenset({Signal.CAPTURE, Signal.DECLARATION})
+
+
+def signed_origin(v: Verdict) -> Evidence | None:
+    """The evidence that proves `v`'s origin under strict mode, or None.
+
+    Self-asserted metadata is not provenance: anyone can write EXIF Make/Model, an XMP
+    CreatorTool or an IPTC DigitalSourceType of digitalCapture (`exiftool -Make=Canon ...`),
+    and a sidecar is the same XMP in another file. Only a C2PA claim counts, and only when its
+    bytes are intact and its signer chains to one of the production's trust anchors.
+    """
+    if v.c2pa.integrity != "ok" or v.c2pa.trust != "trusted":
+        return None
+    return next((e for e in v.evidence if e.source == "c2pa" and e.signal in _SIGNED_ORIGIN), None)
+
+
+def _unproven(v: Verdict) -> str:
+    """Why a verdict does not meet strict mode, in words."""
+    if v.tampered:
+        return "tampered capture provenance (the bytes changed after the C2PA manifest was signed)"
+    claims = [e for e in v.evidence if e.signal is Signal.CAPTURE]
+    if not claims:
+        return "no provenance evidence"
+    c2pa = [e for e in claims if e.source == "c2pa"]
+    if c2pa:
+        return f"claims capture in C2PA, but its signature is {v.c2pa.trust or 'not verified'} " \
+               "(its signer is not one of the production's trust anchors)"
+    shown = "; ".join(f"{e.source} {e.field} '{e.value}'" for e in claims[:3])
+    return f"claims capture (unsigned: {shown}); self-asserted metadata is not provenance"
 
 
 @rule("unknown-provenance", STRICT, zones=frozenset({Zone.FINAL}),
@@ -146,12 +177,11 @@ def unknown_provenance(ctx: RuleContext) -> Iterable[Finding]:
     v = ctx.verdict
     if ctx.config.unknown_policy != "require-declaration" or v.errors:
         return  # default policy lets unknown pass; unreadable assets have their own rule
-    # A capture claim whose C2PA bytes were changed proves nothing: treat it as unknown.
-    if v.classification is Classification.NOT_AI and not v.tampered:
+    if v.classification is Classification.NOT_AI and signed_origin(v) is not None:
         return
-    what = "tampered capture provenance" if v.tampered else "no provenance evidence"
     yield ctx.finding("unknown-provenance", STRICT,
-                      f"{what}; tag the asset or get an approval with scope 'final-deliverable'",
+                      f"{_unproven(v)}; strict mode needs C2PA provenance from a trusted signer, or an "
+                      "approval with scope 'final-deliverable'",
                       clears_with=(Scope.FINAL_DELIVERABLE,))
 
 
