@@ -25,9 +25,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
 from provenance import __version__
 from provenance._os import write_atomic
 from provenance.config import Config, Root, load_config
+from provenance.errors import LedgerError
 from provenance.watch.handler import WatchHandler
 from provenance.watch.observer import OverflowCounter, RootWatch, Supervisor
 from provenance.watch.reconcile import ReconcileLoop, ReconcileResult, reconcile
@@ -42,6 +45,60 @@ STATUS_EVERY_S = 2.0
 
 def status_path(config: Config) -> Path:
     return config.config_dir / STATUS_NAME
+
+
+class LedgerLost(LedgerError):
+    """The SQLite ledger file the daemon opened is no longer the file at its path."""
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+class LedgerFileGuard:
+    """Notices the SQLite ledger file being deleted or replaced under a running daemon.
+
+    SQLite keeps writing into the file it has open: once that file is unlinked (or a backup is
+    copied over its name), everything recorded afterwards is lost while the daemon looks
+    healthy. So the path's (dev, inode) is compared with the file opened at start, every status
+    interval, before every commit (an SQLAlchemy `commit` hook: raising there rolls the
+    transaction back, so nothing more goes into the lost file) and before every new connection.
+    PostgreSQL needs no guard.
+    """
+
+    def __init__(self, ledger: Any) -> None:
+        engine = getattr(ledger, "engine", None)
+        database = engine.url.database if engine is not None and engine.dialect.name == "sqlite" else None
+        self.path = Path(database) if database and not database.startswith(("file:", ":memory:")) else None
+        self.identity = _file_identity(self.path) if self.path is not None else None
+        self.lost: str | None = None
+        if self.path is not None:
+            event.listen(engine, "commit", self._before_commit)
+            # A new pooled connection to a deleted path would create an empty ledger there.
+            event.listen(engine, "do_connect", self._before_connect)
+
+    def check(self) -> str | None:
+        """Why the ledger is lost, or None while the path still names the file we write to."""
+        if self.path is None or self.lost is not None:
+            return self.lost
+        now = _file_identity(self.path)
+        if now != self.identity:
+            what = "was deleted" if now is None else "was replaced by another file"
+            self.lost = (f"the ledger {self.path} {what} while the daemon was writing to it; "
+                         "nothing more can be recorded (restore it or start the daemon again)")
+            log.error("%s: stopping", self.lost)
+        return self.lost
+
+    def _before_commit(self, _conn: object) -> None:
+        if self.check() is not None:
+            raise LedgerLost(self.lost or "")
+
+    def _before_connect(self, *_args: object) -> None:
+        self._before_commit(None)
 
 
 class Daemon:
@@ -68,6 +125,12 @@ class Daemon:
                                      extra_checks=self._check_threads)
         self._status_stop = threading.Event()
         self._status_thread: threading.Thread | None = None
+        self.ledger_guard = LedgerFileGuard(ledger)
+
+    @property
+    def fatal(self) -> str | None:
+        """Why the daemon must stop now (the ledger it writes to is gone), or None."""
+        return self.ledger_guard.lost
 
     # -- callbacks ----------------------------------------------------------------------
 
@@ -213,6 +276,7 @@ class Daemon:
             "errors": self.errors,
             "reloads": self.reloads,
             "open_findings": open_findings,
+            "fatal": self.fatal,
         }
 
     def write_status(self, running: bool = True) -> None:
@@ -226,6 +290,7 @@ class Daemon:
     def _status_loop(self) -> None:
         while True:
             try:
+                self.ledger_guard.check()
                 self.write_status()
             except Exception:
                 log.exception("status snapshot failed (continuing)")
@@ -277,6 +342,8 @@ def run(config: Config, stop_event: threading.Event | None = None,
         daemon.start()
         try:
             while not stop.wait(0.2):
+                if daemon.fatal:
+                    break
                 if reload.is_set():
                     reload.clear()
                     try:
@@ -287,3 +354,5 @@ def run(config: Config, stop_event: threading.Event | None = None,
                     daemon.reload(new)
         finally:
             daemon.stop()
+        if daemon.fatal:  # exit 3 with the reason; status.json says it too
+            raise LedgerLost(daemon.fatal)

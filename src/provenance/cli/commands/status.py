@@ -31,7 +31,8 @@ def _epoch(iso: str | None) -> float | None:
 
 
 def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[str, Any] | None, str]:
-    """("running" | "stopped" | "stale" | "never-started", snapshot, why)."""
+    """("running" | "stopped" | "failed" | "stale" | "never-started", snapshot, why); "failed" is
+    a daemon that stopped itself because it could not go on (its ledger file was lost)."""
     from provenance.watch.daemon import status_path
 
     path = status_path(config)
@@ -43,6 +44,8 @@ def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[st
         return "stale", None, f"unreadable status file {path}: {exc}"
     now = time.time() if now is None else now
     age = now - (_epoch(snap.get("updated_at")) or 0)
+    if snap.get("fatal"):
+        return "failed", snap, f"the daemon stopped at {snap.get('updated_at')}: {snap['fatal']}"
     if not snap.get("running"):
         return "stopped", snap, f"the daemon stopped at {snap.get('updated_at')}"
     if snap.get("host") == socket.gethostname() and not pid_alive(int(snap.get("pid", 0))):
@@ -59,8 +62,9 @@ def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[st
 def command(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
     """Show whether the watch daemon runs: roots, queue, last event/reconcile, overflows, findings.
 
-    Exit 3 when the ledger cannot be read (missing, corrupt, unreachable): the daemon part is
-    still shown, but "open findings: unknown" must not pass a monitoring check."""
+    Exit 3 when the ledger cannot be read (missing, corrupt, unreachable) or the daemon stopped
+    itself because its ledger was lost: the daemon part is still shown, but neither may pass a
+    monitoring check."""
     from provenance.ledger import Ledger
 
     config = load_config(config_path)
@@ -75,7 +79,7 @@ def command(ctx: click.Context, config_path: Path | None, as_json: bool) -> None
     if as_json:
         click.echo(json.dumps({"state": state, "reason": why, "daemon": snap, "ledger": stats,
                                "open_findings": open_findings}, indent=2, default=str))
-        if stats is None:
+        if stats is None or state == "failed":
             ctx.exit(EXIT_UNDECIDED)
         return
     style = {"running": "green", "stopped": "yellow"}.get(state, "red")
@@ -91,5 +95,5 @@ def command(ctx: click.Context, config_path: Path | None, as_json: bool) -> None
     if stats is not None:
         click.echo(f"ledger: {stats.get('url')} ({stats.get('backend')})")
     click.echo(f"open findings: {open_findings if open_findings is not None else 'unknown'}")
-    if stats is None:
+    if stats is None or state == "failed":
         ctx.exit(EXIT_UNDECIDED)
