@@ -24,6 +24,7 @@ from provenance.ledger import Ledger
 from provenance.model import Classification, Finding, Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
 from provenance.policy import evaluate
+from provenance.private_keys import is_private_key
 from provenance.sidecars import is_sidecar
 from provenance.watch.notify import notify
 
@@ -89,6 +90,14 @@ def judge_files(inspector: Inspector, ledger: Ledger, config: Config,
             continue
         before = stat_key(path)
         if before is None:
+            forget_path(ledger, path)
+            results[path] = None
+            continue
+        if is_private_key(path):
+            # A secret: its path and hash never go into the ledger (which artists can read),
+            # and an earlier record of it is closed. Said loudly: it should not be here at all.
+            log.warning("%s is a private key: not recorded in the ledger; keep keys outside the "
+                        "show tree", path)
             forget_path(ledger, path)
             results[path] = None
             continue
