@@ -162,3 +162,21 @@ def test_rsync_gated_refuses_options_that_would_send_other_than_the_staged_copy(
     proc = run(HOOKS / "rsync-gated", option, f"{show.pkg}/", f"{tmp_path / 'vendor'}/",
                env={"PROVENANCE_GATE_ARGS": f"--config {show.config_file}"})
     assert proc.returncode == 3 and "REFUSED" in proc.stderr and not (tmp_path / "vendor").exists()
+
+
+def test_pre_handoff_as_a_pure_check_passes_an_unchanged_package(show: Show, tmp_path: Path) -> None:
+    # `-- true` (Signiant's pre-transfer step): nothing names the package, nothing changes.
+    plain_png(show.pkg / "shot.png")
+    proc = run(HOOKS / "pre-handoff", "--config", show.config_file, show.pkg, "--", "true")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_without_staging_a_change_during_the_transfer_still_fails_the_hook(
+        show: Show, tmp_path: Path) -> None:
+    plain_png(show.pkg / "shot.png")
+    ai = ai_png(tmp_path / "ai.png")
+    dest = tmp_path / "vendor"
+    proc = run(HOOKS / "pre-handoff", "--config", show.config_file, show.pkg, "--", "sh", "-c",
+               f"cp '{ai}' '{show.pkg}/shot.png' && rsync -a '{show.pkg}/' '{dest}/'",
+               env={"PROVENANCE_STAGING": "off"})
+    assert proc.returncode == 3 and "changed while" in proc.stderr and "shot.png" in proc.stderr
