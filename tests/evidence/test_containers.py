@@ -332,6 +332,57 @@ def test_mp3_picture_is_judged(show: Show, corpus_dir: Path, capsys: pytest.Capt
     assert_blocked(show, capsys, "theme.mp3")
 
 
+def test_flac_and_m4a_pictures_are_judged(show: Show, corpus_dir: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    ffmpeg("-i", corpus_dir / MP3, "-i", corpus_dir / A1111_PNG, "-map", "0:a", "-map", "1", "-c:a", "flac",
+           "-c:v", "copy", "-disposition:v", "attached_pic", show.pkg / "stem.flac")
+    ffmpeg("-i", corpus_dir / MP3, "-i", corpus_dir / A1111_PNG, "-map", "0:a", "-map", "1", "-c:a", "aac",
+           "-c:v", "copy", "-disposition:v", "attached_pic", show.pkg / "mix.m4a")
+    rc, report = gate(show, capsys)
+    assert rc == 1
+    for name in ("stem.flac", "mix.m4a"):
+        assert asset(report, name)["status"] == "blocked", asset(report, name)
+
+
+def _ffprobe_sees_members(path: Path) -> bool:
+    done = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                           "stream=codec_type:stream_disposition=attached_pic", "-of", "json", str(path)],
+                          capture_output=True, check=True)
+    return any(st.get("codec_type") == "attachment" or st.get("disposition", {}).get("attached_pic") == 1
+               for st in json.loads(done.stdout)["streams"])
+
+
+def test_header_look_never_skips_what_ffprobe_would_find(corpus_dir: Path, clip: Path,
+                                                         tmp_path: Path) -> None:
+    """The header-only look that spares a plain video its ffprobe run may only skip: every file
+    where ffprobe finds a picture or attachment must be looked into (real files and variants)."""
+    made = []
+    for i, (src, out, extra) in enumerate([
+            (clip, "a.mp4", ["-map", "0", "-map", "1", "-c", "copy", "-disposition:v:1", "attached_pic"]),
+            (clip, "b.mov", ["-map", "0", "-map", "1", "-c", "copy", "-disposition:v:1", "attached_pic"]),
+            (corpus_dir / MP3, "c.mp3", ["-map", "0", "-map", "1", "-c", "copy", "-disposition:v",
+                                         "attached_pic", "-id3v2_version", "4"]),
+            (corpus_dir / MP3, "d.flac", ["-map", "0:a", "-map", "1", "-c:a", "flac", "-c:v", "copy",
+                                          "-disposition:v", "attached_pic"])]):
+        ffmpeg("-i", src, "-i", corpus_dir / (A1111_PNG if i % 2 else FIREFLY_JPG), *extra, tmp_path / out)
+        made.append(tmp_path / out)
+    moov_last = tmp_path / "e.mp4"  # cover art in a moov written before the samples (faststart)
+    ffmpeg("-i", made[0], "-map", "0", "-c", "copy", "-movflags", "+faststart", moov_last)
+    candidates = [*made, moov_last, clip, *sorted(corpus_dir.glob("*.mp4")), corpus_dir / MP3,
+                  corpus_dir / "d27_t6.m4a"]
+    reader = ContainersReader(ReaderSettings())
+    seen = 0
+    try:
+        for path in candidates:
+            if _ffprobe_sees_members(path):
+                seen += 1
+                assert reader.has_work(identify(path)), f"{path.name}: ffprobe finds members; skipped"
+        assert seen >= 4  # mp4, faststart mp4, mp3, flac (ffmpeg writes no cover art into .mov)
+        assert reader.has_work(identify(clip)) is False  # and a plain clip costs no ffprobe run
+    finally:
+        reader.close()
+
+
 def test_video_without_embedded_pictures_is_unchanged(show: Show, clip: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(clip, show.pkg / "plain.mp4")
@@ -355,8 +406,8 @@ def test_has_work_is_false_for_ordinary_files(tmp_path: Path, corpus_dir: Path, 
                      corpus_dir / "d32_signed_test.wav", corpus_dir / "d28_trustnxt-icon-signed-v2-bmff.heic",
                      text):
             assert reader.has_work(identify(path)) is False, path
-        # Only formats that can carry members are looked into.
-        assert reader.has_work(identify(clip)) is True
+        # A video with no picture box in its headers is not handed to ffprobe.
+        assert reader.has_work(identify(clip)) is False
     finally:
         reader.close()
 

@@ -20,6 +20,7 @@ gate is then undecided, never clear.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
 import time
 import zipfile
@@ -30,7 +31,7 @@ from pathlib import Path
 from provenance.classify import classify
 from provenance.errors import AssetError
 from provenance.evidence import EvidenceReader, ReaderOutput, ReaderSettings
-from provenance.evidence._av_members import AV_FORMATS, av_members
+from provenance.evidence._av_members import AV_FORMATS, av_members, may_carry_pictures
 from provenance.evidence._pdf_members import pdf_members
 from provenance.evidence._unpack import (
     COMPRESSED_KINDS,
@@ -51,6 +52,8 @@ MEMBER_READERS = ("c2pa", "metadata")  # what a member gets; no sidecar can sit 
 _BATCH = 32  # members read per ExifTool round trip
 _SNIFF_BYTES = 1024  # a tar header (512), a PDF header after junk (viewers look this far)
 _PDF_HEADER_WINDOW = 1024
+_ZIP_END = b"PK\x05\x06"
+_ZIP_TAIL = 22 + 0xFFFF  # the end record plus the longest comment it may carry
 
 # Magic numbers of archive kinds we have no library for: recognised so that they are
 # undecided ("cannot be opened"), never silently clear.
@@ -90,17 +93,32 @@ def container_kinds(asset: Asset) -> tuple[str, ...]:
     kinds: list[str] = []
     if asset.format == "pdf":
         kinds.append("pdf")
-    elif asset.format in AV_FORMATS:
+    elif asset.format in AV_FORMATS and may_carry_pictures(asset.path, asset.format):
         kinds.append("av")
     try:
-        with open(asset.path, "rb") as fh:
-            if asset.format in _ARCHIVE_FORMATS:
-                kinds.extend(_sniff_archive(fh.read(_SNIFF_BYTES)))
-            if "zip" not in kinds and zipfile.is_zipfile(fh):
-                kinds.append("appended-zip")
+        # Non-blocking: if the path was swapped for a FIFO since identify, open must not hang.
+        fd = os.open(asset.path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
-        pass  # identify just read it; the other readers report an unreadable file
+        return tuple(kinds)  # identify just read it; the other readers report an unreadable file
+    try:
+        if asset.format in _ARCHIVE_FORMATS:
+            kinds.extend(_sniff_archive(os.pread(fd, _SNIFF_BYTES, 0)))
+        if "zip" not in kinds and _may_end_in_zip(fd):
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                if zipfile.is_zipfile(fh):
+                    kinds.append("appended-zip")
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
     return tuple(kinds)
+
+
+def _may_end_in_zip(fd: int) -> bool:
+    """Is a ZIP end-of-directory signature within its reach of the end (one read)?"""
+    size = os.fstat(fd).st_size
+    span = min(size, _ZIP_TAIL)
+    return _ZIP_END in os.pread(fd, span, size - span)
 
 
 def _sniff_archive(head: bytes) -> list[str]:
