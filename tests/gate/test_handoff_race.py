@@ -180,3 +180,15 @@ def test_without_staging_a_change_during_the_transfer_still_fails_the_hook(
                f"cp '{ai}' '{show.pkg}/shot.png' && rsync -a '{show.pkg}/' '{dest}/'",
                env={"PROVENANCE_STAGING": "off"})
     assert proc.returncode == 3 and "changed while" in proc.stderr and "shot.png" in proc.stderr
+
+
+def test_a_symlinked_package_root_is_staged_as_a_real_copy(show: Show, tmp_path: Path) -> None:
+    plain_png(show.pkg / "shot.png")
+    link = tmp_path / "EP101-link"
+    link.symlink_to(show.pkg, target_is_directory=True)
+    dest = tmp_path / "vendor"
+    proc = run(HOOKS / "pre-handoff", "--config", show.config_file, link, "--",
+               "sh", "-c", 'test -d "$1" && test ! -L "${1%/}" && rsync -a "$1" "$2"', "sh",
+               f"{link}/", f"{dest}/")
+    assert proc.returncode == 0, proc.stderr
+    assert (dest / "shot.png").read_bytes() == (show.pkg / "shot.png").read_bytes()
