@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 DEPTH = 1100  # above Python's default recursion limit (1000): a recursive walk dies here
 
@@ -46,3 +52,15 @@ def deep(tmp_path: Path) -> Iterator[Path]:
         yield deep_folder(top)
     finally:
         remove_deep(top)
+
+
+def within(seconds: float, fifo: Path, fn: Callable[[], T]) -> T:
+    """Run `fn` on a thread; fail (instead of hanging the suite) if it blocks on `fifo`."""
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(fn)
+        try:
+            return future.result(timeout=seconds)
+        except FuturesTimeout:
+            with contextlib.suppress(OSError):  # a writer end lets the stuck open() return
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            pytest.fail(f"blocked on {fifo.name} for more than {seconds} s")

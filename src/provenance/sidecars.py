@@ -43,7 +43,8 @@ def candidates(asset: str | os.PathLike[str], suffix: str) -> tuple[str, ...]:
     then `clip.xmp` (what other tools, e.g. Lightroom, write)."""
     name = os.fspath(asset)
     stem, ext = os.path.splitext(name)
-    return (name + suffix, stem + suffix) if ext else (name + suffix,)
+    # `clip.xmp` itself has no `clip.xmp` sidecar (it would describe itself).
+    return (name + suffix, stem + suffix) if ext and stem + suffix != name else (name + suffix,)
 
 
 def sidecar_suffix(path: str | os.PathLike[str]) -> str | None:

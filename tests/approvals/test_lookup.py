@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
+import pytest
+
 from provenance.approvals import find_approvals, portable_path, sign_approval, write_portable
+from provenance.approvals.lookup import read_portable
 from provenance.config import Config
+from provenance.errors import ApprovalError
 from provenance.identify import sha256_file
 from provenance.ledger import Ledger
 from provenance.model import Scope
 from tests.approvals.conftest import NOW
+from tests.trees import within
 
 
 def _approve(doe, registry, asset: Path, scope=Scope.FINAL_DELIVERABLE):
@@ -68,3 +74,10 @@ def test_unreadable_portable_file_is_a_reason_not_a_crash(registry, asset, tmp_p
     portable_path(asset, config).write_text("{not json")
     valid, reasons = find_approvals(asset, sha256_file(asset), config, None, registry=registry, now=NOW)
     assert valid == [] and "unreadable approval file" in reasons[0]
+
+
+def test_a_fifo_in_place_of_an_approval_file_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "shot.png.approval.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ApprovalError, match=r"not a regular file \(a FIFO\)"):
+        within(10, fifo, lambda: read_portable(fifo))

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from provenance._os import TMP_PREFIX, host_tag, write_atomic
+from provenance._os import TMP_PREFIX, NotRegularFile, host_tag, open_regular, read_regular, write_atomic
 from provenance.tagging.atomic import clean_stale_temps
+from tests.trees import within
 
 
 def test_write_atomic_replaces_and_keeps_secrets_private(tmp_path: Path) -> None:
@@ -38,3 +41,27 @@ def test_a_killed_writers_temp_is_cleaned_by_the_shared_naming_scheme(tmp_path: 
     mine.write_bytes(b"in flight")
     assert clean_stale_temps(tmp_path) == [leftover]
     assert mine.exists()
+
+
+@pytest.mark.parametrize(("make", "kind"), [
+    (os.mkfifo, "a FIFO"),
+    (lambda p: socket.socket(socket.AF_UNIX).bind(str(p)), "a socket"),
+    (os.mkdir, "a folder"),
+])
+def test_open_regular_refuses_what_is_not_a_regular_file_without_blocking(
+        tmp_path: Path, make: Callable[[Path], None], kind: str) -> None:
+    special = tmp_path / "x.jpg.xmp"
+    make(special)
+    with pytest.raises(NotRegularFile, match=f"not a regular file \\({kind}\\)"):
+        within(10, special, lambda: read_regular(special))
+    os.symlink(special, tmp_path / "link")  # a symlink to one is refused alike
+    with pytest.raises(NotRegularFile):
+        within(10, special, lambda: read_regular(tmp_path / "link"))
+
+
+def test_read_regular_reads_a_file_up_to_its_limit(tmp_path: Path) -> None:
+    f = tmp_path / "a.approval.json"
+    f.write_bytes(b"0123456789")
+    assert read_regular(f) == b"0123456789" and read_regular(f, 4) == b"0123"
+    with open_regular(f) as fh:
+        assert fh.read(2) == b"01"

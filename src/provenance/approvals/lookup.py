@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance._os import write_atomic
+from provenance import sidecars
+from provenance._os import read_regular, write_atomic
 from provenance.approvals import dsse
 from provenance.approvals.registry import ApproverRegistry
 from provenance.approvals.statement import canonical_json, parse_statement
@@ -35,7 +36,7 @@ from provenance.errors import ApprovalError
 if TYPE_CHECKING:
     from provenance.ledger_view import LedgerView
 
-SUFFIX = ".approval.json"
+SUFFIX = sidecars.APPROVAL
 FILE_SCHEMA = "https://provenance-tool.org/approval-file/v1"
 _MAX_DEPTH = 64
 
@@ -59,7 +60,7 @@ def candidate_files(path: Path, config: Config) -> list[Path]:
         if real != targets[0]:
             targets.append(real)  # a symlinked asset: its approval may travel with the target
     for target in targets:
-        out.append(target.with_name(target.name + SUFFIX))
+        out.append(Path(sidecars.named(target, SUFFIX)))
         if config.approvals_dir:
             for folder in _boundary(target.parent, config):
                 rel = target.relative_to(folder)
@@ -71,7 +72,7 @@ def portable_path(path: Path, config: Config) -> Path:
     """Where `approve` writes the portable record for `path`."""
     target = Path(os.path.abspath(path))
     if not config.approvals_dir:
-        return target.with_name(target.name + SUFFIX)
+        return Path(sidecars.named(target, SUFFIX))
     for folder in _boundary(target.parent, config):
         if (folder / config.approvals_dir).is_dir():
             rel = target.relative_to(folder)
@@ -81,8 +82,8 @@ def portable_path(path: Path, config: Config) -> Path:
 
 def read_portable(file: Path) -> list[dict[str, Any]]:
     try:
-        with file.open("rb") as fh:
-            data = fh.read(dsse.MAX_JSON_BYTES + 1)  # never more than the bound into memory
+        # never more than the bound into memory, and never blocked on a FIFO put in its place
+        data = read_regular(file, dsse.MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise ApprovalError(f"unreadable approval file: {exc.strerror or exc}", file) from None
     try:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from provenance._os import open_regular
+
 # PNG chunks that carry only pixels or colour information.
 _PNG_PLAIN = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB",
                         b"sBIT", b"bKGD", b"pHYs", b"hIST", b"sPLT"})
@@ -26,7 +28,7 @@ _TEXT_MARKERS = (b"<", b"{", b"[", b"%!", b"%%")
 
 def may_hold_metadata(path: Path, fmt: str) -> bool:
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             if fmt == "jpeg":
                 return _jpeg_may(fh)
             if fmt == "png":

@@ -21,6 +21,7 @@ still leaves the claim standing; integrity and trust are reported beside it in C
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from typing import Any
 
 import c2pa
 
+from provenance import sidecars
+from provenance._os import open_regular, read_regular
 from provenance.evidence import ReaderOutput, ReaderSettings
 from provenance.identify import MIME_TYPES
 from provenance.model import (
@@ -361,9 +364,9 @@ def read_declaration(store: dict[str, Any]) -> Declarations | None:
 
 def sidecar_for(path: Path) -> Path | None:
     """`clip.mxf.c2pa` (preferred, unambiguous) or `clip.c2pa` beside the asset."""
-    for candidate in (path.with_name(path.name + ".c2pa"), path.with_suffix(".c2pa")):
-        if candidate != path and candidate.is_file():
-            return candidate
+    for candidate in sidecars.candidates(path, sidecars.C2PA):
+        if os.path.isfile(candidate):
+            return Path(candidate)
     return None
 
 
@@ -386,7 +389,7 @@ class C2paReader:
             close()
 
     def _open(self, asset: Asset, mime: str, manifest_data: bytes | None) -> dict[str, Any] | None:
-        with open(asset.path, "rb") as fh:
+        with open_regular(asset.path) as fh:
             reader = c2pa.Reader.try_create(mime, fh, manifest_data=manifest_data,
                                             context=self._context)
             if reader is None:
@@ -410,7 +413,7 @@ class C2paReader:
                 except c2pa.C2paError.NotSupported:
                     store = None
                 if store is None and sidecar is not None:
-                    store = self._open(asset, mime, sidecar.read_bytes())
+                    store = self._open(asset, mime, read_regular(sidecar))
                     used_sidecar = str(sidecar)
         except c2pa.C2paError.NotSupported:
             return out  # EXR, DPX, MXF...: nothing can embed C2PA there; not an error

@@ -21,6 +21,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from provenance import sidecars
 from provenance.evidence import ReaderOutput, ReaderSettings, _exiftool
 from provenance.evidence.signatures import SignatureTable
 from provenance.evidence.tags import interpret
@@ -30,11 +31,9 @@ SOURCE = "sidecar"
 
 
 def sidecar_path(path: Path) -> Path | None:
-    name = os.fspath(path)
-    stem, ext = os.path.splitext(name)
     # Strings, not pathlib: this runs for every file the pipeline sees.
-    for candidate in (name + ".xmp", stem + ".xmp" if ext else None):
-        if candidate and candidate != name and os.path.isfile(candidate):
+    for candidate in sidecars.candidates(path, sidecars.XMP):
+        if os.path.isfile(candidate):  # a FIFO named like a sidecar is none (and never opened)
             return Path(candidate)
     return None
 

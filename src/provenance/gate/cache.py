@@ -31,6 +31,7 @@ from collections.abc import Container, Sequence
 from pathlib import Path
 from typing import Any
 
+from provenance import sidecars
 from provenance.evidence import ReaderSettings, readers_digest
 from provenance.identify import StatKey, key_of
 from provenance.model import (
@@ -45,7 +46,7 @@ from provenance.model import (
 )
 from provenance.private_state import private_dir, secret_key
 
-SIDECAR_SUFFIXES = (".xmp", ".c2pa")  # what the sidecar and c2pa readers look for beside an asset
+_BESIDE = (sidecars.XMP, sidecars.C2PA)  # what the sidecar and c2pa readers look for beside an asset
 
 
 def cache_key(path: Path, siblings: Container[str] | None = None) -> tuple[StatKey, str] | None:
@@ -59,11 +60,10 @@ def cache_key(path: Path, siblings: Container[str] | None = None) -> tuple[StatK
         key = key_of(os.stat(name))
     except OSError:
         return None
-    stem = name[: -len(path.suffix)] if path.suffix else None
     aux: list[StatKey | None] = []
-    for suffix in SIDECAR_SUFFIXES:
-        for candidate in (name + suffix, stem + suffix if stem else None):
-            if candidate is None or (siblings is not None and os.path.basename(candidate) not in siblings):
+    for suffix in _BESIDE:
+        for candidate in sidecars.candidates(name, suffix):
+            if siblings is not None and os.path.basename(candidate) not in siblings:
                 aux.append(None)
                 continue
             try:

@@ -14,6 +14,8 @@ import subprocess
 
 from PIL import Image
 
+from provenance._os import open_regular
+
 PILLOW_FORMATS = frozenset({"jpeg", "png", "gif", "webp", "tiff", "bmp"})
 FFMPEG_FORMATS = frozenset({"mp4", "mov", "mkv", "webm", "avi", "mxf", "exr", "dpx", "heic", "avif"})
 MAX_PX = 320
@@ -21,7 +23,7 @@ MAX_PX = 320
 
 def _pillow(path: str) -> bytes | None:
     try:
-        with Image.open(path) as im:
+        with open_regular(path) as fh, Image.open(fh) as im:
             im.thumbnail((MAX_PX, MAX_PX))
             buf = io.BytesIO()
             im.convert("RGB").save(buf, "JPEG", quality=80)

@@ -31,6 +31,7 @@ from provenance.errors import ProvenanceError, SigningError, TagError
 from provenance.identify import identify, sha256_file
 from provenance.identity import SigningIdentity
 from provenance.model import Risk
+from provenance.sidecars import is_sidecar
 from provenance.tagging import sidecar as _sidecar
 from provenance.tagging.atomic import Workspace, clean_stale_temps, is_temp_name
 from provenance.tagging.c2pa_sign import (
@@ -130,7 +131,7 @@ class Tagger:
              dry_run: bool) -> TagResult:
         if is_temp_name(given.name):
             raise TagError("a provenance temporary file, not an asset; skipped", given)
-        if given.name.endswith(".xmp") and Path(str(given)[:-4]).exists():
+        if is_sidecar(given):
             raise TagError("a sidecar, not an asset; tag the asset beside it", given)
         # Tag the file a symlink points at, and keep the link a link.
         target = Path(os.path.realpath(given)) if given.is_symlink() else given

@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from provenance import sidecars
 from provenance.errors import TagError
 from provenance.tagging.atomic import Workspace
 from provenance.tagging.spec import XMP_NS, TagSpec
@@ -20,8 +21,7 @@ from provenance.tagging.xmp import XmpTool
 
 
 def sidecar_path(asset: Path) -> Path:
-    # `clip.mxf.xmp`, not `clip.xmp`: clip.mov and clip.mxf must not share one sidecar.
-    return asset.with_name(asset.name + ".xmp")
+    return Path(sidecars.named(asset, sidecars.XMP))
 
 
 def hash_field(sha256: str) -> dict[str, str]:
