@@ -10,11 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from provenance.approvals.keys import new_keypair
 from provenance.cli import main
 from provenance.ledger import Ledger
+from provenance.ledger.migrations import LATEST
 from provenance.model import Classification, Declarations, Risk, Signal, Zone
 from tests.ledger.helpers import ai_verdict, finding, plain_verdict, sha
 
@@ -174,3 +175,17 @@ def test_a_checkpoint_does_not_hide_an_edited_state_row(ledger_url: str, tmp_pat
     assert rc == 1 and out["checkpoints"][0]["holds"]
     assert [(d["table"], d["key"], d["column"]) for d in out["state_differences"]] == [
         ("assets", GENERATED, "remembered")]
+
+
+def test_a_v4_ledger_gains_the_teaching_index_and_recalls_the_same(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
+        _populate(ledger)
+        before = ledger.recall_many([GENERATED, TAGGED_BEFORE, TAGGED_AFTER, APPROVED])
+        with ledger.engine.begin() as conn:  # make it look like a version-4 ledger
+            conn.execute(text("DROP INDEX ix_events_teaching"))
+            conn.execute(text("DELETE FROM schema_version WHERE version > 4"))
+    with Ledger.open(ledger_url) as ledger:
+        assert ledger.schema_version == LATEST
+        assert "ix_events_teaching" in {i["name"] for i in inspect(ledger.engine).get_indexes("events")}
+        assert ledger.recall_many([GENERATED, TAGGED_BEFORE, TAGGED_AFTER, APPROVED]) == before
+        assert set(before) == ledger.remembered_hashes() == {GENERATED, TAGGED_BEFORE, TAGGED_AFTER}

@@ -55,11 +55,18 @@ def _v4_events_by_kind(conn: Connection) -> None:
     next(i for i in events.indexes if i.name == "ix_events_kind_sha256").create(conn, checkfirst=True)
 
 
+def _v5_teaching_events(conn: Connection) -> None:
+    # Memory is read from the events that teach something (schema.TEACHES_SQL); a partial
+    # index over just those keeps the gate from reading every plain verdict's payload.
+    next(i for i in events.indexes if i.name == "ix_events_teaching").create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1_initial),
     (2, _v2_findings_by_path),
     (3, _v3_declared_assets),
     (4, _v4_events_by_kind),
+    (5, _v5_teaching_events),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Executable, bindparam, func, select, text
 
-from provenance.ledger.schema import approvals, assets, events, findings, gate_decisions, locations
+from provenance.ledger.schema import (
+    TEACHES_SQL,
+    approvals,
+    assets,
+    events,
+    findings,
+    gate_decisions,
+    locations,
+)
 from provenance.ledger.state import AssetMemory, asset_changes, declarations_from
 from provenance.model import (
     Classification,
@@ -80,25 +89,30 @@ _KNOWN_HASH = select(locations.c.sha256).where(
     locations.c.ctime_ns == bindparam("ctime_ns"), locations.c.sha256.is_not(None)).limit(1)
 _LOCATION = select(locations).where(locations.c.path == bindparam("path"))
 
-# The events that can teach the ledger something about a hash: tags, and verdicts that were AI
-# or carried declarations (filtered in the database, so plain verdicts never reach Python).
-_declared = or_(*(events.c.payload[("verdict", "declarations", k)].as_string().is_not(None)
-                  for k in ("tool", "tool_version", "purpose")),
-                events.c.payload[("verdict", "declarations", "risks", 0)].as_string().is_not(None))
-_TEACHES = or_(events.c.kind == "tag",
-               and_(events.c.kind == "verdict",
-                    or_(events.c.payload[("verdict", "classification")].as_string().in_(AI_CLASSES),
-                        _declared)))
 _EVENT_COLUMNS = (events.c.id, events.c.at, events.c.kind, events.c.host, events.c.sha256, events.c.path,
                   events.c.payload)
-_MEMORY_EVENTS = select(*_EVENT_COLUMNS).where(events.c.sha256.in_(bindparam("hashes", expanding=True)),
-                                               _TEACHES)
-# A tag also teaches about the untagged original's hash, which only its payload names; the
-# (kind, sha256) index (schema version 4) keeps this to the tag events.
-_TAGS_FROM = select(*_EVENT_COLUMNS).where(
-    events.c.kind == "tag",
-    events.c.payload["sha256_before"].as_string().in_(bindparam("hashes", expanding=True)))
-_ALL_MEMORY_EVENTS = select(*_EVENT_COLUMNS).where(_TEACHES).order_by(events.c.id)
+
+
+@cache
+def _memory_statements(dialect: str) -> tuple[Executable, Executable, Executable]:
+    """(events teaching about a batch of hashes, tags naming one of them as the untagged
+    original, every teaching event) — built once per dialect around `TEACHES_SQL`, the
+    predicate of the partial index `ix_events_teaching`."""
+    teaches = f"({TEACHES_SQL[dialect]})"
+    # SQLite has no statistics to see that the partial index holds a few rows, and on a batch
+    # of 500 hashes it preferred an OR over the (kind, sha256) index: the payload of every
+    # plain verdict of the batch read and parsed. INDEXED BY names the index it must use.
+    source = "events INDEXED BY ix_events_teaching" if dialect == "sqlite" else "events"
+    columns = ", ".join(c.name for c in _EVENT_COLUMNS)
+    for_hashes = (text(f"SELECT {columns} FROM {source} WHERE sha256 IN :hashes AND {teaches}")
+                  .bindparams(bindparam("hashes", expanding=True)).columns(*_EVENT_COLUMNS))
+    every = text(f"SELECT {columns} FROM {source} WHERE {teaches} ORDER BY id").columns(*_EVENT_COLUMNS)
+    # A tag also teaches about the untagged original's hash, which only its payload names;
+    # the (kind, sha256) index keeps this to the tag events.
+    tags_from = select(*_EVENT_COLUMNS).where(
+        events.c.kind == "tag",
+        events.c.payload["sha256_before"].as_string().in_(bindparam("hashes", expanding=True)))
+    return for_hashes, tags_from, every
 
 
 def known_hash(conn: Connection, key: StatKey) -> str | None:
@@ -156,8 +170,9 @@ def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, Remembered
     for start in range(0, len(unique), _IN_CHUNK):
         chunk = unique[start:start + _IN_CHUNK]
         wanted = set(chunk)
-        rows = [*conn.execute(_MEMORY_EVENTS, {"hashes": chunk}).mappings(),
-                *conn.execute(_TAGS_FROM, {"hashes": chunk}).mappings()]
+        for_hashes, tags_from, _ = _memory_statements(conn.dialect.name)
+        rows = [*conn.execute(for_hashes, {"hashes": chunk}).mappings(),
+                *conn.execute(tags_from, {"hashes": chunk}).mappings()]
         for ev in sorted({r["id"]: r for r in rows}.values(), key=lambda r: r["id"]):
             for sha, changes in asset_changes(ev):
                 if sha in wanted:
@@ -173,7 +188,7 @@ def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, Remembered
 def remembered_hashes(conn: Connection) -> set[str]:
     """Every hash `recall_many` would answer for (from the events, like `recall_many`)."""
     found: set[str] = set()
-    for ev in conn.execute(_ALL_MEMORY_EVENTS).mappings():
+    for ev in conn.execute(_memory_statements(conn.dialect.name)[2]).mappings():
         for sha, changes in asset_changes(ev):
             if changes["remembered"] is not None or changes["declarations"] != Declarations():
                 found.add(sha)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -75,6 +76,28 @@ events = Table(
     # by kind (a plain kind index made SQLite scan every verdict event for the latter).
     Index("ix_events_kind_sha256", "kind", "sha256"),
 )
+
+# The events that can teach the ledger something about a hash (state.asset_changes says
+# what): tags, and verdicts that were AI or carried declarations. SQL text per dialect, used
+# verbatim by a partial index (schema version 5) and by the queries that read memory: both
+# planners use a partial index only when the query repeats its predicate, and with it a warm
+# gate never reads the payloads of the plain verdicts that are nearly all of a ledger.
+TEACHES_SQL = {
+    "sqlite": "kind = 'tag' OR (kind = 'verdict' AND ("
+              "json_extract(payload, '$.verdict.classification') IN ('ai_generated', 'ai_edited')"
+              " OR json_extract(payload, '$.verdict.declarations.tool') IS NOT NULL"
+              " OR json_extract(payload, '$.verdict.declarations.tool_version') IS NOT NULL"
+              " OR json_extract(payload, '$.verdict.declarations.purpose') IS NOT NULL"
+              " OR json_extract(payload, '$.verdict.declarations.risks[0]') IS NOT NULL))",
+    "postgresql": "kind = 'tag' OR (kind = 'verdict' AND ("
+                  "(payload #>> '{verdict,classification}') IN ('ai_generated', 'ai_edited')"
+                  " OR (payload #>> '{verdict,declarations,tool}') IS NOT NULL"
+                  " OR (payload #>> '{verdict,declarations,tool_version}') IS NOT NULL"
+                  " OR (payload #>> '{verdict,declarations,purpose}') IS NOT NULL"
+                  " OR (payload #>> '{verdict,declarations,risks,0}') IS NOT NULL))",
+}
+Index("ix_events_teaching", events.c.sha256, events.c.id,
+      sqlite_where=text(TEACHES_SQL["sqlite"]), postgresql_where=text(TEACHES_SQL["postgresql"]))
 
 # One row (id = 1): the serialisation point for writers and the guard against a
 # truncated tail (its last_id/last_hash must match the newest event).
