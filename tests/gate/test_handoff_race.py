@@ -9,6 +9,7 @@ a delivery is exactly what the gate cleared.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -72,7 +73,7 @@ def test_rsync_gated_sends_exactly_what_was_judged_while_a_file_is_swapped(
         show: Show, tmp_path: Path, swapping: tuple[Path, str, str]) -> None:
     pkg, clean_sha, _ = swapping
     cleared = 0
-    for i in range(10):
+    for i in range(8):
         dest = tmp_path / f"vendor{i}"
         decision = tmp_path / f"decision{i}.json"
         env = {"PROVENANCE_GATE_ARGS": f"--config {show.config_file} --decision {decision}"}
@@ -192,3 +193,30 @@ def test_a_symlinked_package_root_is_staged_as_a_real_copy(show: Show, tmp_path:
                f"{link}/", f"{dest}/")
     assert proc.returncode == 0, proc.stderr
     assert (dest / "shot.png").read_bytes() == (show.pkg / "shot.png").read_bytes()
+
+
+def test_a_signed_decision_verifies_only_with_its_key(show: Show, tmp_path: Path) -> None:
+    plain_png(show.pkg / "a.png")
+    key, other = tmp_path / "gate.key", tmp_path / "other.key"
+    for k in (key, other):
+        assert run(PROVENANCE, "keys", "new", "--out", k).returncode == 0
+    decision = tmp_path / "decision.json"
+    gate = run(PROVENANCE, "gate", "--config", show.config_file, "--decision", decision,
+               "--decision-key", key, show.pkg)
+    assert gate.returncode == 0, gate.stderr
+    dest = tmp_path / "in"
+    subprocess.run(["rsync", "-a", f"{show.pkg}/", f"{dest}/"], check=True)
+
+    def verify(*extra: str | Path) -> subprocess.CompletedProcess[str]:
+        return run(PROVENANCE, "verify-delivery", "--decision", decision, *extra, dest)
+
+    ok = verify("--public-key", f"{key}.pub")
+    assert ok.returncode == 0 and "signed by the given key" in ok.stdout, ok.stderr
+    wrong = verify("--public-key", f"{other}.pub")
+    assert wrong.returncode == 3 and "does not verify" in wrong.stderr
+    # An unsigned file (here: the signed content, unwrapped and edited) is refused when a key is given.
+    envelope = json.loads(decision.read_text())
+    content = json.loads(base64.b64decode(envelope["payload"]))
+    decision.write_text(json.dumps(content))
+    unsigned = verify("--public-key", f"{key}.pub")
+    assert unsigned.returncode == 3 and "not signed" in unsigned.stderr

@@ -5,23 +5,33 @@ sha256) of every file judged. `verify_delivery(paths, decision)` walks the recei
 the gate walked the package (same relative names, same sidecar rule) and says whether it is
 exactly what was judged: every file present with its judged bytes, nothing extra, and the same
 `inputs_digest`. A file swapped between the gate and the transfer shows up here by name.
+
+With `gate --decision-key KEY` the file is a DSSE envelope (Ed25519, its own payload type, so
+it can never pass for an approval or a checkpoint) and `verify-delivery --public-key KEY.pub`
+accepts only a file that key signed: the receiver then knows the decision is the gate's.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from provenance.errors import ProvenanceError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from provenance.approvals import dsse
+from provenance.approvals.keys import key_id
+from provenance.errors import ApprovalError, ProvenanceError
 from provenance.gate.digests import inputs_digest
 from provenance.gate.result import GateResult
 from provenance.gate.walk import walk_package
 from provenance.identify import sha256_file
 
 SCHEMA = "provenance.delivery-decision/v1"
+PAYLOAD_TYPE = "application/vnd.provenance.delivery-decision+json"
 
 
 class DecisionFileError(ProvenanceError):
@@ -33,6 +43,34 @@ def decision_file(record: dict[str, Any], result: GateResult, approvals_dir: str
     files = sorted((o.relpath, o.verdict.sha256) for a in result.assets for o in a.files)
     return {"schema": SCHEMA, "decision": record, "approvals_dir": approvals_dir,
             "files": [{"path": path, "sha256": sha} for path, sha in files]}
+
+
+def sign_decision(content: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """`content` (from `decision_file`) as a DSSE envelope signed with `key`."""
+    payload = json.dumps(content, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return dsse.sign(key, payload, key_id(key.public_key()), PAYLOAD_TYPE)
+
+
+def open_decision(doc: Any, public: Ed25519PublicKey | None) -> tuple[Any, bool]:
+    """(the decision file's content, whether its signature was checked). With `public`, only
+    a file that key signed is accepted; a signed file without `public` is read unchecked."""
+    if not (isinstance(doc, dict) and "payloadType" in doc):
+        if public is not None:
+            raise DecisionFileError("the decision file is not signed, but a public key was given")
+        return doc, False
+    try:
+        env = dsse.parse(doc, kind="delivery decision")
+    except ApprovalError as exc:
+        raise DecisionFileError(exc.reason) from None
+    if env.payload_type != PAYLOAD_TYPE:
+        raise DecisionFileError(f"not a delivery decision (payload type {env.payload_type!r})")
+    if public is not None and not dsse.verify(public, env):
+        raise DecisionFileError("the decision file's signature does not verify with the given public key "
+                                f"(key id {key_id(public)[:16]}…): forged, edited, or signed by another key")
+    try:
+        return dsse.load_json(env.payload, "the signed decision"), public is not None
+    except ApprovalError as exc:
+        raise DecisionFileError(exc.reason) from None
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from provenance._os import stage_atomic
+from provenance.approvals.keys import load_private
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_UNDECIDED, ProvenanceError
 from provenance.gate import GateResult, Status, gate
@@ -65,12 +67,16 @@ def _render(result: GateResult, console: Console) -> None:
 @click.option("--decision", "decision_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the decision record and every judged file's sha256 to FILE, for "
                    "`provenance verify-delivery` on the receiving side.")
+@click.option("--decision-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Sign the --decision file with this Ed25519 key (DSSE), for `verify-delivery "
+                   "--public-key`.")
 @click.option("--dry-run", is_flag=True,
               help="Judge and report, but append no decision record to the ledger.")
 @click.option("--verify-hashes", is_flag=True,
               help="Re-hash and re-read every file; trust no cached hash or verdict.")
 def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, junit_file: Path | None,
-            html_file: Path | None, decision_out: Path | None, dry_run: bool, verify_hashes: bool) -> int:
+            html_file: Path | None, decision_out: Path | None, decision_key: Path | None, dry_run: bool,
+            verify_hashes: bool) -> int:
     """Judge PATH... as final deliverables; exit 0 only when nothing is blocked or undecided.
 
     Order (so the ledger never records an answer the user did not get): judge; stage every
@@ -78,10 +84,13 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     reason if a report could not be staged; only then move the reports into place.
     """
     console = Console(stderr=True, soft_wrap=True)
+    if decision_key is not None and decision_out is None:
+        raise click.UsageError("--decision-key signs the --decision file: give --decision FILE too")
+    key = load_private(decision_key) if decision_key is not None else None
     reports = {"--junit": junit_file, "--html": html_file, "--decision": decision_out}
     try:
         result = _run(paths, config_path, dry_run, verify_hashes, console, not as_json,
-                      {flag: path for flag, path in reports.items() if path is not None})
+                      {flag: path for flag, path in reports.items() if path is not None}, key)
     except ProvenanceError as exc:  # bad config, unreachable ledger: fail closed, and say so
         if as_json:
             click.echo(json.dumps(fatal_report(str(exc), [str(p) for p in paths]), indent=2))
@@ -96,7 +105,7 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     return result.exit_code
 
 
-def _report_bytes(flag: str, result: GateResult, config: Config) -> bytes:
+def _report_bytes(flag: str, result: GateResult, config: Config, key: Ed25519PrivateKey | None) -> bytes:
     if flag == "--junit":
         from provenance.report.junit import junit_xml
 
@@ -105,9 +114,10 @@ def _report_bytes(flag: str, result: GateResult, config: Config) -> bytes:
         from provenance.report.html import gate_html
 
         return gate_html(result).encode("utf-8")
-    from provenance.gate.delivery import decision_file
+    from provenance.gate.delivery import decision_file, sign_decision
 
-    return (json.dumps(decision_file(_record(result, config), result, config.approvals_dir), indent=1)
+    content = decision_file(_record(result, config), result, config.approvals_dir)
+    return (json.dumps(sign_decision(content, key) if key is not None else content, indent=1)
             + "\n").encode("utf-8")
 
 
@@ -118,14 +128,15 @@ def _record(result: GateResult, config: Config) -> dict[str, Any]:
     return record
 
 
-def _stage(result: GateResult, config: Config, reports: dict[str, Path]) -> list[tuple[Path, Path]]:
+def _stage(result: GateResult, config: Config, reports: dict[str, Path],
+           key: Ed25519PrivateKey | None) -> list[tuple[Path, Path]]:
     """Every report written to a temp beside its name (all or none); on failure the result
     becomes undecided with the file and the reason, and nothing is left behind."""
     staged: list[tuple[Path, Path]] = []
     try:
         for flag, path in reports.items():
             try:
-                staged.append((stage_atomic(path, _report_bytes(flag, result, config)), path))
+                staged.append((stage_atomic(path, _report_bytes(flag, result, config, key)), path))
             except OSError as exc:
                 raise ProvenanceError(f"could not write the {flag} report {path}: "
                                       f"{exc.strerror or exc}") from None
@@ -138,7 +149,8 @@ def _stage(result: GateResult, config: Config, reports: dict[str, Path]) -> list
 
 
 def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verify_hashes: bool,
-         console: Console, show_progress: bool, reports: dict[str, Path]) -> GateResult:
+         console: Console, show_progress: bool, reports: dict[str, Path],
+         key: Ed25519PrivateKey | None = None) -> GateResult:
     config = load_config(config_path)
     from provenance.ledger import Ledger
 
@@ -157,7 +169,7 @@ def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verif
         result = gate(list(paths), config, ledger, verify_hashes=verify_hashes, dry_run=True,
                       progress=progress)
         result.dry_run = dry_run
-        staged = _stage(result, config, reports)
+        staged = _stage(result, config, reports, key)
         try:
             if not dry_run:
                 result.decision_id = ledger.record_gate_decision(_record(result, config))

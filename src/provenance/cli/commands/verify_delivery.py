@@ -13,9 +13,10 @@ from pathlib import Path
 
 import click
 
+from provenance.approvals.keys import load_public
 from provenance.cli.options import json_option
 from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED
-from provenance.gate.delivery import DecisionFileError, verify_delivery
+from provenance.gate.delivery import DecisionFileError, open_decision, verify_delivery
 
 MAX_DECISION_BYTES = 256 << 20  # a 1,000,000-file package is ~150 MB of file list
 
@@ -38,18 +39,22 @@ def _load(path: Path) -> object:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--decision", "decision_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The decision file `provenance gate --decision FILE` wrote for this delivery.")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Accept only a decision file signed with this key (`gate --decision-key`'s public half).")
 @json_option
-def command(paths: tuple[Path, ...], decision_path: Path, as_json: bool) -> int:
+def command(paths: tuple[Path, ...], decision_path: Path, public_key: Path | None, as_json: bool) -> int:
     """Compare a received delivery with the gate decision it came with."""
+    public = load_public(public_key) if public_key is not None else None
     try:
-        check = verify_delivery(list(paths), _load(decision_path))
+        decision, signed = open_decision(_load(decision_path), public)
+        check = verify_delivery(list(paths), decision)
     except DecisionFileError as exc:
         if exc.path is None:
             exc = DecisionFileError(exc.reason, decision_path)
         raise exc from None
     code = EXIT_OK if check.ok else (EXIT_UNDECIDED if check.unreadable else EXIT_BLOCKED)
     if as_json:
-        click.echo(json.dumps({**check.to_dict(), "exit_code": code}, indent=2))
+        click.echo(json.dumps({**check.to_dict(), "signature_checked": signed, "exit_code": code}, indent=2))
         return code
     for label, names in (("CHANGED", check.changed), ("MISSING", check.missing), ("EXTRA", check.extra),
                          ("UNREADABLE", check.unreadable)):
@@ -59,7 +64,8 @@ def command(paths: tuple[Path, ...], decision_path: Path, as_json: bool) -> int:
         click.echo(f"the gate decision was '{check.result}', not clear: this delivery was never cleared",
                    err=True)
     if check.ok:
-        click.echo(f"ok: the delivery is what the gate cleared (inputs digest {check.digest[:16]}…)")
+        whose = "signed by the given key" if signed else "unsigned decision: its origin was not checked"
+        click.echo(f"ok: the delivery is what the gate cleared (inputs digest {check.digest[:16]}…; {whose})")
     else:
         click.echo(f"verify-delivery: MISMATCH — this is not what the gate cleared (exit {code})", err=True)
     return code
