@@ -174,10 +174,19 @@ def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verif
             if not dry_run:
                 result.decision_id = ledger.record_gate_decision(_record(result, config))
             for tmp, path in staged:
-                os.replace(tmp, path)
+                try:
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    # Staged beside its name, so this is all but impossible; if it happens the
+                    # decision just recorded is amended with the failure and the exit it causes.
+                    result.fatal = f"could not write the report {path}: {exc.strerror or exc}"
+                    if not dry_run:
+                        amended = {**_record(result, config), "amends": result.decision_id}
+                        result.decision_id = ledger.record_gate_decision(amended)
+                    break
         finally:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)  # already moved into place, or not to be left behind
         if result.fatal:
-            console.print(f"[bold magenta]gate: {result.fatal}[/]", highlight=False)
+            console.print(f"[bold magenta]gate: {escape(result.fatal)}[/]", highlight=False)
         return result
