@@ -172,13 +172,30 @@ class Declarations:
 
 
 @dataclass(frozen=True)
+class Recollection:
+    """One thing a verdict knows from memory rather than from the file itself, said in words
+    every output shows: "the ledger remembers these bytes as ai_edited (tagged at …)"."""
+
+    source: str  # which memory: "ledger" (these exact bytes); other kinds name themselves
+    statement: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "statement": self.statement}
+
+
+@dataclass(frozen=True)
 class Remembered:
-    """What the ledger remembers about a content hash from evidence seen elsewhere (its tags,
-    its sidecar, its C2PA): AI evidence, and declared tool/purpose/risks. A copy of those
+    """What a memory holds about one file from evidence seen elsewhere (its tags, its sidecar,
+    its C2PA): AI evidence, declared tool/purpose/risks, and how to say so. A copy of those
     bytes that lost its tag or sidecar is still judged with it."""
 
     evidence: tuple[Evidence, ...] = ()
     declarations: Declarations = field(default_factory=Declarations)
+    recollections: tuple[Recollection, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.evidence or self.recollections or self.declarations != Declarations())
 
 
 @dataclass(frozen=True)
@@ -196,6 +213,8 @@ class Verdict:
     errors: tuple[str, ...] = ()
     generator: str | None = None  # the generator or tool the evidence names, if any
     link_target: str | None = None
+    # What of this verdict comes from memory, not from the file (empty: the file alone).
+    recollections: tuple[Recollection, ...] = ()
 
     @property
     def tampered(self) -> bool:
@@ -219,6 +238,7 @@ class Verdict:
             "c2pa": self.c2pa.to_dict(),
             "errors": list(self.errors),
             "link_target": self.link_target,
+            "memory": [r.to_dict() for r in self.recollections],
         }
 
 

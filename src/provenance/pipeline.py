@@ -1,8 +1,9 @@
 """The one place the stages meet: path → identify → evidence → classify → Verdict.
 
 `Inspector` keeps the readers (and the ExifTool process inside one of them) alive
-across many files; use it as a context manager. Policy is not applied here: the
-watch daemon and the gate call `provenance.policy` on the verdicts.
+across many files; use it as a context manager. It reports what the files themselves say:
+memory (what the ledger remembers about these bytes) and policy are added by the one judging
+step, `provenance.judge`, which every driver uses.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from provenance.classify import classify, pick_generator
 from provenance.config import CONFIG_NAME, STATE_DIR
@@ -30,7 +31,6 @@ from provenance.model import (
     Classification,
     Declarations,
     Evidence,
-    Remembered,
     Verdict,
 )
 from provenance.walk import walk
@@ -221,24 +221,15 @@ class _Slot:
         self._worker.shutdown()
 
 
-class HashMemory(Protocol):
-    """What the ledger remembers about content hashes (e.g. tagged AI, with declared risks,
-    elsewhere); hashes with nothing to recall are absent from the answer."""
-
-    def recall_many(self, hashes: Sequence[str]) -> Mapping[str, Remembered]: ...
-
-
 class Inspector:
     def __init__(
         self,
         settings: ReaderSettings | None = None,
         readers: Sequence[str] = DEFAULT_READERS,
-        memory: HashMemory | None = None,
         known_hash: KnownHash | None = None,
     ) -> None:
         self.settings = settings or ReaderSettings()
         self._slots = [_Slot(name, self.settings) for name in readers]
-        self._memory = memory
         self._known_hash = known_hash
 
     def __enter__(self) -> Inspector:
@@ -283,15 +274,8 @@ class Inspector:
             # Most files in a delivery need no hand-off to some readers at all.
             for i, out in zip(todo, slot.read_many([assets[i] for i in todo]), strict=True):  # type: ignore[misc]
                 outputs[i].append((slot.name, out))
-        recalled = self._recall([a.sha256 for a in assets if a is not None])
-        return [failed[i] if asset is None
-                else _assemble(path, asset, outputs[i], recalled.get(asset.sha256, _NOTHING))
+        return [failed[i] if asset is None else _assemble(path, asset, outputs[i])
                 for i, (path, asset) in enumerate(zip(paths, assets, strict=True))]
-
-    def _recall(self, hashes: Sequence[str]) -> Mapping[str, Remembered]:
-        if self._memory is None or not hashes:
-            return {}
-        return self._memory.recall_many(hashes)
 
     def inspect_paths(self, paths: Iterable[str | os.PathLike[str]], batch: int = BATCH) -> Iterator[Verdict]:
         chunk: list[Path] = []
@@ -304,11 +288,8 @@ class Inspector:
             yield from self.inspect_many(chunk)
 
 
-_NOTHING = Remembered()
-
-
-def _assemble(path: str | os.PathLike[str], asset: Asset, outputs: Sequence[tuple[str, ReaderOutput]],
-              recalled: Remembered) -> Verdict:
+def _assemble(path: str | os.PathLike[str], asset: Asset,
+              outputs: Sequence[tuple[str, ReaderOutput]]) -> Verdict:
     evidence: list[Evidence] = []
     errors: list[str] = []
     c2pa = C2paSummary()
@@ -320,8 +301,6 @@ def _assemble(path: str | os.PathLike[str], asset: Asset, outputs: Sequence[tupl
             c2pa = out.c2pa
         if out.declarations is not None:
             declarations = declarations.merged(out.declarations)
-    evidence.extend(recalled.evidence)
-    declarations = declarations.merged(recalled.declarations)
     return Verdict(
         path=str(path),
         sha256=asset.sha256,

@@ -120,3 +120,18 @@ def test_disclosure_csv_never_writes_a_formula_cell_from_file_metadata(
     # Escaped with the leading quote OWASP recommends; the text itself is kept, not mangled.
     assert raw["tool"].lstrip(" \n")[:1] in "=+-@\t\r\uff1d\uff20", raw["tool"]  # hostile when read back
     assert row["tool"] == "'" + raw["tool"] and row["purpose"] == "'" + raw["purpose"]
+
+
+def test_disclosure_counts_a_portable_approval_the_ledger_never_recorded(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    """The gate clears with an approval file that travels with the asset; the disclosure must
+    say the same (it used to read only the ledger's records and said "pending")."""
+    matte = ai_jpeg(show.root / "final" / "matte.jpg")
+    show.add_approver("Legal", {Scope.FINAL_DELIVERABLE})
+    show.approve(matte, "Legal", {Scope.FINAL_DELIVERABLE}, ref="LEGAL-9")  # beside the asset only
+    record(show, matte)
+    capsys.readouterr()
+    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+    [row] = json.loads(capsys.readouterr().out)["assets"]
+    assert (row["state"], row["references"], row["approvers"]) == ("approved", ["LEGAL-9"], ["Legal"])
+    assert main(["gate", "--config", str(show.config_file), str(matte)]) == 0  # the gate agrees

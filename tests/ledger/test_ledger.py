@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from provenance.config import Config
 from provenance.errors import LedgerError
+from provenance.judge import Judge
 from provenance.ledger import Ledger
 from provenance.ledger.migrations import LATEST
 from provenance.model import Classification, Declarations, Risk, Signal, Zone
@@ -68,15 +70,20 @@ def test_sidecar_tagged_copy_without_sidecar_stays_ai(ledger: Ledger, tmp_path: 
     copy.parent.mkdir()
     original.write_bytes(b"v/1\x01" + b"generated pixels" * 64)
     copy.write_bytes(original.read_bytes())
-    with Inspector(readers=(), memory=ledger, known_hash=ledger.known_hash) as inspector:
-        seen = inspector.inspect(original)
+    judge = Judge(Config(base_dir=tmp_path), ledger)
+    with Inspector(readers=()) as inspector:
+        [seen] = judge.remember(judge.read(inspector, [original]))
     assert seen.classification is Classification.UNKNOWN  # no readers, no memory yet
     # what the sidecar reader said about the original
     ledger.record_verdict(ai_verdict(str(original), seen.sha256 or "", source="sidecar", generator="Runway"),
                           None, Zone.WORKING)
-    with Inspector(readers=(), memory=ledger, known_hash=ledger.known_hash) as inspector:
-        verdict = inspector.inspect(copy)
+    with Inspector(readers=()) as inspector:
+        [verdict] = judge.remember(judge.read(inspector, [copy]))
     assert verdict.classification is Classification.AI_GENERATED
+    [said] = verdict.recollections  # and the verdict says it comes from memory
+    assert said.source == "ledger"
+    assert said.statement.startswith("the ledger remembers these bytes as ai_generated")
+    assert str(original) in said.statement
     assert verdict.generator == "Runway"
     [ev] = verdict.evidence
     assert (ev.source, ev.field, ev.signal) == ("ledger", "earlier verdict", Signal.AI_GENERATED)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from provenance import judge as judge_module
 from provenance.config import load_config
 from provenance.ledger import Ledger
 from provenance.watch import worker
@@ -203,7 +204,7 @@ def test_a_failing_file_in_a_batch_costs_only_that_file(
     files = [tmp_path / "final" / f"{name}.png" for name in ("a", "b", "poison", "c", "d")]
     for i, f in enumerate(files):
         f.write_bytes(png_bytes(40 + i, ai=True))
-    real = worker.evaluate
+    real = judge_module.judge
     batches: list[int] = []
     real_judge_files = worker.judge_files
 
@@ -211,12 +212,12 @@ def test_a_failing_file_in_a_batch_costs_only_that_file(
         batches.append(len(paths))
         return real_judge_files(inspector, ledger, config, paths)
 
-    def evaluate(verdict, *args, **kwargs):
+    def policy(verdict, *args, **kwargs):
         if "poison" in verdict.path:
             raise RuntimeError("injected failure")
         return real(verdict, *args, **kwargs)
 
-    monkeypatch.setattr(worker, "evaluate", evaluate)
+    monkeypatch.setattr(judge_module, "judge", policy)
     monkeypatch.setattr(worker, "judge_files", judge_files)
     with Ledger.open(config.effective_ledger_url) as ledger:
         processor = worker.Processor(config, ledger, workers=1)
@@ -226,9 +227,10 @@ def test_a_failing_file_in_a_batch_costs_only_that_file(
         processor.join_idle()
         processor.stop()
         assert batches == [5]
-        assert processor.errors == 1 and processor.processed == 4
+        # the poison file is an error AND stays visible as "could not decide", never clear
+        assert processor.errors == 1 and processor.processed == 5
         for f in files:
-            if "poison" not in f.name:
-                assert "temporary-material" in open_at(ledger, f), f
+            expected = "rule-error" if "poison" in f.name else "temporary-material"
+            assert expected in open_at(ledger, f), f
     assert any(str(files[2]) in r.getMessage() and "injected failure" in r.getMessage()
                for r in caplog.records)

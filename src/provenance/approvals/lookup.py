@@ -124,7 +124,7 @@ def write_portable(path: Path, envelope: dict[str, Any], sha256: str, config: Co
 
 
 def find_approvals(
-    path: Path,
+    path: Path | None,
     sha256: str,
     config: Config,
     ledger: LedgerView | None,
@@ -132,11 +132,12 @@ def find_approvals(
     registry: ApproverRegistry | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[list[VerifiedApproval], list[str]]:
-    """Every approval found for `path` verified against `sha256`: (valid ones, one reason per invalid one)."""
+    """Every approval found for `path` verified against `sha256`: (valid ones, one reason per invalid one).
+    `path` None: the asset is at no known path any more, so only the ledger's records count."""
     registry = registry or ApproverRegistry.load(config)
     found: list[tuple[str, dict[str, Any]]] = []
     reasons: list[str] = []
-    for file in candidate_files(path, config):
+    for file in candidate_files(path, config) if path is not None else ():
         if not file.is_file():
             continue
         label = config.relative(file)
@@ -155,7 +156,8 @@ def find_approvals(
             continue
         seen.add(key)
         try:
-            valid.append(verify_approval(envelope, sha256, registry, now, current_name=Path(path).name))
+            valid.append(verify_approval(envelope, sha256, registry, now,
+                                         current_name=None if path is None else Path(path).name))
         except ApprovalError as exc:
             reasons.append(f"{label}: {exc.reason}")
     return valid, reasons

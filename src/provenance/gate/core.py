@@ -1,9 +1,11 @@
 """`gate(paths, config, ledger)`: judge everything about to be delivered, as final deliverables.
 
-Per file: identify (hash reused only for an unchanged dev/inode/size/mtime/ctime, never with
-`verify_hashes`) → evidence → Verdict → policy at Zone.FINAL → approvals for what policy
-found → status. Fails closed: a file that cannot be read, a reader or rule that fails, or
-any unexpected exception makes that asset undecided (exit 3), never clear.
+Per file: the gate's own verdict cache (an unchanged dev/inode/size/mtime/ctime, never with
+`verify_hashes`), else read and hash → the judging step (`provenance.judge`: memory, policy
+at Zone.FINAL, approvals for what policy found) → status. An asset's identity is never taken
+from the ledger's `locations` table: the gate hashes, or trusts only its own cache. Fails
+closed: a file that cannot be read, a reader or rule that fails, or any unexpected exception
+makes that asset undecided (exit 3), never clear.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provenance.classify import classify, pick_generator
 from provenance.config import Config
 from provenance.evidence import ReaderSettings
 from provenance.evidence.registry import DEFAULT_READERS
@@ -29,11 +30,11 @@ from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
 from provenance.gate.sequences import group_files
 from provenance.gate.walk import PackageFile, outside, walk_package
+from provenance.identify import StatKey
+from provenance.judge import Judge, failed_verdict
 from provenance.ledger_view import LedgerView
-from provenance.model import Classification, Remembered, Verdict, Zone
+from provenance.model import Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
-from provenance.policy import judge
-from provenance.policy.rules import UNREADABLE, RuleContext
 from provenance.private_state import PrivateStateUnavailable
 
 # Extensions each sniffed format is normally delivered under; anything else is worth a note.
@@ -47,38 +48,6 @@ log = logging.getLogger(__name__)
 
 
 GateLedger = LedgerView  # the name callers know
-
-class _Memory:
-    """Ledger recall, with one query up front for which hashes the ledger remembers at all:
-    a recall round trip per file would be most of a warm gate on a 20,000-file package."""
-
-    def __init__(self, ledger: GateLedger | None) -> None:
-        self.ledger = ledger
-        self.remembered = ledger.remembered_hashes() if ledger is not None else set()
-
-    def recall(self, sha256: str) -> Remembered | None:
-        if self.ledger is None or sha256 not in self.remembered:
-            return None
-        return self.ledger.recall_many([sha256]).get(sha256)
-
-
-def _with_memory(verdict: Verdict, memory: _Memory) -> Verdict:
-    """Add what the ledger remembers about these bytes (e.g. tagged AI, with declared risks,
-    before a copy lost its tag or sidecar)."""
-    recalled = memory.recall(verdict.sha256) if verdict.sha256 is not None else None
-    if recalled is None:
-        return verdict
-    evidence = verdict.evidence + recalled.evidence
-    return dataclasses.replace(verdict, evidence=evidence, classification=classify(evidence),
-                               declarations=verdict.declarations.merged(recalled.declarations),
-                               generator=verdict.generator or pick_generator(evidence))
-
-
-def _undecided(verdict: Verdict, config: Config, reason: str) -> FileOutcome:
-    from provenance.policy import Judgement  # local: only on the failure path
-
-    ctx = RuleContext(verdict, Zone.FINAL, config)
-    return FileOutcome(verdict.path, verdict, Judgement(open=[ctx.finding("rule-error", UNREADABLE, reason)]))
 
 
 class _Siblings:
@@ -115,25 +84,33 @@ def _cached(pf: PackageFile, cache: VerdictCache, siblings: _Siblings) -> Verdic
 
 
 def _read_batch(batch: Sequence[PackageFile], inspector: Inspector, cache: VerdictCache | None,
-                ledger: GateLedger | None, siblings: _Siblings) -> list[Verdict]:
-    """Read a batch of files (one ExifTool round trip, one known-hash query) and cache each
+                judge: Judge, siblings: _Siblings) -> list[Verdict | Exception]:
+    """Read a batch of files (one ExifTool round trip; every file hashed) and cache each
     verdict under the key its file had BEFORE the read: bytes that changed during the read
-    no longer match that key, so the next run reads them again."""
-    keys = [cache_key(pf.path, siblings.of(pf.path)) for pf in batch]
-    known = None if ledger is None else ledger.known_hashes([k[0] for k in keys if k is not None])
-    verdicts = inspector.inspect_many([pf.path for pf in batch], known)
-    if cache is not None:
-        for key, verdict in zip(keys, verdicts, strict=True):
-            if key is not None:
-                cache.put(key, verdict)
-    return verdicts
+    no longer match that key, so the next run reads them again. A file whose key cannot be
+    taken is that file's failure only (its exception, in its place)."""
+    keys: list[tuple[StatKey, str] | Exception | None] = []
+    for pf in batch:
+        try:
+            keys.append(cache_key(pf.path, siblings.of(pf.path)) if cache is not None else None)
+        except Exception as exc:
+            keys.append(exc)
+    todo = [pf.path for pf, key in zip(batch, keys, strict=True) if not isinstance(key, Exception)]
+    verdicts = iter(judge.read(inspector, todo))
+    out: list[Verdict | Exception] = []
+    for key in keys:
+        if isinstance(key, Exception):
+            out.append(key)
+            continue
+        verdict = next(verdicts)
+        if cache is not None and key is not None:
+            cache.put(key, verdict)
+        out.append(verdict)
+    return out
 
 
-def judge_file(pf: PackageFile, read: Verdict, config: Config, ledger: GateLedger | None,
-               memory: _Memory | None = None) -> FileOutcome:
-    """Judge one file from what was read of it (or what the cache remembers of it)."""
-    verdict = _with_memory(read, memory or _Memory(ledger))
-    verdict = dataclasses.replace(verdict, path=pf.relpath)
+def _notes(pf: PackageFile, verdict: Verdict) -> list[str]:
+    """What is worth saying about a file besides policy: links, a misleading extension."""
     notes = []
     if verdict.link_target:
         where = "outside the package" if outside(verdict.link_target, pf.root) else "inside the package"
@@ -143,35 +120,48 @@ def judge_file(pf: PackageFile, read: Verdict, config: Config, ledger: GateLedge
     if expected and ext not in expected:
         notes.append(f"content is {verdict.format} although the name ends in '.{ext or ''}'"
                      " (judged by content)")
-    judgement = judge(verdict, Zone.FINAL, config)
-    rejections: list[str] = []
-    if any(f.clears_with for f in judgement.open) and verdict.sha256:
-        # Approvals can only change clearable findings, so only look them up then.
-        from provenance.approvals import find_approvals
-
-        valid, rejections = find_approvals(pf.path, verdict.sha256, config, ledger)
-        judgement = judge(verdict, Zone.FINAL, config, valid)
-        if not judgement.blocking:
-            rejections = []  # a stale extra approval beside a valid one is not a reason to show
-    return FileOutcome(pf.relpath, verdict, judgement, list(rejections), notes, str(pf.path))
+    return notes
 
 
-def _crashed(pf: PackageFile, config: Config, exc: Exception) -> FileOutcome:
+def judge_file(pf: PackageFile, verdict: Verdict, judge: Judge) -> FileOutcome:
+    """Judge one file, as final deliverable, from its remembered verdict (read or cached)."""
+    verdict = dataclasses.replace(verdict, path=pf.relpath)
+    decision = judge.decide(verdict, Zone.FINAL, [pf.path])
+    # A stale extra approval beside a valid one is not a reason to show.
+    rejections = list(decision.rejections) if decision.judgement.blocking else []
+    return FileOutcome(pf.relpath, decision.verdict, decision.judgement, rejections,
+                       _notes(pf, verdict), str(pf.path))
+
+
+def _crashed(pf: PackageFile, judge: Judge, exc: Exception) -> FileOutcome:
     """Fail closed: an internal error on one file is "could not decide"."""
-    verdict = Verdict(path=pf.relpath, sha256=None, format="unknown", size=None,
-                      classification=Classification.UNKNOWN, errors=(f"{type(exc).__name__}: {exc}",))
-    return _undecided(verdict, config, f"could not decide: internal error: {type(exc).__name__}: {exc}")
+    verdict = failed_verdict(pf.relpath, f"{type(exc).__name__}: {exc}")
+    decision = judge.undecided(verdict, Zone.FINAL,
+                               f"could not decide: internal error: {type(exc).__name__}: {exc}")
+    return FileOutcome(pf.relpath, verdict, decision.judgement)
 
 
-def _judge_safely(pf: PackageFile, read: Verdict, config: Config, ledger: GateLedger | None,
-                  memory: _Memory) -> FileOutcome:
+def _judge_safely(pf: PackageFile, verdict: Verdict, judge: Judge) -> FileOutcome:
     try:
-        outcome = judge_file(pf, read, config, ledger, memory)
+        outcome = judge_file(pf, verdict, judge)
     except Exception as exc:
-        return _crashed(pf, config, exc)
+        return _crashed(pf, judge, exc)
     if outcome.verdict.link_target and not outcome.notes:
         outcome.notes.append(f"symlink to {outcome.verdict.link_target}")
     return outcome
+
+
+def _judge_all(batch: Sequence[PackageFile], read: Sequence[Verdict | Exception],
+               judge: Judge) -> list[FileOutcome]:
+    """Memory for the batch in one call per memory, then each file decided on its own; a file
+    that failed before (an exception in its place) is undecided."""
+    verdicts = [v for v in read if isinstance(v, Verdict)]
+    try:
+        remembered = iter(judge.remember(verdicts))
+    except Exception as exc:  # without memory nothing may be judged: fail closed for the batch
+        return [_crashed(pf, judge, exc) for pf in batch]
+    return [_judge_safely(pf, next(remembered), judge) if isinstance(v, Verdict) else _crashed(pf, judge, v)
+            for pf, v in zip(batch, read, strict=True)]
 
 
 def _sequence_digest(outcomes: Sequence[FileOutcome]) -> str:
@@ -215,45 +205,30 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
     """Judge a delivery package. The result is clear only with nothing blocked and nothing undecided."""
     files = list(walk_package(paths, config.approvals_dir))
     groups = group_files(files)
-    # Identity never from the ledger's `locations` table, which whoever writes the show can edit
-    # (issue 10 item 4): only the gate's own MAC'd cache, or hashing the bytes.
-    known = None
     settings = config.reader_settings()
     cache = None if (verify_hashes or not use_cache) else _open_cache(config, settings)
     # One Inspector (and ExifTool process) per worker: readers mostly wait on I/O and ExifTool.
     workers = 1 if inspector is not None else max(1, min(config.workers, len(files) or 1))
     pool: queue.SimpleQueue[Inspector] = queue.SimpleQueue()
-    owned = [Inspector(settings, known_hash=known) for _ in range(workers)] if inspector is None else []
+    owned = [Inspector(settings) for _ in range(workers)] if inspector is None else []
     for insp in owned or [inspector]:  # type: ignore[list-item]
         pool.put(insp)
 
-    memory = _Memory(ledger)
+    # One query up front for which hashes the ledger remembers at all: a recall round trip
+    # per batch would be most of a warm gate on a 20,000-file package.
+    judge = Judge(config, ledger, prefetch_memory=True)
     siblings = _Siblings()
 
     def read_and_judge(batch: Sequence[PackageFile]) -> list[FileOutcome]:
         insp = pool.get()
         try:
-            return [_judge_safely(pf, v, config, ledger, memory) if isinstance(v, Verdict)
-                    else _crashed(pf, config, v)
-                    for pf, v in zip(batch, read_safely(batch, insp), strict=True)]
+            try:
+                verdicts = _read_batch(batch, insp, cache, judge, siblings)
+            except Exception as exc:  # fail closed: not one of these files may pass unread
+                return [_crashed(pf, judge, exc) for pf in batch]
+            return _judge_all(batch, verdicts, judge)
         finally:
             pool.put(insp)
-
-    def read_safely(batch: Sequence[PackageFile], insp: Inspector) -> list[Verdict | Exception]:
-        """Read a batch; if that fails as a whole, read file by file so that only the file at
-        fault is undecided (fail closed for it, never "clear")."""
-        ledger_for_known = None if known is None else ledger
-        try:
-            return list(_read_batch(batch, insp, cache, ledger_for_known, siblings))
-        except Exception:
-            log.exception("gate: reading a batch of %d files failed; reading them one by one", len(batch))
-        out: list[Verdict | Exception] = []
-        for pf in batch:
-            try:
-                out.extend(_read_batch([pf], insp, cache, ledger_for_known, siblings))
-            except Exception as exc:
-                out.append(exc)
-        return out
 
     outcomes: dict[Path, FileOutcome] = {}
     done = 0
@@ -268,16 +243,22 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
     try:
         # Unchanged files are answered from the cache here; a thread hop per file would cost more.
         unread = []
+        hits: list[tuple[PackageFile, Verdict]] = []
         for pf in files:
             try:
                 hit = _cached(pf, cache, siblings) if cache is not None else None
             except Exception as exc:
-                record(pf, _crashed(pf, config, exc))
+                record(pf, _crashed(pf, judge, exc))
                 continue
             if hit is None:
                 unread.append(pf)
             else:
-                record(pf, _judge_safely(pf, hit, config, ledger, memory))
+                hits.append((pf, hit))
+        for start in range(0, len(hits), BATCH):
+            chunk = hits[start:start + BATCH]
+            outs = _judge_all([pf for pf, _ in chunk], [v for _, v in chunk], judge)
+            for (pf, _), outcome in zip(chunk, outs, strict=True):
+                record(pf, outcome)
         batches = [unread[i:i + BATCH] for i in range(0, len(unread), BATCH)]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gate") as ex:
             for batch, outs in zip(batches, ex.map(read_and_judge, batches), strict=True):

@@ -77,7 +77,13 @@ class FileOutcome:
             out.append(f"{f.rule}: {f.message}{clears}")
         for r in self.rejections:
             out.append(f"approval rejected: {r}")
+        out.extend(f"from memory: {s}" for s in self.memory)
         return out
+
+    @property
+    def memory(self) -> list[str]:
+        """What of this verdict is memory, not the file itself (every output says so)."""
+        return [r.statement for r in self.verdict.recollections]
 
 
 @dataclass
@@ -130,6 +136,9 @@ class AssetResult:
 
     def findings(self) -> list[Finding]:
         return [x for f in self.files for x in f.judgement.open]
+
+    def memory(self) -> list[str]:
+        return list(dict.fromkeys(s for f in self.files for s in f.memory))
 
     def approvals(self) -> list[dict[str, Any]]:
         seen: dict[tuple[Any, ...], dict[str, Any]] = {}

@@ -1,8 +1,10 @@
 """The disclosure report: every GenAI asset of the show, what made it, why, its declared risks
 and whether the approvals it needs are in place — what a production sends its studio contact.
 
-Approval state is verified, not just recalled: each recorded envelope is checked again
-against the asset's hash and today's approvers registry, so a revoked approver shows.
+Approval state is verified, not just recalled: each approval (portable files beside the
+asset's paths, and the ledger's records) is checked again against the asset's hash and
+today's approvers registry, so a revoked approver shows; and it is decided by the same
+judging step and clearing rule as the gate (`provenance.judge`, `policy.clearing`).
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from provenance.approvals import ApproverRegistry, verify_approval
 from provenance.config import Config
-from provenance.errors import ApprovalError
+from provenance.judge import Decision, Judge
 from provenance.ledger_view import LedgerView
-from provenance.model import RISK_SCOPE, Scope, Zone
+from provenance.model import Verdict, Zone
+
+if TYPE_CHECKING:
+    from provenance.ledger.queries import AssetSummary
 
 SCHEMA = "provenance.disclosure/v1"
 
@@ -54,37 +58,36 @@ class Row:
                 "invalid_approvals": self.invalid_approvals, "state": self.state, "last_seen": self.last_seen}
 
 
+def _row(a: AssetSummary, decision: Decision) -> Row:
+    """One asset's row: the scopes policy says it needs, and those its valid approvals clear
+    under the one clearing rule (`policy.clearing`, e.g. enough distinct approvers)."""
+    judgement = decision.judgement
+    needed = {s for f in judgement.open + [c.finding for c in judgement.cleared] for s in f.clears_with}
+    approved = {s for c in judgement.cleared for s in c.finding.clears_with if s in c.approval.scopes}
+    return Row(
+        sha256=a.sha256, paths=a.paths, classification=str(a.classification),
+        tool=a.declarations.tool or a.generator, purpose=a.declarations.purpose,
+        risks=tuple(sorted(str(r) for r in a.declarations.risks)),
+        needed=tuple(sorted(str(s) for s in needed)), approved=tuple(sorted(str(s) for s in approved)),
+        approvers=tuple(dict.fromkeys(v.approver for v in decision.approvals)),
+        references=tuple(dict.fromkeys(v.reference for v in decision.approvals)),
+        invalid_approvals=len(decision.rejections), last_seen=a.last_seen,
+    )
+
+
 def disclosure_rows(ledger: LedgerView, config: Config) -> list[Row]:
-    registry = ApproverRegistry.load(config)
+    """Every AI asset the ledger knows, judged by the one judging step as what it is: final
+    deliverable if any of its paths is in a final zone, else working material. Approvals are
+    gathered as the gate gathers them (portable files beside each path, and the ledger's
+    records), each verified again against today's approvers registry."""
+    judge = Judge(config, ledger, memories=[])  # the ledger's summary already is its memory
     rows = []
     for a in ledger.ai_assets():
-        needed: set[Scope] = {RISK_SCOPE[r] for r in a.declarations.risks}
-        if any(config.zone_for(p) is Zone.FINAL for p in a.paths):
-            needed.add(Scope.FINAL_DELIVERABLE)
-        granted_by: dict[Scope, set[str]] = {}
-        approvers: list[str] = []
-        refs: list[str] = []
-        invalid = 0
-        for envelope in ledger.approvals_for(a.sha256):
-            try:
-                v = verify_approval(envelope, a.sha256, registry)
-            except ApprovalError:
-                invalid += 1
-                continue
-            for scope in v.scopes:
-                granted_by.setdefault(scope, set()).add(v.approver)
-            approvers.append(v.approver)
-            refs.append(v.reference)
-        # A scope is approved once as many different approvers as the policy asks have granted it.
-        approved = {s for s, names in granted_by.items() if len(names) >= config.required_approvers(s)}
-        rows.append(Row(
-            sha256=a.sha256, paths=a.paths, classification=str(a.classification),
-            tool=a.declarations.tool or a.generator, purpose=a.declarations.purpose,
-            risks=tuple(sorted(str(r) for r in a.declarations.risks)),
-            needed=tuple(sorted(str(s) for s in needed)), approved=tuple(sorted(str(s) for s in approved)),
-            approvers=tuple(dict.fromkeys(approvers)), references=tuple(dict.fromkeys(refs)),
-            invalid_approvals=invalid, last_seen=a.last_seen,
-        ))
+        zone = Zone.FINAL if any(config.zone_for(p) is Zone.FINAL for p in a.paths) else Zone.WORKING
+        verdict = Verdict(path=a.paths[0] if a.paths else a.sha256, sha256=a.sha256, format="unknown",
+                          size=None, classification=a.classification, declarations=a.declarations,
+                          generator=a.generator)
+        rows.append(_row(a, judge.decide(verdict, zone, near=list(a.paths))))
     return rows
 
 

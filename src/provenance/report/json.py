@@ -17,6 +17,7 @@ def _file(o: FileOutcome) -> dict[str, Any]:
         "status": str(o.status), "classification": str(v.classification), "generator": v.generator,
         "tampered": v.tampered, "link_target": v.link_target, "errors": list(v.errors),
         "declarations": v.declarations.to_dict(),
+        "memory": [r.to_dict() for r in v.recollections],
     }
 
 
@@ -39,6 +40,7 @@ def _asset(a: AssetResult) -> dict[str, Any]:
         "approvals": a.approvals(),
         "rejections": sorted({r for f in a.files for r in f.rejections}),
         "notes": sorted({n for f in a.files for n in f.notes}),
+        "memory": a.memory(),
         "files": [_file(f) for f in a.files],
     }
 

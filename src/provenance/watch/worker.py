@@ -15,15 +15,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from provenance.approvals import find_approvals
 from provenance.config import Config
 from provenance.identify import StatKey, stat_key
+from provenance.judge import Judge, failed_verdict
 from provenance.ledger import Ledger
-from provenance.model import Classification, Finding, Verdict, Zone
+from provenance.model import Finding, Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
-from provenance.policy import evaluate
 from provenance.private_keys import is_private_key
 from provenance.sidecars import is_sidecar
 from provenance.watch.notify import notify
@@ -44,13 +42,6 @@ class Outcome:
     new_findings: list[Finding] = field(default_factory=list)
     resolved: int = 0
     errors: tuple[str, ...] = ()
-
-
-def _find_approvals(path: str, sha256: str, config: Config, ledger: Ledger) -> list[Any]:
-    approvals, rejections = find_approvals(Path(path), sha256, config, ledger)
-    for reason in rejections:
-        log.warning("approval for %s not accepted: %s", path, reason)
-    return list(approvals)
 
 
 def resolve_stale(ledger: Ledger, path: str, current: list[Finding], reason: str) -> int:
@@ -78,9 +69,11 @@ def judge_files(inspector: Inspector, ledger: Ledger, config: Config,
 
     Per path: None (ignored, or gone before it was read), an Outcome, or the exception its
     own handling raised (ChangedWhileReading among them); one file's failure after the
-    shared steps never costs the others theirs. An exception from a shared step (reading,
-    recording) propagates: the caller then judges the files one by one.
+    shared steps never costs the others theirs. An exception from a shared step (recalling,
+    recording) propagates: the caller then judges the files one by one. Reading, memory and
+    policy are the one judging step (`provenance.judge`); recording is the daemon's own.
     """
+    judge = Judge(config, ledger)
     results: dict[str, Outcome | Exception | None] = {}
     live: list[tuple[str, Zone, StatKey]] = []
     for path in paths:
@@ -103,8 +96,9 @@ def judge_files(inspector: Inspector, ledger: Ledger, config: Config,
             continue
         live.append((path, zone, before))
     if live:
+        # The daemon writes the locations table, so it may take unchanged files' hashes from it.
         known = ledger.known_hashes([key for _, _, key in live])
-        verdicts = inspector.inspect_many([path for path, _, _ in live], known)
+        verdicts = judge.remember(judge.read(inspector, [path for path, _, _ in live], known))
         steady = []
         for (path, zone, before), verdict in zip(live, verdicts, strict=True):
             if stat_key(path) != before:
@@ -117,21 +111,22 @@ def judge_files(inspector: Inspector, ledger: Ledger, config: Config,
             host=HOST)
         for (path, zone, _, verdict), was_recorded in zip(steady, recorded, strict=True):
             try:
-                results[path] = _conclude(ledger, config, verdict, zone, path in priors, was_recorded)
+                results[path] = _conclude(ledger, judge, verdict, zone, path in priors, was_recorded)
             except Exception as exc:  # this file's policy or findings step; the batch goes on
                 results[path] = exc
     return [results[path] for path in paths]
 
 
-def _conclude(ledger: Ledger, config: Config, verdict: Verdict, zone: Zone, seen_before: bool,
+def _conclude(ledger: Ledger, judge: Judge, verdict: Verdict, zone: Zone, seen_before: bool,
               recorded: bool) -> Outcome:
     """Policy on a recorded verdict: open its new findings, close the ones it no longer raises."""
     path = verdict.path
-    out = Outcome(path, recorded=recorded, errors=verdict.errors)
-    findings = evaluate(verdict, zone, config)
-    if verdict.sha256 and any(f.clears_with for f in findings):
-        # Only then can an approval matter; most files land with nothing to clear.
-        findings = evaluate(verdict, zone, config, _find_approvals(path, verdict.sha256, config, ledger))
+    decision = judge.decide(verdict, zone)
+    # A failure to judge is counted and logged as an error, and stays open as a finding.
+    out = Outcome(path, recorded=recorded, errors=verdict.errors + tuple(filter(None, [decision.failure])))
+    for reason in decision.rejections:
+        log.warning("approval for %s not accepted: %s", path, reason)
+    findings = decision.judgement.open
     out.new_findings = [f for f in findings if ledger.open_finding(f)]
     if seen_before:  # a path seen for the first time has no findings to close
         out.resolved = resolve_stale(ledger, path, findings, f"no longer applies (re-judged in {zone})")
@@ -166,8 +161,7 @@ class _BrokenInspector(Inspector):
 
     def inspect_many(self, paths: Sequence[str | os.PathLike[str]],
                      known_hashes: Mapping[StatKey, str] | None = None) -> list[Verdict]:
-        return [Verdict(path=str(path), sha256=None, format="unknown", size=None,
-                        classification=Classification.UNKNOWN, errors=(self._reason,)) for path in paths]
+        return [failed_verdict(path, self._reason) for path in paths]
 
     def close(self) -> None:
         pass
@@ -235,8 +229,7 @@ class Processor:
 
     def _run(self) -> None:
         try:
-            inspector = Inspector(self.config.reader_settings(), memory=self.ledger,
-                                  known_hash=self.ledger.known_hash)
+            inspector = Inspector(self.config.reader_settings(), known_hash=self.ledger.known_hash)
         except Exception as exc:
             # Fail closed: judging without readers would call every file "unknown" and raise
             # no finding. Every file this worker takes is recorded as an error instead.

@@ -2,21 +2,30 @@
 
 Exit 0 when every file was read, 3 when any could not be (the rest are still reported).
 `--json` prints ONE JSON array of `Verdict.to_dict()`, streamed as files are judged.
+
+When the show has a ledger, what it remembers about these bytes is added by the same judging
+step the gate uses (`provenance.judge`), so `inspect` and `gate` agree about the same bytes;
+a verdict that rests on memory says so (`memory` in JSON, the "from memory" column).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from provenance.config import load_config
+from provenance.config import Config, load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED
 from provenance.model import Signal, Verdict
 from provenance.pathtext import shown
 from provenance.pipeline import inspect_tree
+
+if TYPE_CHECKING:
+    from provenance.ledger import Ledger
 
 _CLASS_STYLE = {"ai_generated": "bold red", "ai_edited": "yellow", "not_ai": "green",
                 "unknown": "dim"}
@@ -37,14 +46,14 @@ def _table(verdicts: list[Verdict]) -> None:
 
     table = Table(show_lines=False)
     for title in ("path", "format", "class", "tampered", "generator/tool", "key evidence",
-                  "errors"):
+                  "from memory", "errors"):
         table.add_column(title, overflow="fold")
     for v in verdicts:
         cls = str(v.classification)
         table.add_row(
             shown(v.path), v.format, f"[{_CLASS_STYLE.get(cls, '')}]{cls}[/]",
             "yes" if v.tampered else "", shown(v.generator or ""), shown(key_evidence(v)),
-            shown("; ".join(v.errors)),
+            shown("; ".join(r.statement for r in v.recollections)), shown("; ".join(v.errors)),
         )
     console = Console()
     if not console.is_terminal:  # piped into a log: do not squeeze into 80 columns
@@ -52,9 +61,31 @@ def _table(verdicts: list[Verdict]) -> None:
     console.print(table)
 
 
+def _ledger(config: Config, stack: ExitStack) -> Ledger | None:
+    """The show's ledger, if it has one; inspecting never creates one. A SQLite ledger that
+    does not exist yet (nothing was recorded) means no memory; a ledger that exists or is a
+    server but cannot be opened is an error (exit 3), not a silent loss of memory."""
+    from sqlalchemy.engine import make_url
+
+    from provenance.ledger import Ledger
+
+    url = make_url(config.effective_ledger_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+        return None
+    return stack.enter_context(Ledger.open(config.effective_ledger_url, create=False))
+
+
 def _verdicts(paths: tuple[Path, ...], config_file: Path | None) -> Iterator[Verdict]:
     config = load_config(config_file)
-    yield from inspect_tree(paths, config.reader_settings(), workers=config.workers)
+    with ExitStack() as stack:
+        ledger = _ledger(config, stack)
+        verdicts = inspect_tree(paths, config.reader_settings(), workers=config.workers)
+        if ledger is None:
+            yield from verdicts
+            return
+        from provenance.judge import Judge
+
+        yield from Judge(config, ledger).remember_stream(verdicts)
 
 
 @click.command("inspect")
