@@ -19,6 +19,7 @@ from tests.watch.conftest import png_bytes, write_show
 COMMANDS = [
     ["findings"], ["findings", "--json"], ["status"], ["status", "--json"],
     ["report", "--disclosure", "--json"], ["report", "--disclosure", "--csv"], ["ledger", "info"],
+    ["ledger", "verify"], ["ledger", "verify", "--json"],
 ]
 
 
