@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from provenance.cli import cli
@@ -84,3 +85,15 @@ def test_an_ai_image_disguised_as_a_sidecar_is_still_flagged(tmp_path: Path) -> 
     _code, out = _run("scan", str(show), "--config", cfg, "--json")
     flagged = {(f["rule"], f["sha256"]) for f in json.loads(out)["new_findings"]}
     assert ("temporary-material", sha(ai)) in flagged
+
+
+@pytest.mark.parametrize("content", ["[" * 100_000 + "]" * 100_000, "[1, 2]", "not json"])
+def test_status_reports_a_hostile_status_file_as_stale_not_a_crash(tmp_path: Path, content: str) -> None:
+    # status.json lives in the show's state folder, which artists can write.
+    cfg = write_show(tmp_path / "show")
+    (tmp_path / "show" / ".provenance").mkdir(exist_ok=True)
+    (tmp_path / "show" / ".provenance" / "status.json").write_text(content)
+    result = CliRunner().invoke(cli, ["status", "--config", str(cfg), "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    doc = json.loads(result.output)
+    assert doc["state"] == "stale" and "unreadable status file" in doc["reason"]

@@ -95,7 +95,7 @@ def _read_checkpoint(path: Path, public_key: Path) -> Checkpoint:
         envelope = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint: {exc.strerror}", path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested deep
         raise CheckpointError(f"checkpoint is not JSON ({exc})", path) from None
     try:
         return open_checkpoint(envelope, load_public(public_key))

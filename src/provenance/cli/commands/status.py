@@ -40,8 +40,10 @@ def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[st
         snap = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return "never-started", None, f"no status file at {path}"
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # the state folder is writable by artists
         return "stale", None, f"unreadable status file {path}: {exc}"
+    if not isinstance(snap, dict):
+        return "stale", None, f"unreadable status file {path}: not a JSON object"
     now = time.time() if now is None else now
     age = now - (_epoch(snap.get("updated_at")) or 0)
     if snap.get("fatal"):
