@@ -189,3 +189,30 @@ def test_a_v4_ledger_gains_the_teaching_index_and_recalls_the_same(ledger_url: s
         assert "ix_events_teaching" in {i["name"] for i in inspect(ledger.engine).get_indexes("events")}
         assert ledger.recall_many([GENERATED, TAGGED_BEFORE, TAGGED_AFTER, APPROVED]) == before
         assert set(before) == ledger.remembered_hashes() == {GENERATED, TAGGED_BEFORE, TAGGED_AFTER}
+
+
+def test_the_disclosure_list_comes_from_the_chain_not_the_tables(ledger_url: str) -> None:
+    """What the studio is told (`report --disclosure` reads `ai_assets`) survives edits that
+    would hide an AI asset or the final-zone path that makes it need an approval."""
+    with Ledger.open(ledger_url) as ledger:
+        _populate(ledger)
+        before = ledger.ai_assets()
+        _sql(ledger, "UPDATE assets SET classification = 'not_ai', declarations = NULL")
+        _sql(ledger, "UPDATE locations SET path = '/show/work/hidden.exr' "
+                     "WHERE path = '/show/final/matte.exr'")
+        after = ledger.ai_assets()
+    assert after == before
+    by_hash = {a.sha256: a for a in after}
+    assert set(by_hash) == {GENERATED, TAGGED_BEFORE, TAGGED_AFTER}
+    assert by_hash[GENERATED].paths == ("/show/final/matte.exr", "/show/work/matte.exr")
+    assert by_hash[GENERATED].declarations == DECL
+
+
+def test_no_disclosure_from_a_broken_chain(ledger_url: str) -> None:
+    from provenance.errors import LedgerError
+
+    with Ledger.open(ledger_url) as ledger:
+        _populate(ledger)
+        _sql(ledger, "UPDATE events SET path = '/show/work/elsewhere.exr' WHERE id = 2")
+        with pytest.raises(LedgerError, match="does not verify"):
+            ledger.ai_assets()

@@ -214,16 +214,17 @@ def approvals_for(conn: Connection, sha256: str) -> list[dict[str, Any]]:
     return [dict(r.envelope) for r in rows]
 
 
-def ai_assets(conn: Connection) -> list[AssetSummary]:
-    rows = conn.execute(select(assets).where(assets.c.classification.in_(AI_CLASSES))
-                        .order_by(assets.c.last_seen.desc(), assets.c.sha256)).mappings().all()
+def ai_assets_from(assets_by_hash: Mapping[str, Mapping[str, Any]],
+                   locations_by_path: Mapping[str, Mapping[str, Any]]) -> list[AssetSummary]:
+    """AssetSummary rows from asset and location rows (replayed from the chain; see replay.py):
+    newest first, each with its paths in order."""
     paths: dict[str, list[str]] = {}
-    if rows:
-        for sha, path in conn.execute(
-                select(locations.c.sha256, locations.c.path)
-                .where(locations.c.sha256.in_([r["sha256"] for r in rows]))
-                .order_by(locations.c.path)):
-            paths.setdefault(sha, []).append(path)
+    for path, loc in sorted(locations_by_path.items()):
+        if loc.get("sha256"):
+            paths.setdefault(loc["sha256"], []).append(path)
+    rows = sorted((r for r in assets_by_hash.values() if r["classification"] in AI_CLASSES),
+                  key=lambda r: r["sha256"])
+    rows.sort(key=lambda r: r["last_seen"], reverse=True)
     return [AssetSummary(r["sha256"], tuple(paths.get(r["sha256"], ())), Classification(r["classification"]),
                          r["generator"], declarations_from(r["declarations"]), r["first_seen"],
                          r["last_seen"]) for r in rows]

@@ -304,8 +304,18 @@ class Ledger:
             return queries.approvals_for(conn, sha256)
 
     def ai_assets(self) -> list[AssetSummary]:
-        with self._read() as conn:
-            return queries.ai_assets(conn)
+        """Every asset whose latest verdict or tag is AI, with every path it lives at — for the
+        disclosure report, derived from a replay of the verified event chain, never from the
+        editable `assets`/`locations` tables (where `UPDATE assets SET classification='not_ai'`
+        would drop an asset from what the studio is told). LedgerError if the chain does not
+        verify: a disclosure from edited history would be worse than none."""
+        replay = Replay()
+        with self._read(snapshot=True) as conn:
+            report = chain.verify(conn, on_row=replay.apply)
+        if not report.ok:
+            raise LedgerError(f"the ledger's history does not verify ({report.reason}); run "
+                              f"`provenance ledger verify` ({self.url})")
+        return queries.ai_assets_from(replay.assets, replay.locations)
 
     def stats(self) -> dict[str, Any]:
         with self._read() as conn:
