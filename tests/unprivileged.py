@@ -29,12 +29,18 @@ class Unprivileged:
     user: str
     home: Path  # a folder this user can traverse and write in (a fresh one per test)
 
+    def command(self, argv: Sequence[str | os.PathLike[str]]) -> list[str]:
+        """`argv` as this user (for Popen; `run` waits for it)."""
+        return ["setpriv", f"--reuid={self.user}", f"--regid={pwd.getpwnam(self.user).pw_gid}",
+                "--clear-groups", "--", *map(os.fspath, argv)]
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {**os.environ, "HOME": str(self.home), **(extra or {})}
+
     def run(self, argv: Sequence[str | os.PathLike[str]], cwd: Path, timeout: float = 120,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        cmd = ["setpriv", f"--reuid={self.user}", f"--regid={pwd.getpwnam(self.user).pw_gid}",
-               "--clear-groups", "--", *map(os.fspath, argv)]
-        full_env = {**os.environ, "HOME": str(self.home), **(env or {})}
-        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env)
+        return subprocess.run(self.command(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                              env=self.env(env))
 
 
 @pytest.fixture

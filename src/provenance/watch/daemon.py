@@ -31,6 +31,7 @@ from provenance import __version__
 from provenance._os import write_atomic
 from provenance.config import Config, Root, load_config
 from provenance.errors import LedgerError
+from provenance.pathtext import to_text
 from provenance.watch.handler import WatchHandler
 from provenance.watch.observer import OverflowCounter, RootWatch, Supervisor
 from provenance.watch.reconcile import ReconcileLoop, ReconcileResult, reconcile
@@ -269,7 +270,9 @@ class Daemon:
             "last_reconcile_at": _iso(self.reconciler.last_run_at),
             "last_reconcile": None if last is None else {
                 "files": last.seen, "changed": last.changed, "removed": last.removed,
-                "duration_s": round(last.duration_s, 3)},
+                "duration_s": round(last.duration_s, 3),
+                # Folders the walk could not enter: whatever is inside them is not watched.
+                "unreadable_dirs": [to_text(d) for d in last.unreadable_dirs]},
             "reconciles": self.reconciler.runs,
             "overflows": self.overflows.count,
             "observer_restarts": sum(w.restarts for w in self._watch_list()),

@@ -15,6 +15,7 @@ from typing import Any
 
 from provenance.config import Config
 from provenance.model import Finding
+from provenance.pathtext import to_text
 from provenance.watch.reconcile import ReconcileResult, reconcile
 from provenance.watch.worker import Processor
 
@@ -37,7 +38,8 @@ class ScanResult:
         return {"files": self.files, "judged": self.judged, "unchanged": self.unchanged,
                 "removed": self.removed, "errors": self.errors,
                 "new_findings": [f.to_dict() for f in self.new_findings],
-                "open_findings": self.open_findings, "unreadable_dirs": self.unreadable_dirs,
+                "open_findings": self.open_findings,
+                "unreadable_dirs": [to_text(d) for d in self.unreadable_dirs],
                 "duration_s": round(self.duration_s, 3)}
 
 

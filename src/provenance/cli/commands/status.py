@@ -20,6 +20,7 @@ from provenance._os import pid_alive
 from provenance.cli.options import config_option, json_option
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_UNDECIDED, LedgerError
+from provenance.pathtext import shown
 
 STALE_AFTER_INTERVALS = 5
 
@@ -94,6 +95,9 @@ def command(ctx: click.Context, config_path: Path | None, as_json: bool) -> None
         for key in ("queue_depth", "settling", "files_judged", "last_event_at", "last_reconcile_at",
                     "overflows", "observer_restarts", "errors", "updated_at"):
             click.echo(f"  {key.replace('_', ' ')}: {snap.get(key)}")
+        for folder in (snap.get("last_reconcile") or {}).get("unreadable_dirs") or ():
+            click.echo(click.style(f"  could not read folder {shown(folder)}: nothing inside it is judged",
+                                   fg="red"))
     if stats is not None:
         click.echo(f"ledger: {stats.get('url')} ({stats.get('backend')})")
     click.echo(f"open findings: {open_findings if open_findings is not None else 'unknown'}")
