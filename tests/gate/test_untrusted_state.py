@@ -154,3 +154,22 @@ def test_erased_memory_still_blocks_a_copy_that_lost_its_tag(show: Show, capsys:
     capsys.readouterr()
     assert main(["ledger", "verify", "--config", str(show.config_file)]) == 1
     assert "assets" in capsys.readouterr().err
+
+
+def test_a_cache_another_gate_holds_does_not_fail_the_run(show: Show, capsys: Capsys,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenance.gate import cache
+
+    ai_png(show.pkg / "gen.png")
+    plain_png(show.pkg / "clean.png")
+    assert show.gate(show.pkg, capsys=capsys)[0] == 1
+    ai_png(show.pkg / "gen2.png", seed=2)  # a new file: this run has a row to write
+    monkeypatch.setattr(cache, "BUSY_TIMEOUT_S", 0.1)
+    holder = sqlite3.connect(cache_file(show.root), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another gate writing its rows (readers still read)
+    try:
+        rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert rc == 1 and asset(report, "gen2.png")["status"] == "blocked"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Container, Sequence
@@ -79,6 +80,8 @@ def settings_digest(settings: ReaderSettings, readers: Sequence[str]) -> str:
 
 
 KEY_FILE = "gate-cache.key"
+BUSY_TIMEOUT_S = 5.0  # another gate of the same show writing its rows
+log = logging.getLogger(__name__)
 _TABLE = "verdicts_v2"  # a MAC column since v2; older tables (inside show trees) are never read
 
 
@@ -129,7 +132,7 @@ class VerdictCache:
     def __init__(self, file: Path, settings: str, key: bytes) -> None:
         self.settings = settings
         self._key = key
-        self._db = sqlite3.connect(file)
+        self._db = sqlite3.connect(file, timeout=BUSY_TIMEOUT_S)
         self._db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} (dev INTEGER, inode INTEGER, "
                          "size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, settings TEXT, aux TEXT, "
                          "verdict TEXT, mac TEXT, PRIMARY KEY (dev, inode, settings))")
@@ -160,10 +163,15 @@ class VerdictCache:
         self._pending.append((*row, row_mac(self._key, row)))
 
     def close(self) -> None:
+        """Keep what this run read. A cache that cannot be written (another gate holding it
+        longer than the busy timeout, a full disk) only makes the next run slower: never an
+        error for the run whose decision is already made."""
         try:
             if self._pending:
                 with self._db:
                     self._db.executemany(f"INSERT OR REPLACE INTO {_TABLE} "
                                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
+        except sqlite3.Error as exc:
+            log.warning("gate: verdict cache not updated (%s): the next run reads these files again", exc)
         finally:
             self._db.close()
