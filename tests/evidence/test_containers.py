@@ -188,7 +188,30 @@ def test_member_names_cannot_escape_or_inject(
     assert not any("\x1b" in f or "\n" in f for f in fields)
 
 
+def test_tar_concatenated_behind_the_first_is_read(show: Show, corpus_dir: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """`tar -i` extracts both archives of `cat a.tar b.tar`; tarfile alone stops at the first end."""
+    first = make_tar(tmp_path / "a.tar", {"still.jpg": corpus_dir / EMPTY_JPG})
+    second = make_tar(tmp_path / "b.tar", {"sky.png": corpus_dir / A1111_PNG})
+    (show.pkg / "plates.tar").write_bytes(first.read_bytes() + second.read_bytes())
+    assert_blocked(show, capsys, "plates.tar")
+
+
 # -- what cannot be opened is undecided, with the reason -----------------------------------
+
+
+def test_zip_entry_its_directory_does_not_list_is_undecided(
+        show: Show, corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A local entry before a ZIP whose directory lists only a harmless file: zipfile sees the
+    harmless file alone, a streaming unzip (bsdtar, ZipInputStream) extracts the AI image too."""
+    hidden = make_zip(tmp_path / "hidden.zip", {"sky.png": corpus_dir / A1111_PNG})
+    with zipfile.ZipFile(hidden) as zf:
+        local_part = hidden.read_bytes()[: zf.start_dir]
+    listed = make_zip(tmp_path / "listed.zip", {"readme.txt": b"nothing to see\n"})
+    (show.pkg / "package.zip").write_bytes(local_part + listed.read_bytes())
+    with zipfile.ZipFile(show.pkg / "package.zip") as zf:
+        assert zf.namelist() == ["readme.txt"]  # what a directory reader (and the old gate) sees
+    assert_undecided(show, capsys, "package.zip", "package.zip", "does not list (at byte 0)")
 
 
 def test_zip_bomb_is_undecided(show: Show, capsys: pytest.CaptureFixture[str]) -> None:

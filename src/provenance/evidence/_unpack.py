@@ -141,6 +141,11 @@ def zip_members(path: Path, into: Path, budget: Budget, *, lenient: bool = False
                 return
             raise
         with zf:
+            hidden = _unlisted_entry(path, zf, scan_from=None if lenient else 0)
+            if hidden is not None:
+                raise ContainerError(
+                    f"holds a file entry its directory does not list (at byte {hidden}): unzip tools that "
+                    "read entries in order extract it, so it cannot be left unjudged")
             for info in zf.infolist():
                 name = printable(info.filename)
                 if info.is_dir():
@@ -159,11 +164,63 @@ def zip_members(path: Path, into: Path, budget: Budget, *, lenient: bool = False
         raise ContainerError(f"not a readable ZIP archive: {exc}") from None
 
 
+_LOCAL_HEADER = b"PK\x03\x04"
+_DESCRIPTOR_MAX = 24  # a zip64 data descriptor with its signature
+
+
+def _unlisted_entry(path: Path, zf: zipfile.ZipFile, scan_from: int | None) -> int | None:
+    """The offset of a local file header that no directory entry accounts for, if any.
+
+    zipfile (like most tools) lists what the central directory lists; streaming readers walk
+    the local headers instead. An entry present only as a local header is a parser
+    differential, the classic way to slip one file past a checker. Every byte between
+    `scan_from` (the first listed entry when None: what precedes an appended ZIP is its
+    host file) and the directory is either inside a listed entry or searched here.
+    """
+    start_dir: int = zf.start_dir
+    covered: list[tuple[int, int]] = []
+    with open(path, "rb") as fh:
+        for info in zf.infolist():
+            fh.seek(info.header_offset)
+            local = fh.read(30)
+            if len(local) < 30 or not local.startswith(_LOCAL_HEADER):
+                continue  # zipfile refuses this entry when it is opened
+            name_len = int.from_bytes(local[26:28], "little")
+            extra_len = int.from_bytes(local[28:30], "little")
+            end = info.header_offset + 30 + name_len + extra_len + info.compress_size
+            covered.append((info.header_offset, end + (_DESCRIPTOR_MAX if info.flag_bits & 0x8 else 0)))
+        covered.sort()
+        pos = scan_from if scan_from is not None else (covered[0][0] if covered else start_dir)
+        for begin, end in [*covered, (start_dir, start_dir)]:
+            if begin > pos:
+                hit = _find_in(fh, pos, min(begin, start_dir))
+                if hit is not None:
+                    return hit
+            pos = max(pos, end)
+    return None
+
+
+def _find_in(fh: IO[bytes], begin: int, end: int) -> int | None:
+    fh.seek(begin)
+    pos, tail = begin, b""
+    while pos < end:
+        chunk = fh.read(min(_CHUNK, end - pos))
+        if not chunk:
+            return None
+        hit = (tail + chunk).find(_LOCAL_HEADER)
+        if hit >= 0:
+            return pos - len(tail) + hit
+        tail, pos = chunk[-3:], pos + len(chunk)
+    return None
+
+
 def tar_members(path: Path, into: Path, budget: Budget) -> Iterator[Member]:
     """A tar, plain or gzip/bzip2/xz-compressed (tarfile picks the decompressor)."""
     take = _Extractor(into, budget).take
     try:
-        with tarfile.open(path, mode="r:*") as tf:
+        # ignore_zeros: read on past an end-of-archive marker, as `tar -i` does, so a second
+        # archive concatenated behind the first is not left unjudged.
+        with tarfile.open(path, mode="r:*", ignore_zeros=True) as tf:
             while (info := tf.next()) is not None:
                 name = printable(info.name)
                 if info.isdir():
