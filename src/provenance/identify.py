@@ -16,37 +16,13 @@ from pathlib import Path
 
 from provenance._os import NotRegularFile, file_kind, open_regular
 from provenance.errors import AssetError
+from provenance.formats import MIME_TYPES as MIME_TYPES
 from provenance.model import Asset
 
 HEAD_BYTES = 64
 _CHUNK = 1 << 20
 
-# Formats c2pa-python and ExifTool key on by MIME type.
-MIME_TYPES: dict[str, str] = {
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-    "webp": "image/webp",
-    "tiff": "image/tiff",
-    "heic": "image/heic",
-    "heif": "image/heif",
-    "avif": "image/avif",
-    "jxl": "image/jxl",
-    "svg": "image/svg+xml",
-    "mp4": "video/mp4",
-    "mov": "video/quicktime",
-    "m4a": "audio/mp4",
-    "avi": "video/x-msvideo",
-    "wav": "audio/wav",
-    "mp3": "audio/mpeg",
-    "flac": "audio/flac",
-    "pdf": "application/pdf",
-    "exr": "image/x-exr",
-    "dpx": "image/x-dpx",
-    "mxf": "application/mxf",
-    "mkv": "video/x-matroska",
-    "webm": "video/webm",
-}
+# MIME_TYPES is re-exported for importers; the table lives in provenance.formats.
 
 _FTYP_BRANDS: dict[bytes, str] = {
     b"qt  ": "mov",

@@ -11,6 +11,11 @@ Why the extra machinery around pyexiftool:
   monitor thread kills a process that runs past its deadline (or has died) and replaces its
   stdout/stderr descriptors with a directory descriptor: the blocked `os.read` then fails at
   once with EISDIR, without freeing the descriptor number for reuse by another open().
+- A file can make ExifTool inflate far more than it holds (a 1 MB PNG whose zTXt inflates to
+  1 GiB took it to 4.2 GB and sent 1 GiB of JSON back). While a call runs, the monitor also
+  reads the process's resident memory and the bytes it has written (/proc) and kills it past
+  MEMORY_LIMIT or OUTPUT_LIMIT: the read fails with that reason, never a half answer. An
+  address-space rlimit is the backstop for growth faster than the monitor looks.
 - The stay_open protocol is one argument per line, so a newline in a file name would split
   it into two arguments, and a name starting with `-` would be an option. Paths are always
   absolute (start with `/`), and any name with control characters or bytes that are not
@@ -24,6 +29,7 @@ import contextlib
 import itertools
 import json
 import os
+import resource
 import shutil
 import tempfile
 import threading
@@ -45,6 +51,12 @@ CONFIG_FILE = Path(str(files("provenance") / "data" / "exiftool.config"))
 # -n: raw values, no print conversion — machine-stable values, and DigitalSourceType URIs are
 # raw either way; LargeFileSupport: ExifTool 12.57 misses XMP after a >2 GB mdat without it.
 COMMON_ARGS = ("-G1", "-a", "-n", "-j", "-api", "LargeFileSupport=1")
+
+MEMORY_LIMIT = 512 * 1024 * 1024  # resident bytes; ExifTool reads multi-GB video in ~30 MB
+OUTPUT_LIMIT = 64 * 1024 * 1024  # bytes written per call (a ComfyUI graph is ~100 KB)
+_ADDRESS_SPACE_LIMIT = 4 * MEMORY_LIMIT  # backstop: Perl reserves more than it touches
+_POLL_S = 0.02
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 class ExifToolFailure(Exception):
@@ -68,8 +80,12 @@ def _needs_link(raw: bytes) -> bool:
 class ExifToolProcess:
     """A stay_open ExifTool with a deadline per call. Thread-safe (calls are serialised)."""
 
-    def __init__(self, config_file: Path = CONFIG_FILE) -> None:
+    def __init__(self, config_file: Path = CONFIG_FILE, *, memory_limit: int = MEMORY_LIMIT,
+                 output_limit: int = OUTPUT_LIMIT) -> None:
         self._config = config_file
+        self.memory_limit = memory_limit
+        self.output_limit = output_limit
+        self._written_at_start: int | None = None
         self._helper: ExifToolHelper | None = None
         self._call_lock = threading.Lock()
         self._cond = threading.Condition()
@@ -90,6 +106,12 @@ class ExifToolProcess:
                 raise ExifToolFailure("ExifTool is not installed (run ./dev setup)")
             self._helper = ExifToolHelper(common_args=list(COMMON_ARGS),
                                           config_file=str(self._config), check_execute=False)
+            self._helper.run()  # started here, not on first execute, so the rlimit applies
+            proc = getattr(self._helper, "_process", None)
+            if proc is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    limit = max(_ADDRESS_SPACE_LIMIT, 4 * self.memory_limit)
+                    resource.prlimit(proc.pid, resource.RLIMIT_AS, (limit, limit))
         return self._helper
 
     def _discard(self) -> None:
@@ -141,8 +163,22 @@ class ExifToolProcess:
                     self._abort(proc, "timeout")
                 elif proc is not None and proc.poll() is not None:
                     self._abort(proc, "died")
+                elif proc is not None and (over := self._over_limit(proc.pid)):
+                    self._abort(proc, over)
                 else:
-                    self._cond.wait(min(self._deadline - now, 0.05))
+                    self._cond.wait(min(self._deadline - now, _POLL_S))
+
+    def _over_limit(self, pid: int) -> str | None:
+        """"memory" or "output" when the running call went past a limit, else None."""
+        rss, written = _usage(pid)
+        if rss is not None and rss > self.memory_limit:
+            return "memory"
+        if written is not None:
+            if self._written_at_start is None:
+                self._written_at_start = written
+            elif written - self._written_at_start > self.output_limit:
+                return "output"
+        return None
 
     def _abort(self, proc: Any, why: str) -> None:
         self._aborted = why
@@ -216,8 +252,10 @@ class ExifToolProcess:
         """One `-execute` under a deadline; a dead process is restarted and the call retried once."""
         for attempt in (1, 2):
             helper = self._start()
+            proc = getattr(helper, "_process", None)
             with self._cond:
                 self._aborted = None
+                self._written_at_start = _usage(proc.pid)[1] if proc is not None else None
                 self._deadline = time.monotonic() + time_limit_s
                 self._cond.notify_all()
             try:
@@ -235,11 +273,33 @@ class ExifToolProcess:
                 if aborted == "timeout":
                     raise ExifToolFailure(f"ExifTool timed out after {time_limit_s:g}s "
                                           "(process killed and restarted)")
+                if aborted == "memory":
+                    raise ExifToolFailure(
+                        f"ExifTool went past its memory limit ({self.memory_limit >> 20} MiB) "
+                        "reading this file, e.g. data that inflates far beyond its size (a "
+                        "decompression bomb); not read (process killed and restarted)")
+                if aborted == "output":
+                    raise ExifToolFailure(
+                        f"ExifTool's answer went past {self.output_limit >> 20} MiB "
+                        "(metadata far larger than any real file's, e.g. inflated text); "
+                        "not read (process killed and restarted)")
                 if attempt == 1:
                     continue  # a dead process: restart once and retry
                 raise ExifToolFailure(f"ExifTool failed ({aborted or failure!r})")
             return bytes(stdout), helper.last_stderr
         raise AssertionError("unreachable")
+
+
+def _usage(pid: int) -> tuple[int | None, int | None]:
+    """(resident bytes, bytes written so far) of a process, from /proc; None where unknown."""
+    rss = written = None
+    with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/statm", "rb") as fh:
+        rss = int(fh.read().split()[1]) * _PAGE
+    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/io", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"wchar:"):
+                written = int(line.split()[1])
+    return rss, written
 
 
 def _parse(stdout: Any, stderr: Any) -> dict[str, Any]:

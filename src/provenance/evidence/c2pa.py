@@ -33,7 +33,7 @@ import c2pa
 from provenance import sidecars
 from provenance._os import open_regular, read_regular
 from provenance.evidence import ReaderOutput, ReaderSettings
-from provenance.identify import MIME_TYPES
+from provenance.formats import MIME_TYPES
 from provenance.model import (
     Asset,
     C2paSummary,
@@ -43,53 +43,20 @@ from provenance.model import (
     Risk,
     Signal,
 )
-
-DECLARATION_LABEL = "org.provenance-tool.declaration"
-
-# Leaf EKUs we accept when reading third-party files (c2pa-rs valid_eku_oids.cfg): without
-# the full list Microsoft/C2PA/documentSigning signers read as signingCredential.invalid.
-EKU_OIDS = (
-    "1.3.6.1.5.5.7.3.4",  # emailProtection
-    "1.3.6.1.5.5.7.3.36",  # documentSigning
-    "1.3.6.1.5.5.7.3.8",  # timeStamping
-    "1.3.6.1.5.5.7.3.9",  # OCSPSigning
-    "1.3.6.1.4.1.311.76.59.1.9",  # Microsoft C2PA signing
-    "1.3.6.1.4.1.62558.2.1",  # C2PA claim signing
+from provenance.vocabulary import (
+    ACTIONS_LABELS,
+    AI_COMPOSITE_TYPES,
+    AI_GENERATED_TYPES,
+    DECLARATION_LABEL,
+    TRUST_CONFIG,
+    dst_term,
+    is_integrity_code,
 )
+from provenance.vocabulary import INCEPTION_ACTIONS as INCEPTION
 
-_DST = re.compile(
-    r"^(?:https?://(?:cv\.iptc\.org/newscodes/digitalsourcetype|c2pa\.org/digitalsourcetype)/)?"
-    r"([A-Za-z]+)/?$"
-)
-AI_GENERATED_TYPES = frozenset({"trainedAlgorithmicMedia", "algorithmicMedia", "trainedAlgorithmicData"})
-AI_COMPOSITE_TYPES = frozenset({"compositeWithTrainedAlgorithmicMedia", "compositeSynthetic"})
-INCEPTION = frozenset({"c2pa.created", "c2pa.opened"})
-ACTIONS_LABELS = ("c2pa.actions", "c2pa.actions.v2")
 GENAI_VENDOR_ASSERTION = "com.adobe.generative-ai"
 BING_AGENT = "image creator from designer"
 BING_DESCRIPTION = "ai generated image"
-
-# Codes meaning the bytes or the manifest were changed or broken. Trust and time codes
-# (untrusted, expired, invalid credential, ocsp, timestamp) and CAWG identity codes are not
-# integrity. `assertion.action.malformed` is a spec violation by the writer (corpus d25, a
-# real Sony capture), not evidence that anyone changed the file.
-_NOT_INTEGRITY = ("signingCredential.", "timeStamp.", "cawg.", "claimSignature.insideValidity",
-                  "assertion.action.malformed")
-
-
-def dst_term(value: object) -> str | None:
-    """`http(s)://cv.iptc.org/newscodes/digitalsourcetype/X` (or the c2pa.org form) → X."""
-    if not isinstance(value, str):
-        return None
-    m = _DST.match(value.strip())
-    return m.group(1) if m else None
-
-
-def is_integrity_code(code: str) -> bool:
-    if code.startswith(_NOT_INTEGRITY):
-        return False
-    return (code.endswith((".mismatch", ".missing", ".malformed", ".invalid"))
-            or "mismatch" in code or code in ("claim.missing", "general.error"))
 
 
 def _agent_name(agent: object) -> str | None:
@@ -376,7 +343,7 @@ class C2paReader:
     def __init__(self, settings: ReaderSettings) -> None:
         config: dict[str, Any] = {
             "verify": {"remote_manifest_fetch": False},
-            "trust": {"trust_config": "\n".join(EKU_OIDS)},
+            "trust": {"trust_config": TRUST_CONFIG},
         }
         if settings.trust_anchors_pem:
             config["trust"]["trust_anchors"] = settings.trust_anchors_pem

@@ -5,6 +5,10 @@ Reads XMP (IPTC DigitalSourceType, credit lines, our `XMP-provenance:*` declarat
 ID3 through the shared ExifTool process, and judges every tag at once (`tags.interpret`).
 C2PA that ExifTool decodes is ignored here: the c2pa reader owns manifests.
 
+Bounded: a PNG whose compressed chunks inflate past a limit is refused before ExifTool
+(`_inflation`), and the ExifTool process is killed past its memory or output limit
+(`_exiftool`); either way the file carries the reason as an error (the gate: undecided).
+
 Fast path: a JPEG or PNG whose container headers hold no metadata block at all, or small
 plain text with no markup, is not handed to ExifTool (`_headers.may_hold_metadata`): the
 ExifTool round trip is most of the cost on small files.
@@ -17,6 +21,7 @@ from typing import Any
 
 from provenance.evidence import ReaderOutput, ReaderSettings, _exiftool
 from provenance.evidence._headers import may_hold_metadata
+from provenance.evidence._inflation import inflation_problem
 from provenance.evidence.signatures import SignatureTable
 from provenance.evidence.tags import interpret
 from provenance.model import Asset
@@ -49,6 +54,9 @@ class MetadataReader:
     def read(self, asset: Asset) -> ReaderOutput:
         if not self.has_work(asset):
             return ReaderOutput()
+        problem = inflation_problem(asset.path, asset.format)
+        if problem is not None:
+            return ReaderOutput(errors=[problem])
         try:
             tags = self._process().read(asset.path, self._settings.time_limit_s)
         except _exiftool.ExifToolFailure as exc:
@@ -60,12 +68,22 @@ class MetadataReader:
     def read_many(self, assets: Sequence[Asset]) -> list[ReaderOutput] | None:
         """One ExifTool call for the batch; None if the batch as a whole failed (the caller
         then reads each file alone, so only the file at fault carries the error)."""
+        refused = {i: p for i, a in enumerate(assets)
+                   if (p := inflation_problem(a.path, a.format)) is not None}
+        asked = [a for i, a in enumerate(assets) if i not in refused]
         try:
-            found = self._process().read_many([a.path for a in assets], self._settings.time_limit_s)
+            found = iter(self._process().read_many([a.path for a in asked],
+                                                   self._settings.time_limit_s) if asked else ())
         except (_exiftool.ExifToolFailure, OSError):
             return None
-        return [self.read(a) if tags is None else self._judge(tags)
-                for a, tags in zip(assets, found, strict=True)]
+        out: list[ReaderOutput] = []
+        for i, asset in enumerate(assets):
+            if i in refused:
+                out.append(ReaderOutput(errors=[refused[i]]))
+                continue
+            tags = next(found)
+            out.append(self.read(asset) if tags is None else self._judge(tags))
+        return out
 
     def _judge(self, tags: dict[str, Any]) -> ReaderOutput:
         found = interpret(tags, self._table)

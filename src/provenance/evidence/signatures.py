@@ -18,10 +18,19 @@ from typing import Any
 
 from provenance.errors import ConfigError
 from provenance.model import Signal
+from provenance.vocabulary import normalise
 
 _SIGNALS = {s.value: s for s in (Signal.AI_GENERATED, Signal.AI_EDITED, Signal.CAPTURE,
                                  Signal.INFO)}
 MAX_VALUE_CHARS = 200_000  # a ComfyUI graph is tens of KB; bound regex work on hostile input
+# Groups that are not the file's own claims as tags: C2PA as ExifTool decodes it (the c2pa
+# reader judges manifests as a chain), the file system's facts (a file *name* is not a tag)
+# and ExifTool's own notes.
+UNMATCHED_GROUPS = frozenset({"cbor", "jumbf", "system", "exiftool"})
+
+
+def matchable(key: str) -> bool:
+    return key.partition(":")[0].lower() not in UNMATCHED_GROUPS
 
 
 @dataclass(frozen=True)
@@ -89,12 +98,16 @@ class SignatureTable:
     def match(self, tags: Mapping[str, Any]) -> list[Match]:
         found: list[Match] = []
         for key, raw in tags.items():
+            if not matchable(key):
+                continue
             lowered = key.lower()
-            for sig in self._candidates(lowered):
-                if not fnmatch.fnmatchcase(lowered, sig.field):
-                    continue
-                for value in _values(raw):
-                    if sig.pattern.search(value[:MAX_VALUE_CHARS]):
+            sigs = [sig for sig in self._candidates(lowered) if fnmatch.fnmatchcase(lowered, sig.field)]
+            if not sigs:
+                continue
+            values = [(v, normalise(v[:MAX_VALUE_CHARS])) for v in _values(raw)]
+            for sig in sigs:
+                for value, text in values:
+                    if sig.pattern.search(text):
                         found.append(Match(key, value, sig))
                         break
         return found

@@ -13,10 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provenance.evidence.signatures import SignatureTable
+from provenance.evidence.signatures import SignatureTable, matchable
 from provenance.model import Declarations, Evidence, Risk, Signal
+from provenance.vocabulary import (
+    AI_COMPOSITE_TYPES,
+    AI_GENERATED_TYPES,
+    CAPTURE_TYPES,
+    IPTC_AI_PROMPT,
+    IPTC_AI_SYSTEM,
+    IPTC_AI_SYSTEM_VERSION,
+    XMP_NS,
+    dst_term,
+    is_dst_tag,
+)
 
-OUR_GROUP = "XMP-provenance"
+OUR_GROUP = XMP_NS
 _CLASS_SIGNAL = {"ai_generated": Signal.AI_GENERATED, "ai_edited": Signal.AI_EDITED}
 _RISKS = {r.value: r for r in Risk}
 # ExifTool warnings that mean the bytes are damaged, not merely unusual.
@@ -25,6 +36,13 @@ _DAMAGE = re.compile(r"(?i)truncated|format error|corrupt|unexpected end|bad .*(
 _NOT_MEDIA = ("Unknown file type",)
 _MAKE_KEYS = ("IFD0:Make", "XMP-tiff:Make", "Keys:Make", "UserData:Make", "ItemList:Make")
 _MODEL_KEYS = ("IFD0:Model", "XMP-tiff:Model", "Keys:Model", "UserData:Model", "ItemList:Model")
+_DST_SIGNAL = {**dict.fromkeys(AI_GENERATED_TYPES, Signal.AI_GENERATED),
+               **dict.fromkeys(AI_COMPOSITE_TYPES, Signal.AI_EDITED),
+               **dict.fromkeys(CAPTURE_TYPES, Signal.CAPTURE)}
+# IPTC 2025.1 AI properties, by tag name (any group: XMP in the file, a sidecar, a container).
+_AI_SYSTEM = IPTC_AI_SYSTEM.partition(":")[2].lower()
+_AI_SYSTEM_VERSION = IPTC_AI_SYSTEM_VERSION.partition(":")[2].lower()
+_AI_PROMPT = IPTC_AI_PROMPT.partition(":")[2].lower()
 
 
 @dataclass
@@ -125,10 +143,37 @@ def interpret(tags: Mapping[str, Any], table: SignatureTable, source: str | None
             and not any(c in make + model for c in "{}[]")):
         out.evidence.append(Evidence(source or "exif", "Make/Model", f"{make} {model}",
                                      Signal.CAPTURE, f"{make} {model}"))
-    for key, value in tags.items():
-        if key.endswith(":DigitalSourceType") and key.startswith("XMP") and key not in matched_keys:
-            out.evidence.append(Evidence(source or "xmp", key, _short(str(value))))
+    _source_types(tags, source, out)
+    _iptc_ai(tags, source, out)
     for key in ("IFD0:Software", "XMP-xmp:CreatorTool", "PNG:Software", "PDF:Producer"):
         if key in tags and key not in matched_keys:
             out.evidence.append(Evidence(source or source_of(key), key, _short(str(tags[key]))))
     return out
+
+
+def _source_types(tags: Mapping[str, Any], source: str | None, out: TagFindings) -> None:
+    """Every digital source type, by tag name in any group, read through the shared vocabulary
+    (any case, http or https, surrounding whitespace): one piece of evidence per value."""
+    for key, value in tags.items():
+        if not (matchable(key) and is_dst_tag(key)):
+            continue
+        for item in dict.fromkeys(_list(value) if isinstance(value, list) else [str(value)]):
+            term = dst_term(item)
+            signal = _DST_SIGNAL.get(term, Signal.INFO) if term else Signal.INFO
+            out.evidence.append(Evidence(source or source_of(key), key, _short(item), signal))
+
+
+def _iptc_ai(tags: Mapping[str, Any], source: str | None, out: TagFindings) -> None:
+    """IPTC's AI properties: an AI system named is AI involvement at least (ai_edited; a source
+    type saying "generated" still decides), and it names the tool; the prompt is context."""
+    named = {k.rpartition(":")[2].lower(): (k, v) for k, v in tags.items()
+             if matchable(k) and v not in (None, "")}
+    if _AI_SYSTEM in named:
+        key, system = named[_AI_SYSTEM]
+        version = named.get(_AI_SYSTEM_VERSION, (None, None))[1]
+        tool = _short(f"{system} {version}" if version not in (None, "") else str(system), 120)
+        out.evidence.append(Evidence(source or source_of(key), key, _short(str(system)),
+                                     Signal.AI_EDITED, tool))
+    if _AI_PROMPT in named:
+        key, prompt = named[_AI_PROMPT]
+        out.evidence.append(Evidence(source or source_of(key), key, _short(str(prompt))))

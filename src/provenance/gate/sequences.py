@@ -11,10 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from provenance.formats import FRAME_EXTENSIONS
 from provenance.gate.walk import PackageFile
 
-FRAME_EXTENSIONS = frozenset({"exr", "dpx", "tif", "tiff", "png", "jpg", "jpeg", "cin", "tga", "bmp",
-                              "webp", "hdr", "dng", "sgi", "rgb", "jp2"})
 _FRAME = re.compile(r"^(?P<stem>.*?)(?P<sep>[._])(?P<num>\d{3,})\.(?P<ext>[A-Za-z0-9]+)$")
 
 

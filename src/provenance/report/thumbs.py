@@ -15,9 +15,9 @@ import subprocess
 from PIL import Image
 
 from provenance._os import open_regular
+from provenance.formats import FFMPEG_THUMB_FORMATS as FFMPEG_FORMATS
+from provenance.formats import PILLOW_FORMATS
 
-PILLOW_FORMATS = frozenset({"jpeg", "png", "gif", "webp", "tiff", "bmp"})
-FFMPEG_FORMATS = frozenset({"mp4", "mov", "mkv", "webm", "avi", "mxf", "exr", "dpx", "heic", "avif"})
 MAX_PX = 320
 
 

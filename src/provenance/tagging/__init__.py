@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.errors import ProvenanceError, SigningError, TagError
+from provenance.formats import SIDECAR_FORMATS, XMP_WRITABLE
 from provenance.identify import identify, sha256_file
 from provenance.identity import SigningIdentity
 from provenance.model import Risk
@@ -43,12 +44,11 @@ from provenance.tagging.c2pa_sign import (
 )
 from provenance.tagging.essence import essence_digest
 from provenance.tagging.spec import EmbedRefused, Kind, Outcome, TagResult, TagSpec
-from provenance.tagging.xmp import XMP_WRITABLE, XmpTool
+from provenance.tagging.xmp import XmpTool
 
 __all__ = ["Kind", "Outcome", "TagResult", "TagSpec", "Tagger", "no_identity_message", "tag"]
 
-# Formats we know and cannot embed into; these go to a sidecar without being asked.
-SIDECAR_FORMATS = frozenset({"exr", "dpx", "mxf", "mkv", "webm", "ogg", "aiff", "psd"})
+# Formats we know and cannot embed into (provenance.formats): sidecar without being asked.
 
 
 _PARALLEL_ESSENCE_BYTES = 8 << 20

@@ -20,25 +20,16 @@ from typing import Any
 import c2pa
 
 from provenance.errors import SigningError, TagError
-from provenance.identify import MIME_TYPES
+from provenance.formats import MIME_TYPES
 from provenance.identity import SigningIdentity
 from provenance.tagging.spec import (
-    DECLARATION_LABEL,
     TOOL_NAME,
     TOOL_VERSION,
     EmbedRefused,
     Kind,
     TagSpec,
 )
-
-# Leaf EKUs a reader should accept (c2pa-rs valid_eku_oids.cfg): emailProtection,
-# documentSigning, timeStamping, OCSPSigning, Microsoft, C2PA.
-TRUST_CONFIG = "\n".join([
-    "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36", "1.3.6.1.5.5.7.3.8", "1.3.6.1.5.5.7.3.9",
-    "1.3.6.1.4.1.311.76.59.1.9", "1.3.6.1.4.1.62558.2.1",
-])
-# Failure codes about who signed, not whether the bytes match: not integrity failures.
-_CREDENTIAL_PREFIXES = ("signingCredential.", "timeStamp.", "cawg.")
+from provenance.vocabulary import DECLARATION_LABEL, TRUST_CONFIG, own_output_failures
 
 _SUPPORTED: frozenset[str] | None = None
 
@@ -53,10 +44,10 @@ def supported_mime(fmt: str) -> str | None:
 
 
 def integrity_failures(store: dict[str, Any]) -> list[str]:
+    """The active manifest's failure codes that make a file we signed unacceptable."""
     results = store.get("validation_results") or {}
     failures = (results.get("activeManifest") or {}).get("failure") or []
-    return [f["code"] for f in failures
-            if not str(f.get("code", "")).startswith(_CREDENTIAL_PREFIXES)]
+    return own_output_failures([str(f.get("code", "")) for f in failures])
 
 
 def _active(store: dict[str, Any]) -> dict[str, Any]:

@@ -21,9 +21,7 @@ from pathlib import Path
 from PIL import Image
 
 from provenance.errors import TagError
-
-PILLOW_FORMATS = frozenset({"jpeg", "png", "tiff", "webp", "gif"})
-STREAM_FORMATS = frozenset({"mp4", "mov", "m4a", "wav", "mp3", "flac", "avi"})
+from provenance.formats import PILLOW_FORMATS, STREAM_FORMATS
 
 Image.MAX_IMAGE_PIXELS = None  # plates are large on purpose; we only hash them
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from provenance import sidecars
 from provenance.errors import TagError
 from provenance.tagging.atomic import Workspace
-from provenance.tagging.spec import XMP_NS, TagSpec
+from provenance.tagging.spec import TagSpec
 from provenance.tagging.xmp import XmpTool
+from provenance.vocabulary import XMP_NS
 
 
 def sidecar_path(asset: Path) -> Path:

@@ -14,10 +14,16 @@ from typing import Any
 from provenance import __version__
 from provenance.errors import TagError
 from provenance.model import Classification, Risk
+from provenance.vocabulary import (
+    COMPOSITE_TYPE,
+    GENERATED_TYPE,
+    IPTC_DST,
+    XMP_DST_TAG,
+    XMP_NS,
+)
+from provenance.vocabulary import DECLARATION_LABEL as DECLARATION_LABEL  # re-exported
 
-IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
-DECLARATION_LABEL = "org.provenance-tool.declaration"
-XMP_NS = "XMP-provenance"
+IPTC = IPTC_DST  # names kept for importers; the values live in provenance.vocabulary
 TOOL_NAME = "provenance"
 TOOL_VERSION = __version__
 
@@ -37,8 +43,7 @@ class Kind(StrEnum):
 
     @property
     def source_type(self) -> str:
-        return IPTC + ("trainedAlgorithmicMedia" if self is Kind.GENERATED
-                       else "compositeWithTrainedAlgorithmicMedia")
+        return IPTC_DST + (GENERATED_TYPE if self is Kind.GENERATED else COMPOSITE_TYPE)
 
 
 class Outcome(StrEnum):
@@ -97,7 +102,7 @@ class TagSpec:
     def xmp_fields(self) -> dict[str, str | list[str] | None]:
         """Tag → value; None means "remove", so a re-tag never keeps a stale purpose."""
         return {
-            "XMP-iptcExt:DigitalSourceType": self.kind.source_type,
+            XMP_DST_TAG: self.kind.source_type,
             f"{XMP_NS}:Classification": str(self.kind.classification),
             f"{XMP_NS}:Tool": self.tool,
             f"{XMP_NS}:ToolVersion": self.tool_version,

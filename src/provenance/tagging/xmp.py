@@ -21,16 +21,13 @@ from exiftool.exceptions import ExifToolException, ExifToolExecuteError
 
 from provenance.errors import TagError
 from provenance.tagging.atomic import safe_alias
-from provenance.tagging.spec import XMP_NS, EmbedRefused, TagSpec
-
-# Containers ExifTool 12.57 can write XMP into (research/markers.md write matrix).
-XMP_WRITABLE = frozenset({"jpeg", "png", "tiff", "webp", "gif", "heic", "heif", "avif",
-                          "pdf", "mp4", "mov", "m4a"})
+from provenance.tagging.spec import EmbedRefused, TagSpec
+from provenance.vocabulary import XMP_DST_TAG, XMP_NS
 
 _COPY_FIRST = frozenset({"webp"})
 _SEP = "|;|"
 _LISTS = frozenset({f"{XMP_NS}:Risks"})
-_COMPARED = ("XMP-iptcExt:DigitalSourceType", f"{XMP_NS}:Classification", f"{XMP_NS}:Tool",
+_COMPARED = (XMP_DST_TAG, f"{XMP_NS}:Classification", f"{XMP_NS}:Tool",
              f"{XMP_NS}:ToolVersion", f"{XMP_NS}:Purpose", f"{XMP_NS}:Risks")
 
 
@@ -109,7 +106,7 @@ class XmpTool:
         """
         with safe_alias(path) as alias:
             try:
-                out = str(self._et.execute("-args", "-sep", _SEP, "-XMP-iptcExt:DigitalSourceType",
+                out = str(self._et.execute("-args", "-sep", _SEP, f"-{XMP_DST_TAG}",
                                            f"-{XMP_NS}:all", str(alias)))
             except ExifToolExecuteError as exc:
                 raise TagError(f"ExifTool cannot read: {(exc.stderr or '').strip()}",
