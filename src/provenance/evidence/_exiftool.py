@@ -56,7 +56,6 @@ MEMORY_LIMIT = 512 * 1024 * 1024  # resident bytes; ExifTool reads multi-GB vide
 OUTPUT_LIMIT = 64 * 1024 * 1024  # bytes written per call (a ComfyUI graph is ~100 KB)
 _ADDRESS_SPACE_LIMIT = 4 * MEMORY_LIMIT  # backstop: Perl reserves more than it touches
 _POLL_S = 0.02
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 class ExifToolFailure(Exception):
@@ -170,8 +169,8 @@ class ExifToolProcess:
 
     def _over_limit(self, pid: int) -> str | None:
         """"memory" or "output" when the running call went past a limit, else None."""
-        rss, written = _usage(pid)
-        if rss is not None and rss > self.memory_limit:
+        peak, written = _usage(pid)
+        if peak is not None and peak > self.memory_limit:
             return "memory"
         if written is not None:
             if self._written_at_start is None:
@@ -267,6 +266,9 @@ class ExifToolProcess:
                 with self._cond:
                     self._deadline = None
                     aborted = self._aborted
+            if aborted is None and failure is None and proc is not None:
+                # The last look: a call can finish between two of the monitor's.
+                aborted = self._over_limit(proc.pid)
             if aborted is not None or failure is not None:
                 self._discard()
                 self.restarts += 1
@@ -291,15 +293,18 @@ class ExifToolProcess:
 
 
 def _usage(pid: int) -> tuple[int | None, int | None]:
-    """(resident bytes, bytes written so far) of a process, from /proc; None where unknown."""
-    rss = written = None
-    with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/statm", "rb") as fh:
-        rss = int(fh.read().split()[1]) * _PAGE
+    """(peak resident bytes, bytes written so far) of a process, from /proc; None where unknown.
+    The peak (VmHWM), not the current size, so growth between two looks is not missed."""
+    peak = written = None
+    with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/status", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"VmHWM:"):
+                peak = int(line.split()[1]) * 1024
     with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/io", "rb") as fh:
         for line in fh:
             if line.startswith(b"wchar:"):
                 written = int(line.split()[1])
-    return rss, written
+    return peak, written
 
 
 def _parse(stdout: Any, stderr: Any) -> dict[str, Any]:
