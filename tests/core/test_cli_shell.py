@@ -15,11 +15,12 @@ def test_every_command_module_is_reachable_under_its_own_name() -> None:
     assert {"gate", "watch", "inspect", "approve", "tag"} <= set(names)
     for name in names:
         module = importlib.import_module(f"{commands.__name__}.{name}")
-        assert module.command.name == name, f"{name}.py defines command {module.command.name!r}"
+        command = name.replace("_", "-")  # a module verify_delivery is the command verify-delivery
+        assert module.command.name == command, f"{name}.py defines command {module.command.name!r}"
     listed = subprocess.run([sys.executable, "-m", "provenance", "--help"], capture_output=True,
                             text=True, check=True).stdout
     for name in names:
-        assert f"\n  {name} " in listed, name
+        assert f"\n  {name.replace('_', '-')} " in listed, name
 
 
 def test_running_one_command_does_not_import_the_others() -> None:

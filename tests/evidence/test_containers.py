@@ -174,7 +174,12 @@ def test_archive_of_ordinary_files_is_not_blocked_for_ai(
 
 
 def test_member_names_cannot_escape_or_inject(
-        show: Show, corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        show: Show, corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A private temp root: other processes on the machine make their own provenance-members-* folders.
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     make_zip(show.pkg / "tricks.zip", {"../../../../../../tmp/escaped.png": corpus_dir / A1111_PNG,
                                        "/abs/x.png": corpus_dir / A1111_PNG,
                                        "evil\x1b[2J\nname.png": corpus_dir / A1111_PNG})
