@@ -25,6 +25,7 @@ from typing import Any
 from provenance.config import Config
 from provenance.evidence import ReaderSettings
 from provenance.evidence.registry import DEFAULT_READERS
+from provenance.formats import expected_extensions
 from provenance.gate.cache import VerdictCache, cache_key, open_cache, settings_digest
 from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
@@ -36,12 +37,6 @@ from provenance.ledger_view import LedgerView
 from provenance.model import Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
 from provenance.private_state import PrivateStateUnavailable
-
-# Extensions each sniffed format is normally delivered under; anything else is worth a note.
-_EXTENSIONS = {"jpeg": {"jpg", "jpeg", "jpe"}, "png": {"png"}, "tiff": {"tif", "tiff", "dng"},
-               "mp4": {"mp4", "m4v"}, "mov": {"mov", "qt", "mp4"}, "exr": {"exr"}, "dpx": {"dpx"},
-               "wav": {"wav", "bwf"}, "mxf": {"mxf"}, "webp": {"webp"}, "gif": {"gif"}, "heic": {"heic"},
-               "avif": {"avif"}, "psd": {"psd", "psb"}, "pdf": {"pdf"}, "mp3": {"mp3"}}
 
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
@@ -115,7 +110,7 @@ def _notes(pf: PackageFile, verdict: Verdict) -> list[str]:
     if verdict.link_target:
         where = "outside the package" if outside(verdict.link_target, pf.root) else "inside the package"
         notes.append(f"symlink to {verdict.link_target} ({where}); the target's bytes were judged")
-    expected = _EXTENSIONS.get(verdict.format)
+    expected = expected_extensions(verdict.format)  # anything else is worth a note
     ext = pf.path.suffix.lower().lstrip(".")
     if expected and ext not in expected:
         notes.append(f"content is {verdict.format} although the name ends in '.{ext or ''}'"
