@@ -49,6 +49,11 @@ class SigningError(ProvenanceError):
     """No usable signing identity, or the C2PA signer refused it."""
 
 
+class TrustError(ProvenanceError):
+    """Who may approve cannot be established: the trust root, or the signed approvers registry
+    checked against it, is missing, altered, rolled back or signed by the wrong keys."""
+
+
 class ApprovalError(ProvenanceError):
     """An approval does not verify, with the specific reason."""
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from provenance.approvals import ApproverRegistry
+from provenance.approvals import Approver, ApproverRegistry
 from provenance.approvals.keys import load_private, load_public, new_keypair
 from provenance.model import Scope
+from tests.conftest import Admin
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 
@@ -39,12 +40,17 @@ def doe(make_person) -> Person:
 
 
 @pytest.fixture
-def registry(tmp_path: Path, doe: Person) -> ApproverRegistry:
-    """J. Doe may grant final-deliverable and talent-likeness, until the end of 2027."""
-    reg = ApproverRegistry.from_file(tmp_path / "approvers.toml")
-    return reg.add(doe.name, "jdoe@studio.example", load_public(doe.key_file.with_name(
-        doe.key_file.name + ".pub")), frozenset({Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS}),
-        expires=dt.datetime(2028, 1, 1, tzinfo=dt.UTC))
+def registry(tmp_path: Path, doe: Person, admin: Admin) -> ApproverRegistry:
+    """J. Doe may grant final-deliverable and talent-likeness, until the end of 2027 (signed)."""
+    return admin.add(tmp_path / "approvers.toml", doe.name, load_public(doe.key_file.with_name(
+        doe.key_file.name + ".pub")), {Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS},
+        expires=dt.datetime(2028, 1, 1, tzinfo=dt.UTC), email="jdoe@studio.example")
+
+
+def unsigned_registry(path: Path, *people: tuple[Person, frozenset[Scope]]) -> ApproverRegistry:
+    """A registry object that was never signed (an artist's own list): it can sign, never verify."""
+    return ApproverRegistry(path, tuple(Approver(p.name, "", p.key.public_key(), scopes)
+                                        for p, scopes in people))
 
 
 @pytest.fixture
@@ -62,3 +68,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def ensure_registry(capsys: pytest.CaptureFixture[str], admin: Admin, config: str | Path) -> None:
+    """`provenance approvers init --admin-key …` for the show at `config`, once."""
+    from provenance.config import load_config
+
+    if not load_config(Path(config)).effective_approvers_file.exists():
+        code, _, err = run(capsys, "approvers", "init", "--admin-key", str(admin.key_file), "--config",
+                           str(config))
+        assert code == 0, err

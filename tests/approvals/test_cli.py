@@ -13,7 +13,8 @@ from provenance.config import load_config
 from provenance.identify import sha256_file
 from provenance.ledger import Ledger
 from provenance.model import Classification, Finding, Scope
-from tests.approvals.conftest import run
+from tests.approvals.conftest import ensure_registry, run
+from tests.conftest import Admin
 
 
 @pytest.fixture
@@ -45,12 +46,14 @@ def test_keys_new_writes_0600_and_never_prints_the_private_key(tmp_path, capsys)
     assert key.read_text() == private
 
 
-def test_approvers_add_list_revoke(show, capsys):
+def test_approvers_add_list_revoke(show, capsys, admin):
     key = _key(show, capsys)
     cfg = str(show / "provenance.toml")
+    ensure_registry(capsys, admin, cfg)
+    signed_by = ("--admin-key", str(admin.key_file))
     code, _, err = run(capsys, "approvers", "add", "J. Doe", "--email", "jdoe@studio.example",
                        "--public-key", str(key) + ".pub", "--scopes", "final-deliverable,talent-likeness",
-                       "--expires", "2027-06-30", "--config", cfg)
+                       "--expires", "2027-06-30", *signed_by, "--config", cfg)
     assert code == 0, err
     text = (show / ".provenance" / "approvers.toml").read_text()
     assert "expires = 2027-06-30" in text and "BEGIN PUBLIC KEY" in text
@@ -63,12 +66,14 @@ def test_approvers_add_list_revoke(show, capsys):
 
     # Same key under a second name, and an unknown scope, are refused.
     assert run(capsys, "approvers", "add", "Other", "--email", "o@x", "--public-key", str(key) + ".pub",
-               "--scopes", "final-deliverable", "--config", cfg)[0] == 3
+               "--scopes", "final-deliverable", *signed_by, "--config", cfg)[0] == 3
     assert run(capsys, "approvers", "add", "Other", "--email", "o@x", "--public-key", str(key) + ".pub",
-               "--scopes", "everything", "--config", cfg)[0] == 2
+               "--scopes", "everything", *signed_by, "--config", cfg)[0] == 2
 
-    (show / ".provenance" / "approvers.toml").write_text(text.replace("# Review", "# kept comment\n# Review"))
-    assert run(capsys, "approvers", "revoke", "J. Doe", "--config", cfg)[0] == 0
+    # A comment added by the admin (and signed) survives the next signed edit.
+    registry = ApproverRegistry.load(load_config(cfg))
+    registry._signed(registry.source.replace("# Review", "# kept comment\n# Review"), [admin.key], None)
+    assert run(capsys, "approvers", "revoke", "J. Doe", *signed_by, "--config", cfg)[0] == 0
     after = (show / ".provenance" / "approvers.toml").read_text()
     assert "# kept comment" in after  # a revocation edits text, it does not rewrite the file
     code, out, _ = run(capsys, "approvers", "list", "--json", "--config", cfg)
@@ -77,9 +82,11 @@ def test_approvers_add_list_revoke(show, capsys):
     assert "revoked" in out
 
 
-def _add(show: Path, capsys, key: Path, name: str, scopes: str) -> None:
+def _add(show: Path, capsys, admin: Admin, key: Path, name: str, scopes: str) -> None:
+    ensure_registry(capsys, admin, show / "provenance.toml")
     code, _, err = run(capsys, "approvers", "add", name, "--email", f"{name}@studio.example", "--public-key",
-                       str(key) + ".pub", "--scopes", scopes, "--config", str(show / "provenance.toml"))
+                       str(key) + ".pub", "--scopes", scopes, "--admin-key", str(admin.key_file),
+                       "--config", str(show / "provenance.toml"))
     assert code == 0, err
 
 
@@ -89,9 +96,9 @@ def _finding(asset: Path, rule: str, scope: Scope) -> Finding:
                    clears_with=(scope,))
 
 
-def test_approve_writes_portable_file_ledger_record_and_clears_the_finding(show, capsys):
+def test_approve_writes_portable_file_ledger_record_and_clears_the_finding(show, capsys, admin):
     key = _key(show, capsys)
-    _add(show, capsys, key, "doe", "final-deliverable")
+    _add(show, capsys, admin, key, "doe", "final-deliverable")
     asset = show / "final" / "shot.png"
     asset.write_bytes(b"\x89PNG\r\n\x1a\nAI pixels")
     sha = sha256_file(asset)
@@ -121,9 +128,9 @@ def test_approve_writes_portable_file_ledger_record_and_clears_the_finding(show,
         json.dumps(Ledger.open(config.effective_ledger_url).approvals_for(sha)[0]))
 
 
-def test_approve_refuses_a_scope_the_key_may_not_grant_and_writes_nothing(show, capsys):
+def test_approve_refuses_a_scope_the_key_may_not_grant_and_writes_nothing(show, capsys, admin):
     key = _key(show, capsys)
-    _add(show, capsys, key, "doe", "final-deliverable")
+    _add(show, capsys, admin, key, "doe", "final-deliverable")
     asset = show / "final" / "shot.png"
     asset.write_bytes(b"bytes")
     code, _, err = run(capsys, "approve", str(asset), "--scope", "third-party-ip", "--ref", "R",
@@ -141,9 +148,9 @@ def test_approve_with_an_unregistered_key_is_refused(show, capsys):
     assert code == 1 and "belongs to no approver" in err
 
 
-def test_changed_file_loses_its_portable_approval_with_the_reason(show, capsys):
+def test_changed_file_loses_its_portable_approval_with_the_reason(show, capsys, admin):
     key = _key(show, capsys)
-    _add(show, capsys, key, "doe", "final-deliverable")
+    _add(show, capsys, admin, key, "doe", "final-deliverable")
     asset = show / "final" / "shot.png"
     asset.write_bytes(b"\x89PNG\r\n\x1a\nAI pixels")
     cfg = str(show / "provenance.toml")

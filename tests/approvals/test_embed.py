@@ -20,7 +20,8 @@ from provenance.model import Classification
 from provenance.pipeline import inspect
 from provenance.tagging.atomic import TMP_PREFIX
 from provenance.tagging.c2pa_sign import read_store
-from tests.approvals.conftest import run
+from tests.approvals.conftest import ensure_registry, run
+from tests.conftest import Admin
 
 REPO = Path(__file__).resolve().parents[2]
 AI_JPEG = REPO / "sample_assets/show/working/generated/c2pa_generated.jpg"
@@ -47,12 +48,14 @@ def cfg(show: Path) -> str:
 
 
 @pytest.fixture
-def key(show: Path, capsys) -> Path:
+def key(show: Path, capsys, admin: Admin) -> Path:
     """A real approver key, registered through the CLI for final-deliverable."""
     key = show / "keys" / "doe"
     assert run(capsys, "keys", "new", "--out", str(key))[0] == 0
+    ensure_registry(capsys, admin, cfg(show))
     code, _, err = run(capsys, "approvers", "add", "doe", "--email", "doe@studio.example", "--public-key",
-                       str(key) + ".pub", "--scopes", "final-deliverable", "--config", cfg(show))
+                       str(key) + ".pub", "--scopes", "final-deliverable", "--admin-key", str(admin.key_file),
+                       "--config", cfg(show))
     assert code == 0, err
     return key
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from provenance.approvals import ApproverRegistry, sign_approval, verify_approval
+from provenance.approvals import sign_approval, verify_approval
 from provenance.approvals.keys import load_public
 from provenance.errors import ApprovalError
 from provenance.identify import sha256_file
 from provenance.model import Scope
-from tests.approvals.conftest import NOW
+from tests.approvals.conftest import NOW, unsigned_registry
 
 
 def _sign(person, registry, asset: Path, scopes=(Scope.FINAL_DELIVERABLE,), **kw):
@@ -49,8 +49,7 @@ def test_round_trip_returns_what_was_signed(doe, registry, asset):
 def test_forged_approval_with_unknown_key_is_refused(doe, registry, asset, make_person):
     mallory = make_person("Mallory")
     # Mallory's own registry lets her sign; the production's registry does not know her key.
-    own = ApproverRegistry.from_file(asset.parent / "mallory.toml").add(
-        "J. Doe", "jdoe@studio.example", mallory.key.public_key(), frozenset(Scope))
+    own = unsigned_registry(asset.parent / "mallory.toml", (mallory, frozenset(Scope)))
     forged = _sign(mallory, own, asset)
     assert "not signed by any known approver" in _reason(forged, sha256_file(asset), registry)
 
@@ -109,16 +108,15 @@ def test_expired_approver_is_refused(doe, registry, asset):
     assert "J. Doe's authority expired on 2028-01-01" in reason
 
 
-def test_revoked_approver_is_refused(doe, registry, asset):
+def test_revoked_approver_is_refused(doe, registry, asset, admin):
     envelope = _sign(doe, registry, asset)
-    revoked = registry.revoke("J. Doe", now=NOW)
+    revoked = registry.revoke("J. Doe", now=NOW, admin=[admin.key])
     assert "approver J. Doe was revoked" in _reason(envelope, sha256_file(asset), revoked)
 
 
 def test_scope_the_approver_may_not_grant_is_refused(doe, registry, asset, tmp_path):
     # Signed while the registry allowed it; the reviewed registry now says otherwise.
-    wide = ApproverRegistry.from_file(tmp_path / "wide.toml").add(
-        "J. Doe", "jdoe@studio.example", doe.key.public_key(), frozenset(Scope))
+    wide = unsigned_registry(tmp_path / "wide.toml", (doe, frozenset(Scope)))
     envelope = _sign(doe, wide, asset, scopes=(Scope.THIRD_PARTY_IP,))
     reason = _reason(envelope, sha256_file(asset), registry)
     assert "may not grant scope third-party-ip" in reason

@@ -23,6 +23,7 @@ from provenance.cli import main
 from provenance.config import Config, load_config
 from provenance.identify import sha256_file
 from provenance.model import Scope
+from tests.conftest import Admin
 
 REPO = Path(__file__).resolve().parents[2]
 PROVENANCE = REPO / ".venv" / "bin" / "provenance"
@@ -68,6 +69,7 @@ def ai_jpeg(path: Path, seed: int = 1) -> Path:
 class Show:
     root: Path
     pkg: Path
+    admin: Admin
     keys: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -85,10 +87,13 @@ class Show:
         key = self.root / "keys" / f"{name}.key"
         key.parent.mkdir(exist_ok=True)
         new_keypair(key)
-        self.registry().add(name, f"{name.lower()}@studio.example", load_public(Path(f"{key}.pub")),
-                            frozenset(scopes), expires)
+        self.admin.add(self.config.effective_approvers_file, name, load_public(Path(f"{key}.pub")), scopes,
+                       expires, email=f"{name.lower()}@studio.example")
         self.keys[name] = key
         return key
+
+    def revoke(self, name: str) -> ApproverRegistry:
+        return self.registry().revoke(name, admin=[self.admin.key])
 
     def approve(self, asset: Path, approver: str, scopes: set[Scope], *, ref: str = "LEGAL-1",
                 now: dt.datetime | None = None, expires_at: dt.datetime | None = None) -> Path:
@@ -106,13 +111,13 @@ class Show:
 
 
 @pytest.fixture
-def show(tmp_path: Path, exiftool_available: None) -> Show:
+def show(tmp_path: Path, exiftool_available: None, admin: Admin) -> Show:
     root = tmp_path / "show"
     (root / ".provenance").mkdir(parents=True)
     (root / "provenance.toml").write_text(CONFIG)
     pkg = root / "deliveries" / "EP101"
     pkg.mkdir(parents=True)
-    return Show(root, pkg)
+    return Show(root, pkg, admin)
 
 
 def asset(report: dict[str, Any], name: str) -> dict[str, Any]:

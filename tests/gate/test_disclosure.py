@@ -59,7 +59,7 @@ def test_disclosure_lists_ai_assets_with_risks_and_verified_approval_state(
     assert {r["state"] for r in rows} == {"approved", "pending: final-deliverable, talent-likeness"}
 
     # Revoking the approver turns "approved" back into "pending": state is verified, not recalled.
-    show.registry().revoke("Legal")
+    show.revoke("Legal")
     assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
     doc = json.loads(capsys.readouterr().out)
     assert {a["state"] for a in doc["assets"]} == {"pending: final-deliverable",

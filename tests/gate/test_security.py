@@ -111,7 +111,7 @@ def test_expired_approval(show: Show, gen: Path, capsys: pytest.CaptureFixture[s
 
 def test_revoked_approver(show: Show, gen: Path, capsys: pytest.CaptureFixture[str]) -> None:
     show.approve(gen, "Legal", {Scope.FINAL_DELIVERABLE})
-    show.registry().revoke("Legal")
+    show.revoke("Legal")
     blocked_because(show, capsys, "gen.png", "approver Legal was revoked")
 
 

@@ -31,7 +31,7 @@ from provenance.approvals.registry import ApproverRegistry
 from provenance.approvals.statement import canonical_json, parse_statement
 from provenance.approvals.verify import VerifiedApproval, verify_approval
 from provenance.config import Config
-from provenance.errors import ApprovalError
+from provenance.errors import ApprovalError, TrustError
 
 if TYPE_CHECKING:
     from provenance.ledger_view import LedgerView
@@ -134,7 +134,12 @@ def find_approvals(
 ) -> tuple[list[VerifiedApproval], list[str]]:
     """Every approval found for `path` verified against `sha256`: (valid ones, one reason per invalid one).
     `path` None: the asset is at no known path any more, so only the ledger's records count."""
-    registry = registry or ApproverRegistry.load(config)
+    if registry is None:
+        try:
+            registry = ApproverRegistry.load(config)
+        except TrustError as exc:
+            # Fail closed, never crash the caller (the daemon must still open the finding).
+            return [], [f"no approval can be trusted: {exc}"]
     found: list[tuple[str, dict[str, Any]]] = []
     reasons: list[str] = []
     for file in candidate_files(path, config) if path is not None else ():

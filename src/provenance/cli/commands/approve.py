@@ -18,7 +18,7 @@ from provenance.approvals.keys import load_private
 from provenance.approvals.registry import parse_expiry, parse_scopes
 from provenance.approvals.sign import approver_for_key
 from provenance.approvals.statement import format_time
-from provenance.cli.options import config_option, json_option
+from provenance.cli.options import config_option, json_option, trust_option
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED, ApprovalError, ProvenanceError
 from provenance.identify import sha256_file
@@ -116,6 +116,7 @@ def _approve_one(path: Path, key: Any, registry: ApproverRegistry, config: Confi
                    "cannot embed in (EXR, DPX, MXF, MKV…). Informational: the gate trusts only the "
                    "signed approval record.")
 @json_option
+@trust_option
 @config_option
 def command(paths: tuple[Path, ...], scopes: tuple[str, ...], ref: str, key_file: Path,
             expires: str | None, note: str, embed: bool, as_json: bool, config_path: Path | None) -> int:

@@ -21,6 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from provenance._os import stage_atomic
 from provenance.approvals.keys import load_private
+from provenance.approvals.outside import refuse_own_policy
+from provenance.cli.options import trust_option
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_UNDECIDED, ProvenanceError
 from provenance.gate import GateResult, Status, gate
@@ -59,6 +61,7 @@ def _render(result: GateResult, console: Console) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="provenance.toml to use (default: search upward from the current folder).")
+@trust_option
 @click.option("--json", "as_json", is_flag=True, help="Write the JSON report (provenance.gate/v1) to stdout.")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write JUnit XML (one test case per asset) to FILE.")
@@ -152,6 +155,9 @@ def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verif
          console: Console, show_progress: bool, reports: dict[str, Path],
          key: Ed25519PrivateKey | None = None) -> GateResult:
     config = load_config(config_path)
+    # A package must not bring its own policy, and a registry the gate cannot authenticate
+    # leaves the whole package undecided, before anything is read (issue 10 item 3, issue 13).
+    refuse_own_policy(config, paths)
     from provenance.ledger import Ledger
 
     with ExitStack() as stack:

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from provenance.cli.options import trust_option
 from provenance.config import load_config
 from provenance.ledger import Ledger
 from provenance.report.disclosure import disclosure_rows, to_csv, to_html, to_json
@@ -21,6 +22,7 @@ from provenance.report.disclosure import disclosure_rows, to_csv, to_html, to_js
 @click.option("--json", "fmt", flag_value="json", help="JSON output (provenance.disclosure/v1).")
 @click.option("--html", "fmt", flag_value="html", help="Self-contained HTML output.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@trust_option
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="provenance.toml to use (default: search upward from the current folder).")
 def command(disclosure: bool, fmt: str | None, out: Path | None, config_path: Path | None) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from provenance.cli.options import config_option, json_option
+from provenance.cli.options import config_option, json_option, trust_option
 from provenance.config import load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED
 from provenance.pathtext import shown
@@ -20,6 +20,7 @@ from provenance.pathtext import shown
 
 @click.command("scan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@trust_option
 @config_option
 @json_option
 def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> int:

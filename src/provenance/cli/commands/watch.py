@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from provenance.cli.options import config_option, json_option
+from provenance.cli.options import config_option, json_option, trust_option
 from provenance.config import CONFIG_NAME, Config, Root, load_config
 from provenance.errors import ConfigError
 
@@ -31,6 +31,7 @@ def resolve_config(target: Path | None) -> Config:
 
 @click.command("watch")
 @click.argument("config_arg", metavar="[CONFIG]", required=False, type=click.Path(path_type=Path))
+@trust_option
 @config_option
 @json_option
 def command(config_arg: Path | None, config_path: Path | None, as_json: bool) -> None:

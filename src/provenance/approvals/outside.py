@@ -1,0 +1,69 @@
+"""The gate's policy comes from outside what it judges (issue 10 item 3).
+
+A package that holds its own provenance.toml (naming its own approvers file), that approvers
+file and an approval signed by its own key would otherwise clear itself when the gate is run
+from inside it. Everything that decides a delivery — the configuration, the approvers registry
+and its signature, the trust file and its admin keys, the C2PA trust anchors, the host's
+rollback memory — must live outside (and not below) every path being judged; the trust root
+and the host's memory must also live outside the show tree, which artists can write.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from provenance.approvals import registry_signature, seen_versions
+from provenance.approvals.registry import ApproverRegistry
+from provenance.approvals.trust import load_trust, trust_file
+from provenance.config import Config
+from provenance.errors import TrustError
+
+
+def _real(p: Path) -> Path:
+    return Path(os.path.realpath(p))
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """`path` is `folder` or below it, after resolving symlinks on both."""
+    p, f = _real(path), _real(folder)
+    return p == f or f in p.parents
+
+
+def check_outside(what: Iterable[tuple[str, Path | None]], folders: Sequence[Path], why: str) -> None:
+    """TrustError naming the first file of `what` that is inside any of `folders`."""
+    for label, path in what:
+        if path is None:
+            continue
+        for folder in folders:
+            if inside(path, folder):
+                raise TrustError(f"the gate's {label} is inside {folder} ({why})", path)
+
+
+def refuse_own_policy(config: Config, judged: Sequence[Path]) -> ApproverRegistry:
+    """Refuse policy from inside `judged` or trust from inside the show; return the authenticated
+    registry (so a registry that does not verify stops the gate before anything is read)."""
+    approvers = config.effective_approvers_file
+    policy: list[tuple[str, Path | None]] = [
+        ("configuration", config.file),
+        ("approvers registry", approvers),
+        ("approvers registry signature", registry_signature.signature_path(approvers)),
+        ("trust file", trust_file()),
+        ("rollback memory", seen_versions.memory_file()),
+        *(("C2PA trust anchor", a) for a in config.trust_anchor_files),
+        ("signing CA", config.signing_identity_dir / "ca.pem"),
+    ]
+    check_outside(policy, judged, "a package cannot bring its own policy: run the gate from outside the "
+                                  "package, or with --config FILE outside it")
+    host_trust: list[tuple[str, Path | None]] = [("trust file", trust_file()),
+                                                 ("rollback memory", seen_versions.memory_file())]
+    if approvers.exists():
+        trust = load_trust()
+        keys = [("admin key", f) for f in trust.key_files]
+        check_outside(keys, judged, "a package cannot bring its own admin keys")
+        host_trust += keys
+    if config.file is not None:
+        check_outside(host_trust, [config.base_dir], "the trust root is pinned on this host, outside the "
+                                                     "show tree that artists can write")
+    return ApproverRegistry.load(config)
