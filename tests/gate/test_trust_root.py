@@ -198,3 +198,21 @@ def test_approvers_init_threshold_needs_that_many_admin_keys(show: Show,
                "--config", config])
     assert rc == 3 and "needs 2 admin signatures; 1 --admin-key given" in capsys.readouterr().err
     assert not show.config.effective_approvers_file.exists()  # nothing half-written
+
+
+def test_the_watchers_judge_keeps_the_finding_open_under_an_edited_registry(
+        show: Show, gen: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`scan` judges with the daemon's worker: a self-approval under a hand-edited registry must
+    not close the AI file's finding (the worker must not crash on the registry either)."""
+    from provenance.ledger import Ledger
+
+    final = show.root / "final"
+    mine = ai_png(final / "mine.png", seed=7)
+    key, block = _mallory(show)
+    registry = show.config.effective_approvers_file
+    registry.write_text(registry.read_text() + block)
+    _self_approve(show, mine, key)
+    rc = main(["scan", "--config", str(show.config_file), str(final)])
+    assert rc == 0, capsys.readouterr().err
+    with Ledger.open(show.config.effective_ledger_url) as ledger:
+        assert {f.path.rsplit("/", 1)[-1] for f in ledger.open_findings()} == {"mine.png"}
