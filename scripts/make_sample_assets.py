@@ -16,6 +16,7 @@ Needs ExifTool and ffmpeg on PATH and c2pa-python + Pillow in the interpreter.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import random
@@ -32,11 +33,13 @@ from PIL import Image, PngImagePlugin
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from provenance.identity import SigningIdentity, create_identity  # noqa: E402
+from provenance.approvals.keys import public_pem  # noqa: E402
+from provenance.identity import SigningIdentity, create_identity, write_private, write_public  # noqa: E402
 
 OUT = REPO / "sample_assets"
 SHOW = OUT / "show"
 IDENTITY_DIR = OUT / "test-signing-identity"
+TRUST_DIR = OUT / "test-trust"
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 GENERATOR = {"name": "provenance-sample-assets", "version": "1"}
 W, H = 64, 48
@@ -51,6 +54,32 @@ proves nothing. Never register this CA as a trust anchor outside `sample_assets/
 Made by `scripts/make_sample_assets.py --new-identity` with
 `provenance.identity.create_identity` (organisation "Provenance TEST ONLY").
 """
+
+
+TRUST_README = """\
+# TEST ONLY — NEVER FOR PRODUCTION
+
+`admin.key` is the sample show's approvers-registry admin key and `trust.toml` pins its public
+half, as `/etc/provenance/trust.toml` does on a real host. `./dev demo` points
+`PROVENANCE_TRUST` here. The private key is public (it is in this repository, derived from a
+fixed seed by `scripts/make_sample_assets.py`), so a registry signed with it proves nothing.
+"""
+
+
+def write_trust() -> None:
+    """The demo's TEST-ONLY trust root: a fixed admin key and a trust file pinning it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    seed = hashlib.sha256(b"provenance sample admin key, TEST ONLY").digest()
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    TRUST_DIR.mkdir(parents=True, exist_ok=True)
+    write_private(TRUST_DIR / "admin.key", key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    write_public(TRUST_DIR / "admin.key.pub", public_pem(key.public_key()).encode("ascii"))
+    write_public(TRUST_DIR / "trust.toml", b'# TEST ONLY: the sample show\'s trust root (see README.md)\n'
+                                           b'admin_keys = ["admin.key.pub"]\nthreshold = 1\n')
+    (TRUST_DIR / "README.md").write_text(TRUST_README)
 
 
 # ---------------------------------------------------------------- pixels and sound
@@ -319,6 +348,7 @@ def main() -> int:
         build(identity, Path(tmp))
     write_expected()
     write_config()
+    write_trust()
     total = sum(p.stat().st_size for p in SHOW.rglob("*") if p.is_file())
     print(f"wrote {len(EXPECTED)} assets under {SHOW.relative_to(REPO)} ({total:,} bytes)")
     return 0

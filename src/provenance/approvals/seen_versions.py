@@ -55,7 +55,8 @@ def check_and_remember(show: str, version: int, registry: Path) -> None:
         with _locked(file):
             seen = _read(file)
             entry = seen.get(show)
-            highest = entry.get("version") if isinstance(entry, dict) else None
+            entry = entry if isinstance(entry, dict) else {}
+            highest = entry.get("version")
             if isinstance(highest, int) and version < highest:
                 raise TrustError(
                     f"rollback refused: this is version {version} of show {show!r}'s approvers registry, "
