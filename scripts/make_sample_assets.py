@@ -317,7 +317,14 @@ def write_config() -> None:
     if marker not in template:
         raise SystemExit("provenance.toml template changed: update write_config()")
     trusted = 'anchors = ["../test-signing-identity/ca.pem"]  # TEST ONLY: sample CA'
-    (SHOW / "provenance.toml").write_text(template.replace(marker, trusted, 1))
+    example = '# [[tools]]\n# name = "Adobe Firefly*"\n# trains_on_inputs = false\n# enterprise = true\n'
+    if example not in template:
+        raise SystemExit("provenance.toml template changed: update write_config()")
+    vetted = ("# The sample show has vetted its (fictional) SampleGen; ComfyUI and Stable Diffusion\n"
+              "# samples stay unvetted so the daemon shows that warning too.\n"
+              '[[tools]]\nname = "SampleGen*"\ntrains_on_inputs = false\nenterprise = true\n')
+    text = template.replace(marker, trusted, 1).replace(example, vetted, 1)
+    (SHOW / "provenance.toml").write_text(text)
 
 
 def load_identity(new: bool) -> SigningIdentity:

@@ -10,13 +10,17 @@ defaults apply with the current folder as the base and the user's configuration 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+from wcmatch import fnmatch, glob
+
+from provenance.config_errors import config_error
+from provenance.config_schema import DEFAULT_FINAL_GLOBS, ConfigFile
 from provenance.errors import ConfigError
 from provenance.evidence import ReaderSettings
 from provenance.model import Scope, Zone
@@ -24,7 +28,11 @@ from provenance.model import Scope, Zone
 CONFIG_NAME = "provenance.toml"
 STATE_DIR = ".provenance"
 
-DEFAULT_FINAL_GLOBS = ("**/final/**", "**/deliverables/**")
+__all__ = ["CONFIG_NAME", "DEFAULT_FINAL_GLOBS", "DEFAULT_IGNORE", "STATE_DIR", "Config", "Root", "ToolEntry",
+           "find_config_file", "load_config"]
+# Path globs (wcmatch): `**` spans folders, `*` and `?` stay within one name and match a leading
+# dot too (`*.tmp` is also `.x.tmp`), `[!x]` negates a class.
+_GLOB_FLAGS = glob.GLOBSTAR | glob.DOTGLOB
 # In-flight and tool-temporary names: rsync, Aspera, editors, ExifTool, ourselves.
 DEFAULT_IGNORE = (
     ".*.[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]",  # rsync .name.XXXXXX
@@ -57,7 +65,7 @@ class ToolEntry:
     enterprise: bool = False
 
     def matches(self, tool: str) -> bool:
-        return glob_to_regex(self.pattern.lower()).fullmatch(tool.lower()) is not None
+        return fnmatch.fnmatch(tool, self.pattern, flags=fnmatch.IGNORECASE | fnmatch.DOTMATCH)
 
     @property
     def vetted(self) -> bool:
@@ -117,16 +125,20 @@ class Config:
         return self.approvers_file or self.config_dir / "approvers.toml"
 
     @cached_property
-    def _final(self) -> list[re.Pattern[str]]:
-        return [glob_to_regex(g) for g in self.final_globs]
+    def _final(self) -> glob.WcMatcher:
+        return glob.compile(list(self.final_globs), flags=_GLOB_FLAGS)
 
     @cached_property
-    def _ignore_zone(self) -> list[re.Pattern[str]]:
-        return [glob_to_regex(g) for g in self.ignore_zone_globs]
+    def _ignore_zone(self) -> glob.WcMatcher:
+        return glob.compile(list(self.ignore_zone_globs), flags=_GLOB_FLAGS)
 
     @cached_property
-    def _ignored_names(self) -> list[re.Pattern[str]]:
-        return [glob_to_regex(g) for g in self.ignore_patterns]
+    def _ignored_paths(self) -> glob.WcMatcher:
+        return glob.compile([g for g in self.ignore_patterns if "/" in g], flags=_GLOB_FLAGS)
+
+    @cached_property
+    def _ignored_names(self) -> glob.WcMatcher:
+        return glob.compile([g for g in self.ignore_patterns if "/" not in g], flags=_GLOB_FLAGS)
 
     def relative(self, path: str | os.PathLike[str]) -> str:
         """`path` relative to the base folder, with '/' separators (absolute if outside it)."""
@@ -138,19 +150,18 @@ class Config:
 
     def zone_for(self, path: str | os.PathLike[str]) -> Zone:
         rel = self.relative(path)
-        if any(rx.fullmatch(rel) for rx in self._ignore_zone):
+        if self.ignore_zone_globs and self._ignore_zone.match(rel):
             return Zone.IGNORE
-        if any(rx.fullmatch(rel) for rx in self._final):
+        if self.final_globs and self._final.match(rel):
             return Zone.FINAL
         return Zone.WORKING
 
     def is_ignored(self, path: str | os.PathLike[str]) -> bool:
         """In-flight or temporary names the daemon must never read (rsync, Aspera, ExifTool, us)."""
         rel = self.relative(path)
-        name = rel.rsplit("/", 1)[-1]
-        for pattern, rx in zip(self.ignore_patterns, self._ignored_names, strict=True):
-            if rx.fullmatch(rel if "/" in pattern else name):
-                return True
+        # A pattern with a '/' is matched against the path from the base, others against the name.
+        if self._ignored_names.match(rel.rsplit("/", 1)[-1]) or self._ignored_paths.match(rel):
+            return True
         return self.zone_for(path) is Zone.IGNORE
 
     def trust_anchors_pem(self) -> str | None:
@@ -173,38 +184,6 @@ class Config:
         )
 
 
-def glob_to_regex(glob: str) -> re.Pattern[str]:
-    """Translate a path glob: `**` spans folders, `*` and `?` stay within one name."""
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        c = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            end = glob.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-                i += 1
-            else:
-                out.append(glob[i : end + 1])
-                i = end + 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    return re.compile("".join(out))
-
-
 def find_config_file(start: Path | None = None) -> Path | None:
     env = os.environ.get("PROVENANCE_CONFIG")
     if env:
@@ -225,96 +204,56 @@ def load_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
     if path.is_dir():
         path = path / CONFIG_NAME
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError("configuration file not found", path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read configuration: {exc}", path) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path) from None
-    return _from_dict(data, path.resolve())
+    try:
+        parsed = ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        raise config_error(exc, text, path) from None
+    return _from_file(parsed, data, path.resolve())
 
 
-def _get(data: dict[str, Any], table: str, key: str, kind: type | tuple[type, ...],
-         default: Any, path: Path) -> Any:
-    section = data.get(table, {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"[{table}] must be a table", path)
-    value = section.get(key, default)
-    if value is not default and not isinstance(value, kind):
-        raise ConfigError(f"[{table}] {key} has the wrong type ({type(value).__name__})", path)
-    return value
-
-
-def _from_dict(data: dict[str, Any], path: Path) -> Config:
+def _from_file(f: ConfigFile, data: dict[str, Any], path: Path) -> Config:
     base = path.parent
 
     def resolve(p: str) -> Path:
         q = Path(os.path.expanduser(p))
         return q if q.is_absolute() else (base / q).resolve()
 
-    roots: list[Root] = []
-    for entry in data.get("roots", [{"path": "."}]):
-        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-            raise ConfigError("each [[roots]] entry needs a path = \"...\"", path)
-        roots.append(Root(resolve(entry["path"]), bool(entry.get("poll", False)),
-                          float(entry.get("poll_interval", 30.0))))
-
-    ledger_url = _get(data, "ledger", "url", str, None, path)
+    ledger_url = f.ledger.url
     if ledger_url and ledger_url.startswith("sqlite:///") and not ledger_url.startswith("sqlite:////"):
         ledger_url = f"sqlite:///{resolve(ledger_url.removeprefix('sqlite:///'))}"
-
-    tools = tuple(
-        ToolEntry(str(t["name"]), bool(t.get("trains_on_inputs", True)), bool(t.get("enterprise", False)))
-        for t in data.get("tools", []) if isinstance(t, dict) and "name" in t
-    )
-    signatures = tuple({str(k): str(v) for k, v in s.items()} for s in data.get("signatures", []))
-    unknown = _get(data, "policy", "unknown", str, "pass", path)
-    unvetted = _get(data, "policy", "unvetted_tools", str, "warn", path)
-    if unknown not in ("pass", "require-declaration"):
-        raise ConfigError("[policy] unknown must be \"pass\" or \"require-declaration\"", path)
-    if unvetted not in ("warn", "block"):
-        raise ConfigError("[policy] unvetted_tools must be \"warn\" or \"block\"", path)
-    approvers = _get(data, "approvals", "approvers_file", str, None, path)
-    required: dict[Scope, int] = {}
-    for scope, count in _get(data, "approvals", "required", dict, {}, path).items():
-        try:
-            key = Scope(scope)
-        except ValueError:
-            raise ConfigError(f"[approvals] required: unknown scope {scope!r} (scopes: "
-                              f"{', '.join(s.value for s in Scope)})", path) from None
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise ConfigError(f"[approvals] required: {scope} must be a whole number of approvers, 1 or more",
-                              path)
-        required[key] = count
-    signing_dir = _get(data, "signing", "dir", str, None, path)
-    log_format = _get(data, "watch", "log_format", str, "text", path)
-    if log_format not in ("text", "json"):
-        raise ConfigError("[watch] log_format must be \"text\" or \"json\"", path)
-
+    signing_dir, approvers = f.signing.dir, f.approvals.approvers_file
     return Config(
         base_dir=base,
         file=path,
-        roots=tuple(roots),
-        final_globs=tuple(_get(data, "zones", "final", list, list(DEFAULT_FINAL_GLOBS), path)),
-        ignore_zone_globs=tuple(_get(data, "zones", "ignore", list, [], path)),
-        ignore_patterns=DEFAULT_IGNORE + tuple(_get(data, "watch", "ignore", list, [], path)),
-        settle_s=float(_get(data, "watch", "settle_seconds", (int, float), 2.0, path)),
-        reconcile_interval_s=float(_get(data, "watch", "reconcile_seconds", (int, float), 600, path)),
-        workers=int(_get(data, "watch", "workers", int, 2, path)),
-        notify_command=_get(data, "watch", "notify_command", str, None, path) or None,
-        log_format=log_format,
+        roots=tuple(Root(resolve(r.path), r.poll, r.poll_interval) for r in f.roots),
+        final_globs=tuple(f.zones.final),
+        ignore_zone_globs=tuple(f.zones.ignore),
+        ignore_patterns=DEFAULT_IGNORE + tuple(f.watch.ignore),
+        settle_s=f.watch.settle_seconds,
+        reconcile_interval_s=f.watch.reconcile_seconds,
+        workers=f.watch.workers,
+        notify_command=f.watch.notify_command or None,
+        log_format=f.watch.log_format,
         ledger_url=ledger_url,
-        trust_anchor_files=tuple(resolve(p) for p in _get(data, "trust", "anchors", list, [], path)),
+        trust_anchor_files=tuple(resolve(p) for p in f.trust.anchors),
         signing_dir=resolve(signing_dir) if signing_dir else None,
         approvers_file=resolve(approvers) if approvers else None,
-        approvals_dir=_get(data, "approvals", "package_folder", str, "", path),
-        approvers_required=tuple(sorted(required.items())),
-        policy_version=str(_get(data, "policy", "version", (str, int), "1", path)),
-        unknown_policy=unknown,
-        unvetted_tool_policy=unvetted,
-        tools=tools,
-        extra_signatures=signatures,
-        time_limit_s=float(_get(data, "inspect", "time_limit_seconds", (int, float), 60, path)),
+        approvals_dir=f.approvals.package_folder,
+        approvers_required=tuple(sorted((Scope(k), n) for k, n in f.approvals.required.items())),
+        policy_version=str(f.policy.version),
+        unknown_policy=f.policy.unknown,
+        unvetted_tool_policy=f.policy.unvetted_tools,
+        tools=tuple(ToolEntry(t.name, t.trains_on_inputs, t.enterprise) for t in f.tools),
+        extra_signatures=tuple({k: v for k, v in row.model_dump().items() if v is not None}
+                               for row in f.signatures),
+        time_limit_s=f.inspect.time_limit_seconds,
         raw=data,
     )

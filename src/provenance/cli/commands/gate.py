@@ -97,7 +97,8 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     except ProvenanceError as exc:  # bad config, unreachable ledger: fail closed, and say so
         if as_json:
             click.echo(json.dumps(fatal_report(str(exc), [str(p) for p in paths]), indent=2))
-        console.print(f"[bold magenta]gate: could not decide — {exc}[/] (exit 3: do not send)",
+        # escape: a reason may quote a config table ("[watch] …") that rich would read as markup
+        console.print(f"[bold magenta]gate: could not decide — {escape(str(exc))}[/] (exit 3: do not send)",
                       highlight=False)
         return EXIT_UNDECIDED
     if as_json:
