@@ -216,3 +216,21 @@ def test_the_watchers_judge_keeps_the_finding_open_under_an_edited_registry(
     assert rc == 0, capsys.readouterr().err
     with Ledger.open(show.config.effective_ledger_url) as ledger:
         assert {f.path.rsplit("/", 1)[-1] for f in ledger.open_findings()} == {"mine.png"}
+
+
+def test_an_approver_key_kept_in_a_separate_file_is_refused(show: Show, gen: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The signature covers the registry's bytes, not a key file it points to: whoever can write
+    that file would choose whose approvals verify. Refused when signing and when verifying."""
+    from provenance.errors import TrustError
+
+    registry = show.config.effective_approvers_file
+    by_path = (f'show = "show"\nversion = 9\n\n[[approvers]]\nname = "Legal"\nemail = "l@studio.example"\n'
+               f'scopes = ["final-deliverable"]\npublic_key = "{show.keys["Legal"]}.pub"\n')
+    with pytest.raises(TrustError, match="names a public key file"):
+        ApproverRegistry.parse(registry, registry.read_text())._signed(by_path, [show.admin.key], None)
+    # Signed anyway, by the real admin key, outside our tools: the gate still refuses it.
+    registry.write_text(by_path)
+    registry_signature.signature_path(registry).write_text(
+        json.dumps(registry_signature.sign(by_path.encode(), [show.admin.key])))
+    undecided_because(show, capsys, "approver 'Legal' names a public key file")

@@ -145,7 +145,7 @@ def _approver(entry: Any, index: int, path: Path) -> Approver:
     if expires is not None and not isinstance(expires, dt.date):
         raise ConfigError(f"{where}: expires must be a TOML date (2027-06-30) or date-time", path)
     try:
-        if "BEGIN" in key_text or key_text.lstrip().startswith("ssh-"):
+        if _inline_key(key_text):
             key = parse_public(key_text, path)
         else:
             key_file = Path(os.path.expanduser(key_text.strip()))
@@ -156,6 +156,10 @@ def _approver(entry: Any, index: int, path: Path) -> Approver:
     return Approver(name=name.strip(), email=str(entry.get("email", "")), public_key=key,
                     scopes=scope_set, expires=expiry_instant(expires) if expires else None,
                     revoked=revoked, revoked_at=str(entry["revoked_at"]) if "revoked_at" in entry else None)
+
+
+def _inline_key(text: str) -> bool:
+    return "BEGIN" in text or text.lstrip().startswith("ssh-")
 
 
 def _toml_str(text: str) -> str:
@@ -171,6 +175,7 @@ class ApproverRegistry:
     version: int = 0  # 0: not a signed registry (an empty one, or an unsigned file being migrated)
     threshold: int = 1
     signed_by: tuple[str, ...] = ()  # admin key ids whose signatures verified
+    key_files: tuple[str, ...] = ()  # approvers whose public_key is a path, not inline
     source: str = field(default="", repr=False, compare=False)  # the exact (signed) text
 
     @classmethod
@@ -220,6 +225,7 @@ class ApproverRegistry:
         except UnicodeDecodeError:
             raise TrustError("the signed registry is not UTF-8 text", path) from None
         registry = cls.parse(path, text)
+        registry._require_inline_keys()
         if not registry.show or registry.version < 1:
             raise TrustError("the signed registry names no show and version (show = \"…\", version = N)",
                              path)
@@ -262,7 +268,10 @@ class ApproverRegistry:
                 raise ConfigError(f"approvers {seen_keys[a.key_id]!r} and {a.name!r} share a public key",
                                   path)
             seen_keys[a.key_id] = a.name
-        return cls(path, approvers, show=show.strip(), version=version, threshold=threshold, source=text)
+        by_path = tuple(str(e.get("name", "")).strip() for e in entries
+                        if not _inline_key(str(e.get("public_key", ""))))
+        return cls(path, approvers, show=show.strip(), version=version, threshold=threshold, source=text,
+                   key_files=by_path)
 
     def get(self, name: str) -> Approver | None:
         return next((a for a in self.approvers if a.name.casefold() == name.casefold()), None)
@@ -324,6 +333,14 @@ class ApproverRegistry:
             break
         return self._signed("\n".join("\n".join(b) for b in blocks if b), admin, trust)
 
+    def _require_inline_keys(self) -> None:
+        # A key kept in another file is not covered by the registry's signature: whoever can
+        # write that file would decide whose approvals verify.
+        if self.key_files:
+            raise TrustError(f"approver {self.key_files[0]!r} names a public key file, which the registry's "
+                             "signature does not cover: put the key inline (PEM or ssh-ed25519 line)",
+                             self.path)
+
     def _require_signed(self) -> None:
         if self.version < 1:
             raise TrustError("no signed approvers registry here yet: create it with `provenance approvers "
@@ -339,6 +356,7 @@ class ApproverRegistry:
                                    threshold if threshold is not None else self.threshold)
         payload = text.encode("utf-8")
         parsed = ApproverRegistry.parse(self.path, text)  # never sign what we cannot read back
+        parsed._require_inline_keys()
         envelope = registry_signature.sign(payload, admin)
         sig_file = registry_signature.signature_path(self.path)
         # Check our own output with the code the gate runs: a registry it would refuse is useless.
