@@ -28,6 +28,7 @@ from provenance.evidence._unpack import Limits
 from provenance.evidence.containers import ContainersReader, container_kinds
 from provenance.evidence.registry import DEFAULT_READERS
 from provenance.identify import identify
+from tests.conftest import Admin
 from tests.evidence.conftest import exiftool_write
 from tests.gate.conftest import CONFIG, PROVENANCE, Show, asset
 
@@ -42,13 +43,13 @@ MP3 = "d36_sample1.mp3"
 
 
 @pytest.fixture
-def show(tmp_path: Path, exiftool_available: None) -> Show:
+def show(tmp_path: Path, exiftool_available: None, admin: Admin) -> Show:
     root = tmp_path / "show"
     (root / ".provenance").mkdir(parents=True)
     (root / "provenance.toml").write_text(CONFIG)
     pkg = root / "deliveries" / "EP101"
     pkg.mkdir(parents=True)
-    return Show(root, pkg)
+    return Show(root, pkg, admin)
 
 
 def gate(show: Show, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:

@@ -60,20 +60,23 @@ def test_status_says_never_started(tmp_path: Path) -> None:
     assert code == 3 and doc["state"] == "never-started" and "no ledger" in doc["reason"]
 
 
-def test_readers_that_cannot_start_fail_closed(tmp_path: Path) -> None:
-    # A production signature row with a broken regex stops the readers from loading: every
-    # file must then be an error (and an "unreadable" finding), never a silent "unknown".
+def test_readers_that_cannot_start_fail_closed(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # A production signature row with a broken regex would stop the readers from loading: the
+    # configuration is refused before anything is judged (exit 3, the line named), never a
+    # silent "unknown" for every file.
     show = tmp_path / "show"
     cfg = write_show(show)
+    lines = len(cfg.read_text().splitlines())
     with open(cfg, "a") as fh:
         fh.write('\n[[signatures]]\nfield = "XMP-xmp:CreatorTool"\nvalue = "(unclosed"\n'
                  'signal = "ai_generated"\n')
     (show / "final" / "gen.png").write_bytes(png_bytes(5003, ai=True))
-    result = CliRunner().invoke(cli, ["scan", str(show), "--config", str(cfg), "--json"])
-    report = json.loads(result.output)
-    assert report["errors"] >= 1
-    rules = {(f["rule"], Path(f["path"]).name) for f in report["new_findings"]}
-    assert ("unreadable", "gen.png") in rules
+    from provenance.cli import main
+
+    assert main(["scan", str(show), "--config", str(cfg), "--json"]) == 3
+    err = capsys.readouterr().err
+    assert f"line {lines + 4}: [signatures] 0.value: not a valid regular expression" in err
 
 
 def test_an_ai_image_disguised_as_a_sidecar_is_still_flagged(tmp_path: Path) -> None:
