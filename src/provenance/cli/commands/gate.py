@@ -77,9 +77,12 @@ def _render(result: GateResult, console: Console) -> None:
               help="Judge and report, but append no decision record to the ledger.")
 @click.option("--verify-hashes", is_flag=True,
               help="Re-hash and re-read every file; trust no cached hash or verdict.")
+@click.option("--origin", "origins", multiple=True, type=click.Path(path_type=Path),
+              help="Where a staged PATH was copied from (hooks/pre-handoff sets it): configuration, "
+                   "approvers and trust from inside it are refused as from inside PATH.")
 def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, junit_file: Path | None,
             html_file: Path | None, decision_out: Path | None, decision_key: Path | None, dry_run: bool,
-            verify_hashes: bool) -> int:
+            verify_hashes: bool, origins: tuple[Path, ...]) -> int:
     """Judge PATH... as final deliverables; exit 0 only when nothing is blocked or undecided.
 
     Order (so the ledger never records an answer the user did not get): judge; stage every
@@ -93,7 +96,7 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     reports = {"--junit": junit_file, "--html": html_file, "--decision": decision_out}
     try:
         result = _run(paths, config_path, dry_run, verify_hashes, console, not as_json,
-                      {flag: path for flag, path in reports.items() if path is not None}, key)
+                      {flag: path for flag, path in reports.items() if path is not None}, key, origins)
     except ProvenanceError as exc:  # bad config, unreachable ledger: fail closed, and say so
         if as_json:
             click.echo(json.dumps(fatal_report(str(exc), [str(p) for p in paths]), indent=2))
@@ -154,11 +157,11 @@ def _stage(result: GateResult, config: Config, reports: dict[str, Path],
 
 def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verify_hashes: bool,
          console: Console, show_progress: bool, reports: dict[str, Path],
-         key: Ed25519PrivateKey | None = None) -> GateResult:
+         key: Ed25519PrivateKey | None = None, origins: tuple[Path, ...] = ()) -> GateResult:
     config = load_config(config_path)
     # A package must not bring its own policy, and a registry the gate cannot authenticate
     # leaves the whole package undecided, before anything is read (issue 10 item 3, issue 13).
-    refuse_own_policy(config, paths)
+    refuse_own_policy(config, [*paths, *origins])
     from provenance.ledger import Ledger
 
     with ExitStack() as stack:
