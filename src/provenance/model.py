@@ -2,12 +2,15 @@
 
 identify → Asset; evidence readers → Evidence; classify → Verdict; policy → Finding.
 Field names and string values here are a public contract (JSON output, the ledger,
-scripts), so change them only with a schema version bump.
+scripts), so change them only with a schema version bump. Every `to_dict` has a `from_dict`
+beside it, and `from_dict(to_dict(v)) == v` for every value (tests/core/test_model.py builds
+fully populated values to check it): a cache or a record read back is the value written.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -102,11 +105,16 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"source": self.source, "field": self.field, "value": self.value,
                                "signal": str(self.signal)}
-        if self.generator:
+        if self.generator is not None:
             out["generator"] = self.generator
-        if self.manifest:
+        if self.manifest is not None:
             out["manifest"] = self.manifest
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Evidence:
+        return cls(source=d["source"], field=d["field"], value=d["value"], signal=Signal(d["signal"]),
+                   generator=d.get("generator"), manifest=d.get("manifest"))
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,15 @@ class ManifestInfo:
     actions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "actions": list(self.actions)}
+        return {"label": self.label, "active": self.active, "claim_generator": self.claim_generator,
+                "issuer": self.issuer, "common_name": self.common_name, "signed_at": self.signed_at,
+                "actions": list(self.actions)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ManifestInfo:
+        return cls(label=d["label"], active=d["active"], claim_generator=d.get("claim_generator"),
+                   issuer=d.get("issuer"), common_name=d.get("common_name"), signed_at=d.get("signed_at"),
+                   actions=tuple(d.get("actions", ())))
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,12 @@ class C2paSummary:
             "sidecar": self.sidecar,
         }
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> C2paSummary:
+        return cls(present=d["present"], integrity=d.get("integrity"), trust=d.get("trust"),
+                   manifests=tuple(ManifestInfo.from_dict(m) for m in d.get("manifests", ())),
+                   codes=tuple(d.get("codes", ())), remote_url=d.get("remote_url"), sidecar=d.get("sidecar"))
+
 
 @dataclass(frozen=True)
 class Declarations:
@@ -170,6 +192,11 @@ class Declarations:
         return {"tool": self.tool, "tool_version": self.tool_version, "purpose": self.purpose,
                 "risks": sorted(str(r) for r in self.risks)}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Declarations:
+        return cls(tool=d.get("tool"), tool_version=d.get("tool_version"), purpose=d.get("purpose"),
+                   risks=frozenset(Risk(r) for r in d.get("risks") or ()))
+
 
 @dataclass(frozen=True)
 class Recollection:
@@ -181,6 +208,10 @@ class Recollection:
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "statement": self.statement}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Recollection:
+        return cls(source=d["source"], statement=d["statement"])
 
 
 @dataclass(frozen=True)
@@ -241,6 +272,18 @@ class Verdict:
             "memory": [r.to_dict() for r in self.recollections],
         }
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Verdict:
+        """The inverse of `to_dict` (`tampered` is derived, so it is not read back)."""
+        return cls(
+            path=d["path"], sha256=d["sha256"], format=d["format"], size=d["size"],
+            classification=Classification(d["classification"]),
+            evidence=tuple(Evidence.from_dict(e) for e in d.get("evidence", ())),
+            c2pa=C2paSummary.from_dict(d["c2pa"]), declarations=Declarations.from_dict(d["declarations"]),
+            errors=tuple(d.get("errors", ())), generator=d.get("generator"), link_target=d.get("link_target"),
+            recollections=tuple(Recollection.from_dict(r) for r in d.get("memory", ())),
+        )
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -271,3 +314,9 @@ class Finding:
             "clears_with": [str(s) for s in self.clears_with],
             "blocking": self.blocking,
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Finding:
+        return cls(rule=d["rule"], principle=d["principle"], path=d["path"], sha256=d["sha256"],
+                   classification=Classification(d["classification"]), message=d["message"],
+                   clears_with=tuple(Scope(s) for s in d.get("clears_with", ())), blocking=d["blocking"])

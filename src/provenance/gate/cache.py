@@ -35,16 +35,7 @@ from typing import Any
 from provenance import sidecars
 from provenance.evidence import ReaderSettings, readers_digest
 from provenance.identify import StatKey, key_of
-from provenance.model import (
-    C2paSummary,
-    Classification,
-    Declarations,
-    Evidence,
-    ManifestInfo,
-    Risk,
-    Signal,
-    Verdict,
-)
+from provenance.model import Verdict
 from provenance.private_state import private_dir, secret_key
 
 _BESIDE = (sidecars.XMP, sidecars.C2PA)  # what the sidecar and c2pa readers look for beside an asset
@@ -100,26 +91,6 @@ def open_cache(show: Path, settings: str) -> VerdictCache:
     return VerdictCache(cache_file(show), settings, secret_key(KEY_FILE))
 
 
-def verdict_from_dict(d: dict[str, Any]) -> Verdict:
-    c = d.get("c2pa") or {}
-    decl = d.get("declarations") or {}
-    return Verdict(
-        path=d["path"], sha256=d["sha256"], format=d["format"], size=d["size"],
-        classification=Classification(d["classification"]),
-        evidence=tuple(Evidence(e["source"], e["field"], e["value"], Signal(e["signal"]), e.get("generator"),
-                                e.get("manifest")) for e in d.get("evidence", ())),
-        c2pa=C2paSummary(
-            present=c.get("present", False), integrity=c.get("integrity"), trust=c.get("trust"),
-            manifests=tuple(ManifestInfo(**{**m, "actions": tuple(m.get("actions", ()))})
-                            for m in c.get("manifests", ())),
-            codes=tuple(c.get("codes", ())), remote_url=c.get("remote_url"), sidecar=c.get("sidecar")),
-        declarations=Declarations(tool=decl.get("tool"), tool_version=decl.get("tool_version"),
-                                  purpose=decl.get("purpose"),
-                                  risks=frozenset(Risk(r) for r in decl.get("risks", ()))),
-        errors=tuple(d.get("errors", ())), generator=d.get("generator"), link_target=d.get("link_target"),
-    )
-
-
 Row = tuple[int, int, int, int, int, str, str, str]  # stat key, settings, aux, verdict JSON
 
 
@@ -154,7 +125,7 @@ class VerdictCache:
         row: Row = (*stat, self.settings, aux, hit[2])
         if not isinstance(hit[3], str) or not hmac.compare_digest(row_mac(self._key, row), hit[3]):
             return None  # not written by this user's gate (or edited since): read the bytes
-        return verdict_from_dict(json.loads(hit[2]))
+        return Verdict.from_dict(json.loads(hit[2]))
 
     def put(self, key: tuple[StatKey, str], verdict: Verdict) -> None:
         if verdict.errors or verdict.sha256 is None:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provenance.model import Classification, Declarations, Evidence, Remembered, Risk, Signal
+from provenance.model import Classification, Declarations, Evidence, Remembered, Signal
 
 AI_CLASSES = (str(Classification.AI_GENERATED), str(Classification.AI_EDITED))
 STAT_COLUMNS = ("dev", "inode", "size", "mtime_ns", "ctime_ns")
@@ -30,9 +30,7 @@ Memory = tuple[str, str | None, str]
 def declarations_from(data: Mapping[Any, Any] | None) -> Declarations:
     if not data:
         return Declarations()
-    return Declarations(tool=data.get("tool"), tool_version=data.get("tool_version"),
-                        purpose=data.get("purpose"),
-                        risks=frozenset(Risk(r) for r in data.get("risks") or ()))
+    return Declarations.from_dict(data)
 
 
 def envelope_digest(envelope: Mapping[Any, Any]) -> str:

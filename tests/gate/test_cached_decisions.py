@@ -1,0 +1,50 @@
+"""A warm gate (verdicts from its cache) decides exactly as the cold gate that read the files:
+the cache stores `Verdict.to_dict()` and reads back `Verdict.from_dict`, so no field a rule
+depends on (here: a declared risk) can be dropped on the way."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provenance import pipeline
+from provenance.model import Scope
+from tests.gate.conftest import Show, ai_png, asset, plain_png
+
+EXIFTOOL_CONFIG = Path(__file__).resolve().parents[2] / "src/provenance/data/exiftool.config"
+
+
+def _decisions(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [(a["name"], a["status"], a["classification"], sorted(f["rule"] for f in a["findings"]),
+             a["reasons"], [x["reference"] for x in a["approvals"]], a["files"][0]["declarations"])
+            for a in report["assets"]]
+
+
+def test_gating_twice_cold_then_cached_gives_the_same_decisions(
+        show: Show, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    face = ai_png(show.pkg / "face.png", 5)
+    # The risk is declared in the file itself (not only in the ledger's memory), so only the
+    # cached verdict can carry it on the warm run.
+    subprocess.run(["exiftool", "-config", str(EXIFTOOL_CONFIG), "-q", "-overwrite_original",
+                    "-XMP-provenance:Tool=FaceGen", "-XMP-provenance:Risks=talent-likeness", str(face)],
+                   check=True)
+    plain_png(show.pkg / "clean.png", 2)
+    show.add_approver("Legal", {Scope.FINAL_DELIVERABLE, Scope.TALENT_LIKENESS})
+    show.approve(face, "Legal", {Scope.FINAL_DELIVERABLE}, ref="LEGAL-1")  # consent still missing
+
+    rc_cold, cold, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc_cold == 1
+    face_cold = asset(cold, "face.png")
+    assert face_cold["status"] == "blocked"
+    assert "talent-likeness" in {f["rule"] for f in face_cold["findings"]}
+
+    def no_reading(self: pipeline.Inspector, paths: Any, known_hashes: Any = None) -> Any:
+        raise AssertionError(f"the warm gate read {list(paths)} instead of using its cache")
+
+    monkeypatch.setattr(pipeline.Inspector, "inspect_many", no_reading)
+    rc_warm, warm, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc_warm == rc_cold
+    assert _decisions(warm) == _decisions(cold)
