@@ -18,7 +18,15 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text, 
 
 from provenance.errors import LedgerError
 from provenance.ledger.chain import GENESIS, now
-from provenance.ledger.schema import assets, chain_head, events, findings, metadata, schema_version
+from provenance.ledger.schema import (
+    assets,
+    chain_head,
+    events,
+    findings,
+    fingerprints,
+    metadata,
+    schema_version,
+)
 from provenance.ledger.state import declarations_from
 from provenance.model import Declarations
 
@@ -61,12 +69,19 @@ def _v5_teaching_events(conn: Connection) -> None:
     next(i for i in events.indexes if i.name == "ix_events_teaching").create(conn, checkfirst=True)
 
 
+def _v6_fingerprints(conn: Connection) -> None:
+    # Content memory (issue 11): a new table, nothing existing changes. A ledger created
+    # at v6+ has it from create_all in v1.
+    fingerprints.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1_initial),
     (2, _v2_findings_by_path),
     (3, _v3_declared_assets),
     (4, _v4_events_by_kind),
     (5, _v5_teaching_events),
+    (6, _v6_fingerprints),
 ]
 LATEST = MIGRATIONS[-1][0]
 

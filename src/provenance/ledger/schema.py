@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -72,7 +73,7 @@ events = Table(
     Column("prev_hash", Sha, nullable=False),
     Column("row_hash", Sha, nullable=False),
     Index("ix_events_sha256", "sha256"),
-    # Since schema version 4: memory reads the tag events, and the events of a batch of hashes
+    # Since schema version 6. memory reads the tag events, and the events of a batch of hashes
     # by kind (a plain kind index made SQLite scan every verdict event for the latter).
     Index("ix_events_kind_sha256", "kind", "sha256"),
 )
@@ -192,4 +193,20 @@ gate_decisions = Table(
     Column("result", String(32)),
     Column("record", JSON, nullable=False),
     Column("event_id", Id, nullable=False),
+)
+
+# Content fingerprints (provenance.fingerprint), one row per sha256: derived from the bytes
+# alone, so not an event (recomputable, nothing to prove); `version` is the fingerprint
+# definition's, and rows of another version are recomputed rather than compared.
+# Since schema version 6.
+fingerprints = Table(
+    "fingerprints", metadata,
+    Column("sha256", Sha, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("essence", Sha),
+    Column("duration", Float),
+    Column("data", JSON, nullable=False),
+    Column("computed_at", When, nullable=False),
+    Index("ix_fingerprints_essence", "essence"),
 )

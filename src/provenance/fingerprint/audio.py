@@ -1,0 +1,62 @@
+"""Fingerprint audio: chromaprint sub-fingerprints with their offsets, and an essence digest.
+
+Chromaprint (Debian `libchromaprint-tools`' `fpcalc -raw`) gives one 32-bit
+sub-fingerprint per `AUDIO_STEP` seconds of the whole file; a transcode keeps most bits of
+each, and a trimmed copy is found by sliding one sequence along the other (memory/audio.py).
+The essence is the sha256 of the decoded samples (PyAV), so a lossless transcode
+(WAV → FLAC) or a metadata change is an exact match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+
+from provenance.errors import AssetError
+
+# Chromaprint's item step: 4096-sample frames with 2/3 overlap at 11025 Hz.
+AUDIO_STEP = 4096 / 3 / 11025
+FPCALC_TIMEOUT = 300
+
+
+def chromaprint(path: Path) -> tuple[tuple[int, ...], float | None]:
+    fpcalc = shutil.which("fpcalc")
+    if fpcalc is None:
+        raise AssetError("fpcalc (Debian package libchromaprint-tools) is needed to fingerprint audio "
+                         "and is not installed", path)
+    # -length 0: the whole file, not the first 120 s; "--" keeps a name from reading as an option.
+    try:
+        proc = subprocess.run([fpcalc, "-raw", "-json", "-length", "0", "--", str(path.absolute())],
+                              capture_output=True, check=False, timeout=FPCALC_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise AssetError(f"fpcalc took longer than {FPCALC_TIMEOUT} s", path) from None
+    # fpcalc reports "Error decoding audio frame (End of file)" and exits non-zero at the end
+    # of many valid files, after printing the fingerprint: the printed result is what counts.
+    try:
+        out = json.loads(proc.stdout)
+    except ValueError:
+        message = proc.stderr.decode(errors="replace").strip().splitlines()
+        if message and message[-1] == "ERROR: Empty fingerprint":
+            return (), None  # shorter than chromaprint's window: only the essence can match
+        raise AssetError(f"fpcalc cannot read the audio: {' '.join(message)[:200]}", path) from None
+    values = tuple(int(v) & 0xFFFFFFFF for v in out.get("fingerprint", []))
+    return values, float(out["duration"]) if out.get("duration") else None
+
+
+def audio_essence(path: Path) -> str:
+    h = hashlib.sha256()
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            h.update(f"{stream.codec_context.format.name}:{stream.rate}:{stream.channels}:".encode())
+            for frame in container.decode(stream):
+                h.update(np.ascontiguousarray(frame.to_ndarray()).tobytes())
+    except (IndexError, OSError, ValueError, av.FFmpegError) as exc:
+        raise AssetError(f"cannot decode the audio for a fingerprint: {exc}", path) from None
+    return h.hexdigest()

@@ -1,0 +1,145 @@
+"""Decode a still into what a viewer sees: display-referred RGB, alpha flattened, small.
+
+Perceptual hashes compare pictures as they look, so every source is brought to one form
+first: float32 RGB in 0..1 on the sRGB display curve, at most `MAX_SIDE` pixels on its long
+side (hashes look at 32×32; a small decode is what keeps fingerprinting near the cost of a
+bare decode).
+- JPEG, PNG, WebP, GIF, 8-bit TIFF, BMP: Pillow (JPEG in draft mode: the decoder scales by
+  1/2..1/8 in the IDCT, so a 4K JPEG is never decoded at full size); EXIF orientation applied.
+- EXR, DPX, 16-bit TIFF and whatever Pillow cannot open: FFmpeg's decoders through PyAV.
+  EXR is scene-linear, so it goes through the sRGB transfer curve (a linear EXR of a
+  picture then looks like the picture); 10/12/16-bit integer formats are scaled to 0..1.
+- Alpha is premultiplied (composited over black, as a compositor would flatten a
+  premultiplied layer): a transparent pixel carries no picture.
+
+`decode` also returns the essence digest of the full-resolution decoded pixels when asked:
+that is what proves a pure metadata change or a lossless re-wrap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, ImageOps
+
+from provenance.errors import AssetError
+
+MAX_SIDE = 512
+PILLOW_FORMATS = frozenset({"jpeg", "png", "webp", "gif", "tiff", "bmp"})
+PYAV_FORMATS = frozenset({"exr", "dpx", "tiff"})
+STILL_FORMATS = PILLOW_FORMATS | PYAV_FORMATS
+
+Image.MAX_IMAGE_PIXELS = None  # plates are large on purpose
+
+# PyAV pixel formats we ask FFmpeg for: float for EXR (linear light), 16-bit otherwise.
+_FLOAT_FORMAT = "gbrapf32le"
+_INT_FORMAT = "rgba64le"
+
+
+@dataclass(frozen=True)
+class Picture:
+    rgb: np.ndarray  # float32, H×W×3, display-referred 0..1, long side ≤ MAX_SIDE
+    width: int  # of the full-resolution source
+    height: int
+    essence: str | None  # sha256 of the canonical decoded pixels, when asked for
+
+
+def srgb_encode(linear: np.ndarray) -> np.ndarray:
+    """The sRGB transfer curve (IEC 61966-2-1) on scene-linear values, clipped to 0..1."""
+    x = np.clip(linear, 0.0, 1.0)
+    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
+
+
+def _flatten(rgba: np.ndarray) -> np.ndarray:
+    return rgba[..., :3] * rgba[..., 3:4]
+
+
+def _essence(kind: str, width: int, height: int, data: bytes) -> str:
+    h = hashlib.sha256(f"{kind}:{width}x{height}:".encode())
+    h.update(data)
+    return h.hexdigest()
+
+
+def frame_essence(frame: av.VideoFrame) -> str:
+    """sha256 of a decoded frame's planes in the decoder's own pixel format, row padding cut."""
+    h = hashlib.sha256(f"{frame.format.name}:{frame.width}x{frame.height}:".encode())
+    components = frame.format.components
+    for index, plane in enumerate(frame.planes):
+        # Bytes per pixel of this plane: the bits of the components stored in it, rounded up.
+        bits = sum(-(-c.bits // 8) * 8 for c in components if c.plane == index)
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+        h.update(np.ascontiguousarray(rows[:, : plane.width * max(1, bits // 8)]))
+    return h.hexdigest()
+
+
+def _small_size(width: int, height: int) -> tuple[int, int]:
+    scale = min(1.0, MAX_SIDE / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _pillow_canonical(img: Image.Image) -> Image.Image:
+    """8-bit RGB or RGBA: palette, grey and CMYK become RGB; an opaque alpha is dropped."""
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    out = img.convert("RGBA" if has_alpha else "RGB")
+    if has_alpha and out.getextrema()[3][0] == 255:
+        out = out.convert("RGB")
+    return out
+
+
+def _decode_pillow(path: Path, essence: bool) -> Picture | None:
+    """None when Pillow cannot represent the pixels faithfully (16-bit colour, float)."""
+    with Image.open(path) as img:
+        if img.mode in ("I;16", "I;16B", "I;16L", "I", "F") or img.mode.startswith(("RGB;16", "RGBA;16")):
+            return None
+        width, height = img.size
+        if img.format == "JPEG" and not essence:
+            img.draft("RGB", (max(1, width // 8), max(1, height // 8)) if max(width, height) > MAX_SIDE * 2
+                      else (width, height))
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        canonical = _pillow_canonical(img)
+        digest = (_essence(canonical.mode, canonical.width, canonical.height, canonical.tobytes())
+                  if essence else None)
+        small = canonical.resize(_small_size(*canonical.size), Image.Resampling.BOX)
+    arr = np.asarray(small, dtype=np.float32) / 255.0
+    rgb = _flatten(arr) if arr.shape[-1] == 4 else arr
+    return Picture(np.ascontiguousarray(rgb), width, height, digest)
+
+
+def _decode_pyav(path: Path, essence: bool) -> Picture:
+    with av.open(str(path), mode="r") as container:
+        stream = container.streams.video[0]
+        frame = next(container.decode(stream))
+        is_float = "f32" in frame.format.name or "f16" in frame.format.name
+        target = _FLOAT_FORMAT if is_float else _INT_FORMAT
+        width, height = frame.width, frame.height
+        digest = None
+        if essence:
+            digest = frame_essence(frame)
+        w, h = _small_size(width, height)
+        small = frame.reformat(width=w, height=h, format=target, interpolation="AREA").to_ndarray()
+    if is_float:
+        # PyAV reorders the planar G, B, R, A to H×W×(R, G, B, A).
+        rgb = srgb_encode(small[..., :3]) * np.clip(small[..., 3:4], 0.0, 1.0)
+    else:
+        rgba = small.astype(np.float32) / 65535.0
+        rgb = _flatten(rgba)
+    return Picture(np.ascontiguousarray(rgb, dtype=np.float32), width, height, digest)
+
+
+def decode(path: Path, fmt: str, essence: bool = True) -> Picture:
+    """The display-referred picture of a still, or AssetError naming the file and why."""
+    try:
+        if fmt in PILLOW_FORMATS:
+            picture = _decode_pillow(path, essence)
+            if picture is not None:
+                return picture
+        return _decode_pyav(path, essence)
+    except AssetError:
+        raise
+    except (OSError, ValueError, StopIteration, av.FFmpegError, Image.DecompressionBombError) as exc:
+        raise AssetError(f"cannot decode the picture for a fingerprint: {exc}", path) from None

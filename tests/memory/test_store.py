@@ -1,0 +1,76 @@
+"""The fingerprints table: schema version 6, on SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from provenance.fingerprint import Fingerprint, FrameHash, Kind
+from provenance.ledger import Ledger
+from provenance.ledger.migrations import LATEST
+from provenance.memory import store
+from provenance.model import Classification, Verdict, Zone
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return str(request.getfixturevalue("fresh_postgres_url"))
+
+
+def _print(sha: str, code: int = 0xABC) -> Fingerprint:
+    return Fingerprint(sha, Kind.STILL, "e" * 64, frames=(FrameHash(0.0, (code, code ^ 1)),))
+
+
+def test_a_v5_ledger_gains_the_fingerprints_table_and_keeps_its_history(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_removed("/show/a.exr")  # one event, so the chain has history to keep
+        with ledger.engine.begin() as conn:  # make it look like a version-5 ledger
+            conn.execute(text("DROP TABLE fingerprints"))
+            conn.execute(text("DELETE FROM schema_version WHERE version > 5"))
+    with Ledger.open(ledger_url) as ledger:
+        assert ledger.schema_version == LATEST >= 6
+        assert "fingerprints" in inspect(ledger.engine).get_table_names()
+        assert {i["name"] for i in inspect(ledger.engine).get_indexes("fingerprints")} >= {
+            "ix_fingerprints_essence"}
+        assert ledger.verify().ok
+        store.save(ledger, [_print("a" * 64)])
+        assert store.load(ledger, ["a" * 64])["a" * 64] == _print("a" * 64)
+
+
+def test_save_load_replace_and_missing(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
+        big = (1 << 255) | 12345  # a full 256-bit code survives the JSON round trip
+        store.save(ledger, [_print("a" * 64, big), _print("b" * 64)])
+        store.save(ledger, [_print("a" * 64, 7)])  # recomputed: replaces, never duplicates
+        got = store.load(ledger, ["a" * 64, "b" * 64, "c" * 64])
+        assert got["a" * 64].frames[0].hashes == (7, 6)
+        assert got["b" * 64] == _print("b" * 64)
+        assert store.missing(ledger, ["c" * 64, "a" * 64, "b" * 64]) == ["c" * 64]
+
+
+def test_a_fingerprint_of_another_version_counts_as_missing(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
+        store.save(ledger, [dataclasses.replace(_print("a" * 64), version=0)])
+        assert store.missing(ledger, ["a" * 64]) == ["a" * 64]
+        assert store.load(ledger, ["a" * 64]) == {}
+
+
+def _verdict(path: str, sha: str, cls: Classification) -> Verdict:
+    return Verdict(path=path, sha256=sha, format="png", size=1, classification=cls)
+
+
+def test_originals_are_the_ai_assets_with_fingerprints_and_their_paths(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_verdict(_verdict("/show/w/sky.png", "a" * 64, Classification.AI_GENERATED), None,
+                              Zone.WORKING)
+        ledger.record_verdict(_verdict("/show/w/cam.jpg", "b" * 64, Classification.NOT_AI), None,
+                              Zone.WORKING)
+        store.save(ledger, [_print("a" * 64), _print("b" * 64), _print("c" * 64)])
+        [orig] = store.originals(ledger)
+        assert (orig.sha256, orig.classification, orig.paths, orig.name) == (
+            "a" * 64, "ai_generated", ("/show/w/sky.png",), "sky.png")
