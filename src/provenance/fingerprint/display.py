@@ -71,8 +71,8 @@ def frame_essence(frame: av.VideoFrame) -> str:
     for index, plane in enumerate(frame.planes):
         # Bytes per pixel of this plane: the bits of the components stored in it, rounded up.
         bits = sum(-(-c.bits // 8) * 8 for c in components if c.plane == index)
-        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
-        h.update(np.ascontiguousarray(rows[:, : plane.width * max(1, bits // 8)]))
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+        h.update(np.ascontiguousarray(rows[:, : plane.width * max(1, bits // 8)]).data)
     return h.hexdigest()
 
 
@@ -85,7 +85,7 @@ def _pillow_canonical(img: Image.Image) -> Image.Image:
     """8-bit RGB or RGBA: palette, grey and CMYK become RGB; an opaque alpha is dropped."""
     has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
     out = img.convert("RGBA" if has_alpha else "RGB")
-    if has_alpha and out.getextrema()[3][0] == 255:
+    if has_alpha and out.getchannel("A").getextrema()[0] == 255:
         out = out.convert("RGB")
     return out
 
@@ -100,8 +100,7 @@ def _decode_pillow(path: Path, essence: bool) -> Picture | None:
             img.draft("RGB", (max(1, width // 8), max(1, height // 8)) if max(width, height) > MAX_SIDE * 2
                       else (width, height))
         img.load()
-        img = ImageOps.exif_transpose(img)
-        canonical = _pillow_canonical(img)
+        canonical = _pillow_canonical(ImageOps.exif_transpose(img))
         digest = (_essence(canonical.mode, canonical.width, canonical.height, canonical.tobytes())
                   if essence else None)
         small = canonical.resize(_small_size(*canonical.size), Image.Resampling.BOX)

@@ -36,12 +36,20 @@ _MAX_BAR = 0.45  # at most this share of a side (a 9:16 picture pillarboxed in 1
 FLAT_STD = 0.02  # grey standard deviation (0..1) below which a picture has no identity
 
 # (left, top, right, bottom) shares cut off; the first is the picture itself.
-CROPS: tuple[tuple[float, float, float, float], ...] = (
-    (0, 0, 0, 0),
-    *((c, c, c, c) for c in (0.03, 0.06)),
-    *(tuple(c if i == side else 0 for i in range(4)) for c in (0.03, 0.06) for side in range(4)),
-    *(tuple(c if i in pair else 0 for i in range(4))
-      for c in (0.03, 0.06) for pair in ((0, 1), (1, 2), (2, 3), (3, 0))),
+Crop = tuple[float, float, float, float]
+
+
+def _cut(share: float, sides: tuple[int, ...]) -> Crop:
+    left, top, right, bottom = (share if i in sides else 0.0 for i in range(4))
+    return (left, top, right, bottom)
+
+
+_SHARES = (0.03, 0.06)
+CROPS: tuple[Crop, ...] = (
+    (0.0, 0.0, 0.0, 0.0),
+    *(_cut(c, (0, 1, 2, 3)) for c in _SHARES),
+    *(_cut(c, (side,)) for c in _SHARES for side in range(4)),
+    *(_cut(c, pair) for c in _SHARES for pair in ((0, 1), (1, 2), (2, 3), (3, 0))),
 )
 
 
@@ -88,7 +96,7 @@ def soft_hash(pixels32: np.ndarray) -> int:
 
 
 def crop_variants(grey: np.ndarray,
-                  crops: tuple[tuple[float, float, float, float], ...] = CROPS) -> list[int]:
+                  crops: tuple[Crop, ...] = CROPS) -> list[int]:
     """The soft hash of the picture (32×32 bicubic, as ISCC normalises) and of each crop."""
     img = Image.fromarray(np.clip(grey * 255.0, 0, 255).astype(np.uint8), mode="L")
     # Crops are taken from a 128-pixel copy: bicubic from 512 costs 16× more for the same bits.
