@@ -201,6 +201,23 @@ def test_tar_concatenated_behind_the_first_is_read(show: Show, corpus_dir: Path,
     assert_blocked(show, capsys, "plates.tar")
 
 
+def test_sidecar_tagged_plate_zipped_with_its_sidecar_keeps_its_declarations(
+        show: Show, clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """EXR cannot embed XMP, so its tag lives in `plate.exr.xmp`; zipped together, the sidecar is
+    a member like any other and its claim (and declared risk) still counts."""
+    from provenance.tagging import tag
+
+    plate = tmp_path / "plate.exr"
+    ffmpeg("-i", clip, "-frames:v", "1", "-c:v", "exr", "-pix_fmt", "gbrpf32le", plate)
+    tag(plate, kind="generated", tool="Adobe Firefly", purpose="sky", risks=["talent-likeness"],
+        sidecar_only=True, c2pa=False)
+    sidecar = tmp_path / "plate.exr.xmp"
+    assert sidecar.is_file()
+    make_zip(show.pkg / "plates.zip", {"sh010/plate.exr": plate, "sh010/plate.exr.xmp": sidecar})
+    entry = assert_blocked(show, capsys, "plates.zip")
+    assert any("talent-likeness" in r for r in entry["reasons"]), entry["reasons"]
+
+
 # -- what cannot be opened is undecided, with the reason -----------------------------------
 
 
