@@ -86,12 +86,14 @@ def test_exiftool_version_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert readers_digest(ReaderSettings()) != before
 
 
-def test_reading_code_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("module", ["evidence/tags.py", "vocabulary.py", "formats.py",
+                                    "pipeline.py", "classify.py"])
+def test_reading_code_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str) -> None:
     """An edited reader module (an editable install fixed in place) is another digest."""
     copy = tmp_path / "pkg"
     shutil.copytree(digest_mod.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(digest_mod, "PACKAGE_DIR", copy)
     before = readers_digest(ReaderSettings())
-    with open(copy / "evidence" / "tags.py", "a", encoding="utf-8") as fh:
+    with open(copy / module, "a", encoding="utf-8") as fh:
         fh.write("\n# fixed\n")
     assert readers_digest(ReaderSettings()) != before

@@ -36,8 +36,10 @@ from provenance.evidence import ReaderSettings
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PACKAGE_DIR / "data"
 # Package files whose bytes decide a reader's answer (globs relative to the package).
+# pipeline.py assembles a verdict from the readers' outputs, sidecars.py says which sidecar a
+# file has, _os.py how files are opened: each can change what a cached verdict says.
 _CODE_GLOBS = ("evidence/*.py", "classify.py", "identify.py", "formats.py", "vocabulary.py",
-               "model.py")
+               "model.py", "pipeline.py", "sidecars.py", "_os.py")
 _DATA_GLOBS = ("*.toml", "*.config")
 
 
