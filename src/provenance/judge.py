@@ -35,7 +35,7 @@ from provenance.config import Config
 from provenance.identify import StatKey
 from provenance.model import Classification, Recollection, Remembered, Signal, Verdict, Zone
 from provenance.policy import Judgement, judge
-from provenance.policy.rules import UNREADABLE, RuleContext
+from provenance.policy.rules import undecided_finding
 
 if TYPE_CHECKING:
     from provenance.approvals.verify import VerifiedApproval
@@ -229,9 +229,8 @@ class Judge:
 
     def undecided(self, verdict: Verdict, zone: Zone, reason: str) -> Decision:
         """Fail closed: a decision that says "could not decide" and why."""
-        ctx = RuleContext(verdict, zone, self.config)
-        return Decision(verdict, zone, Judgement(open=[ctx.finding("rule-error", UNREADABLE, reason)]),
-                        failure=reason)
+        finding = undecided_finding(verdict, zone, self.config, reason)
+        return Decision(verdict, zone, Judgement(open=[finding]), failure=reason)
 
     # -- the whole step ------------------------------------------------------------------
 

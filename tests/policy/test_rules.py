@@ -170,12 +170,11 @@ def test_a_rule_that_raises_blocks_as_undecided(monkeypatch) -> None:
     def broken(ctx):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(rules_mod, "RULES", [*rules_mod.RULES,
-                                             rules_mod.Rule("broken", "p", rules_mod.ACTIVE_ZONES,
-                                                            rules_mod.ALL_CLASSES, broken)])
     import provenance.policy as policy
 
-    monkeypatch.setattr(policy, "RULES", rules_mod.RULES)
+    table = (*rules_mod.RULES,
+             rules_mod.Rule("broken", "p", rules_mod.ACTIVE_ZONES, rules_mod.ALL_CLASSES, broken))
+    monkeypatch.setattr(policy, "active_rules", lambda: table)
     j = judge(verdict(), Zone.FINAL, VETTED, [approval(*Scope)])
     assert [f.rule for f in j.open] == ["rule-error"] and "boom" in j.open[0].message
 

@@ -15,7 +15,8 @@ from typing import Protocol
 
 from provenance.config import Config
 from provenance.model import Finding, Scope, Verdict, Zone
-from provenance.policy.rules import RULES, UNDECIDED_RULES, RuleContext
+from provenance.policy.registry import active_rules
+from provenance.policy.rules import UNDECIDED_RULES, RuleContext, undecided_finding
 
 __all__ = ["UNDECIDED_RULES", "Clearance", "Judgement", "clearing", "evaluate", "judge", "shortfall"]
 
@@ -55,16 +56,15 @@ def judge(verdict: Verdict, zone: Zone, config: Config,
           approvals: Sequence[GrantsScopes] = ()) -> Judgement:
     if zone is Zone.IGNORE:
         return Judgement()
-    ctx = RuleContext(verdict, zone, config)
     found: list[Finding] = []
-    for r in RULES:
+    for r in active_rules():
         if not r.applies(verdict, zone):
             continue
         try:
-            found.extend(r.check(ctx))
+            found.extend(r.check(RuleContext(verdict, zone, config, r)))
         except Exception as exc:  # a broken rule must not read as "clear"
-            found.append(ctx.finding("rule-error", r.principle,
-                                     f"could not decide: rule {r.name} failed: {type(exc).__name__}: {exc}"))
+            found.append(undecided_finding(verdict, zone, config, f"could not decide: rule {r.name} failed: "
+                                           f"{type(exc).__name__}: {exc}", r.principle))
     bound = [a for a in approvals if verdict.sha256 and a.subject_sha256 == verdict.sha256]
     judgement = Judgement()
     for f in found:

@@ -5,6 +5,11 @@ the `@rule` decorator, which records the zones and classifications it applies to
 pyblish plug-in declares its families), so `evaluate` never calls a rule on an asset it
 does not concern. Rules know nothing of files, readers or approvals: they read a Verdict,
 the zone and the configuration, and say which approval scopes (if any) clear the finding.
+
+The context a rule is called with is bound to it: `ctx.finding(message, ...)` names the
+finding after the rule and its principle, so every finding carries its own rule's name (a
+plug-in rule cannot speak for another). Plug-in rules come from the entry-point group
+`provenance.rules` (`policy/registry.py`).
 """
 
 from __future__ import annotations
@@ -28,12 +33,26 @@ class RuleContext:
     verdict: Verdict
     zone: Zone
     config: Config
+    rule: Rule | None = None  # the rule being run: its findings are named after it
 
-    def finding(self, rule: str, principle: str, message: str,
-                clears_with: tuple[Scope, ...] = (), blocking: bool = True) -> Finding:
-        return Finding(rule=rule, principle=principle, path=self.verdict.path,
-                       sha256=self.verdict.sha256, classification=self.verdict.classification,
-                       message=message, clears_with=clears_with, blocking=blocking)
+    def finding(self, message: str, clears_with: tuple[Scope, ...] = (), blocking: bool = True) -> Finding:
+        if self.rule is None:
+            raise RuntimeError("RuleContext.finding outside a rule; use undecided_finding")
+        return _finding(self, self.rule.name, self.rule.principle, message, clears_with, blocking)
+
+
+def _finding(ctx: RuleContext, rule: str, principle: str, message: str, clears_with: tuple[Scope, ...],
+             blocking: bool) -> Finding:
+    return Finding(rule=rule, principle=principle, path=ctx.verdict.path, sha256=ctx.verdict.sha256,
+                   classification=ctx.verdict.classification, message=message, clears_with=clears_with,
+                   blocking=blocking)
+
+
+def undecided_finding(verdict: Verdict, zone: Zone, config: Config, message: str,
+                      principle: str | None = None) -> Finding:
+    """Fail closed: "could not decide" (rule `rule-error`) when judging itself failed."""
+    ctx = RuleContext(verdict, zone, config)
+    return _finding(ctx, "rule-error", principle or UNREADABLE, message, (), True)
 
 
 RuleFn = Callable[[RuleContext], Iterable[Finding]]
@@ -74,8 +93,7 @@ def unreadable(ctx: RuleContext) -> Iterable[Finding]:
     # A reader error means the verdict may be missing the very evidence that matters.
     if ctx.verdict.errors:
         why = "; ".join(ctx.verdict.errors)
-        yield ctx.finding("unreadable", UNREADABLE,
-                          f"could not decide: {why} (fix the file or the tool; no approval clears this)")
+        yield ctx.finding(f"could not decide: {why} (fix the file or the tool; no approval clears this)")
 
 
 TEMPORARY = "Netflix principle 4: generated material is temporary and not part of the final deliverables."
@@ -86,8 +104,7 @@ def temporary_material(ctx: RuleContext) -> Iterable[Finding]:
     v = ctx.verdict
     made_with = f" (made with {v.declarations.tool or v.generator})" if (v.declarations.tool or v.generator) \
         else ""
-    yield ctx.finding("temporary-material", TEMPORARY,
-                      f"{v.classification} material{made_with} is in final deliverables",
+    yield ctx.finding(f"{v.classification} material{made_with} is in final deliverables",
                       clears_with=(Scope.FINAL_DELIVERABLE,))
 
 
@@ -100,17 +117,19 @@ RISK_PRINCIPLES: dict[Scope, str] = {
 }
 
 
-@rule("declared-risk", "Declared risks need the matching written approval before delivery.")
-def declared_risks(ctx: RuleContext) -> Iterable[Finding]:
-    # Wherever the asset sits; a warning while it is working material, blocking once it is final.
-    needed: dict[Scope, list[str]] = {}
-    for risk in sorted(ctx.verdict.declarations.risks):
-        needed.setdefault(RISK_SCOPE[risk], []).append(str(risk))
-    final = ctx.zone is Zone.FINAL
-    for scope, risks in needed.items():
-        yield ctx.finding(str(scope), RISK_PRINCIPLES[scope],
-                          f"declared risk {', '.join(risks)} needs written approval before delivery",
-                          clears_with=(scope,), blocking=final)
+def _declared_risk(scope: Scope) -> RuleFn:
+    """The rule for one approval scope that declared risks need (named after the scope)."""
+    def check(ctx: RuleContext) -> Iterable[Finding]:
+        # Wherever the asset sits; a warning while it is working material, blocking once final.
+        risks = sorted(str(r) for r in ctx.verdict.declarations.risks if RISK_SCOPE[r] is scope)
+        if risks:
+            yield ctx.finding(f"declared risk {', '.join(risks)} needs written approval before delivery",
+                              clears_with=(scope,), blocking=ctx.zone is Zone.FINAL)
+    return check
+
+
+for _scope in RISK_PRINCIPLES:
+    rule(str(_scope), RISK_PRINCIPLES[_scope])(_declared_risk(_scope))
 
 
 VETTING = ("Netflix principles 2 and 3: the generative tool does not train on production data and runs "
@@ -122,8 +141,7 @@ def unvetted_tool(ctx: RuleContext) -> Iterable[Finding]:
     tool = ctx.verdict.declarations.tool or ctx.verdict.generator
     blocking = ctx.config.unvetted_tool_policy == "block"
     if tool is None:
-        yield ctx.finding("unvetted-tool", VETTING,
-                          "AI material names no tool, so the tool cannot be vetted (tag it with --tool; "
+        yield ctx.finding("AI material names no tool, so the tool cannot be vetted (tag it with --tool; "
                           "only vetting the tool in [[tools]] clears this)", blocking=blocking)
         return
     matching = [t for t in ctx.config.tools if t.matches(tool)]
@@ -133,8 +151,7 @@ def unvetted_tool(ctx: RuleContext) -> Iterable[Finding]:
         why = "listed but not vetted (trains on inputs or not enterprise-secured)"
     else:
         why = "not in the production's [[tools]] registry"
-    yield ctx.finding("unvetted-tool", VETTING,
-                      f"tool '{tool}' is {why}; only vetting the tool clears this", blocking=blocking)
+    yield ctx.finding(f"tool '{tool}' is {why}; only vetting the tool clears this", blocking=blocking)
 
 
 STRICT = ("Strict mode: every asset in final deliverables must prove its origin with signed evidence "
@@ -179,8 +196,7 @@ def unknown_provenance(ctx: RuleContext) -> Iterable[Finding]:
         return  # default policy lets unknown pass; unreadable assets have their own rule
     if v.classification is Classification.NOT_AI and signed_origin(v) is not None:
         return
-    yield ctx.finding("unknown-provenance", STRICT,
-                      f"{_unproven(v)}; strict mode needs C2PA provenance from a trusted signer, or an "
+    yield ctx.finding(f"{_unproven(v)}; strict mode needs C2PA provenance from a trusted signer, or an "
                       "approval with scope 'final-deliverable'",
                       clears_with=(Scope.FINAL_DELIVERABLE,))
 
@@ -195,6 +211,5 @@ def tampered_c2pa(ctx: RuleContext) -> Iterable[Finding]:
     v = ctx.verdict
     if v.tampered:
         codes = f" ({', '.join(v.c2pa.codes)})" if v.c2pa.codes else ""
-        yield ctx.finding("tampered-c2pa", TAMPER,
-                          f"C2PA manifest does not match the bytes{codes}; its claims are kept as evidence "
+        yield ctx.finding(f"C2PA manifest does not match the bytes{codes}; its claims are kept as evidence "
                           f"but not trusted as proof", blocking=False)
