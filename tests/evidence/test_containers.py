@@ -318,6 +318,26 @@ def test_pdf_embedding_an_ai_jpeg_is_blocked(show: Show, corpus_dir: Path, tmp_p
     assert_blocked(show, capsys, "lookbook.pdf")
 
 
+def test_pdf_inline_jpeg_is_judged(show: Show, corpus_dir: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A JPEG drawn inline in the page's content stream (BI … ID <JPEG bytes> EI), XMP and all."""
+    from PIL import Image
+    from pypdf.generic import NameObject, StreamObject
+
+    jpeg = Path(shutil.copy(corpus_dir / EMPTY_JPG, tmp_path / "tagged.jpg"))
+    exiftool_write(jpeg, f"-XMP-iptcExt:DigitalSourceType={AI_IPTC}")
+    width, height = Image.open(jpeg).size
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(200, 200)
+    content = StreamObject()
+    content.set_data(b"q 100 0 0 100 0 0 cm BI /W %d /H %d /CS /RGB /BPC 8 /F /DCT ID "
+                     % (width, height) + jpeg.read_bytes() + b"\nEI Q\n")
+    page[NameObject("/Contents")] = writer._add_object(content)
+    with open(show.pkg / "storyboard.pdf", "wb") as fh:
+        writer.write(fh)
+    assert_blocked(show, capsys, "storyboard.pdf")
+
+
 def test_pdf_attachment_is_judged(show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     writer = pypdf.PdfWriter()
     writer.add_blank_page(200, 200)

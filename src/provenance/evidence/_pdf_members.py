@@ -2,6 +2,7 @@
 
 Every object reachable from the trailer is visited (pages, forms, annotations, the name
 tree of attachments, object streams: wherever an image or file can hang). A member is:
+- a JPEG drawn inline in a page's or form's content stream (BI … ID <bytes> EI);
 - an image XObject whose last filter is DCTDecode or JPXDecode: its stream *is* a JPEG /
   JPEG 2000 file, with any XMP, EXIF or C2PA it carried (what img2pdf and most exporters keep);
 - an EmbeddedFile stream (attachments, rich media): the file itself, of any format;
@@ -66,12 +67,17 @@ def pdf_members(path: Path, into: Path, budget: Budget) -> Iterator[Member]:
                 continue
             todo.extend(v for k, v in obj.items() if k not in ("/Parent", "/P"))  # back-links
             _note_file_names(obj, names)
+            found: list[tuple[str, bytes]] = []
             if isinstance(obj, StreamObject):
                 member = _member_of(obj, ref, doc_xmp_ref, names)
-                if member is not None:
-                    name, data = member
-                    budget.count_member(name)
-                    yield take(io.BytesIO(data), name)
+                found += [member] if member is not None else []
+                if str(obj.get("/Subtype", "")) == "/Form":  # a form's content, like a page's
+                    found += _inline_images(obj, reader, ref)
+            elif str(obj.get("/Type", "")) == "/Page" and obj.get("/Contents") is not None:
+                found += _inline_images(obj["/Contents"].get_object(), reader, ref)
+            for name, data in found:
+                budget.count_member(name)
+                yield take(io.BytesIO(data), name)
     except ContainerError:
         raise
     except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
@@ -84,6 +90,30 @@ def _filters(obj: Any) -> list[str]:
         return []
     items = f if isinstance(f, list) else [f]
     return [str(x) for x in items]
+
+
+_INLINE_JPEG = frozenset({"/DCT", "/DCTDecode"})
+
+
+def _inline_images(contents: Any, reader: Any, ref: tuple[int, int] | None) -> list[tuple[str, bytes]]:
+    """JPEGs drawn inline in a content stream (BI … ID <bytes> EI): the bytes are the JPEG file,
+    with whatever XMP/EXIF it carried. Parsed only when the stream holds an inline image."""
+    from pypdf.generic import ArrayObject, ContentStream
+
+    parts = [p.get_object() for p in contents] if isinstance(contents, ArrayObject) else [contents]
+    if not any(b"ID" in part.get_data() and b"BI" in part.get_data() for part in parts):
+        return []
+    out: list[tuple[str, bytes]] = []
+    for operands, operator in ContentStream(contents, reader).operations:
+        if operator != b"INLINE IMAGE":
+            continue
+        settings = operands.get("settings", {})
+        filters = settings.get("/F", settings.get("/Filter"))
+        last = str(filters[-1] if isinstance(filters, list) and filters else filters)
+        if last in _INLINE_JPEG:
+            out.append((f"inline-image-{len(out) + 1}-of-{ref[0] if ref else 'page'}.jpg",
+                        bytes(operands["data"])))
+    return out
 
 
 def _note_file_names(obj: Any, names: dict[tuple[int, int], str]) -> None:
