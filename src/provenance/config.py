@@ -23,6 +23,7 @@ from provenance.config_errors import config_error
 from provenance.config_schema import DEFAULT_FINAL_GLOBS, ConfigFile
 from provenance.errors import ConfigError
 from provenance.evidence import ReaderSettings
+from provenance.evidence.registry import DEFAULT_READERS, available
 from provenance.model import Scope, Zone
 
 CONFIG_NAME = "provenance.toml"
@@ -99,6 +100,7 @@ class Config:
     tools: tuple[ToolEntry, ...] = ()
     extra_signatures: tuple[dict[str, str], ...] = ()
     time_limit_s: float = 60.0
+    readers: tuple[str, ...] = DEFAULT_READERS  # evidence readers by name, `[inspect] readers`
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def required_approvers(self, scope: Scope) -> int:
@@ -219,6 +221,18 @@ def load_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
     return _from_file(parsed, data, path.resolve())
 
 
+def _readers(names: list[str] | None, path: Path) -> tuple[str, ...]:
+    """`[inspect] readers`, each one a registered reader (a typo must not mean "not read")."""
+    if names is None:
+        return DEFAULT_READERS
+    known = available()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"[inspect] readers: unknown reader(s) {', '.join(map(repr, unknown))}; "
+                          f"available: {', '.join(known)}", path)
+    return tuple(dict.fromkeys(names))
+
+
 def _from_file(f: ConfigFile, data: dict[str, Any], path: Path) -> Config:
     base = path.parent
 
@@ -255,5 +269,6 @@ def _from_file(f: ConfigFile, data: dict[str, Any], path: Path) -> Config:
         extra_signatures=tuple({k: v for k, v in row.model_dump().items() if v is not None}
                                for row in f.signatures),
         time_limit_s=f.inspect.time_limit_seconds,
+        readers=_readers(f.inspect.readers, path),
         raw=data,
     )

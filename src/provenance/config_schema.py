@@ -101,6 +101,10 @@ class PolicyTable(_Table):
 
 class InspectTable(_Table):
     time_limit_seconds: float = Field(default=60, gt=0, le=86400, description="Per-file reader time limit.")
+    readers: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        default=None, min_length=1,
+        description="Evidence readers to run, by name (`provenance readers` lists them, plug-ins "
+                    "included); default: every built-in reader.")
 
 
 class ToolRow(_Table):

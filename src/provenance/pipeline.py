@@ -317,7 +317,8 @@ def _assemble(path: str | os.PathLike[str], asset: Asset,
 
 
 def inspect_tree(paths: Iterable[str | os.PathLike[str]], settings: ReaderSettings | None = None,
-                 workers: int = 2, batch: int = BATCH) -> Iterator[Verdict]:
+                 workers: int = 2, batch: int = BATCH,
+                 readers: Sequence[str] = DEFAULT_READERS) -> Iterator[Verdict]:
     """Every file below `paths`, judged by `workers` Inspectors side by side, in walk order.
 
     While one Inspector waits on its ExifTool process the other runs Python (hashing,
@@ -325,11 +326,11 @@ def inspect_tree(paths: Iterable[str | os.PathLike[str]], settings: ReaderSettin
     are in flight: a tree of a million files is streamed, not held.
     """
     if workers <= 1:
-        with Inspector(settings) as inspector:
+        with Inspector(settings, readers) as inspector:
             yield from inspector.inspect_paths(paths, batch)
         return
     idle: queue.SimpleQueue[Inspector] = queue.SimpleQueue()
-    inspectors = [Inspector(settings) for _ in range(workers)]
+    inspectors = [Inspector(settings, readers) for _ in range(workers)]
     for inspector in inspectors:
         idle.put(inspector)
 

@@ -48,3 +48,23 @@ def test_gating_twice_cold_then_cached_gives_the_same_decisions(
     rc_warm, warm, _ = show.gate(show.pkg, capsys=capsys)
     assert rc_warm == rc_cold
     assert _decisions(warm) == _decisions(cold)
+
+
+def test_the_readers_config_key_chooses_readers_and_a_change_of_readers_rereads(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    ai_png(show.pkg / "gen.png", 3)  # an A1111 signature: only the metadata reader sees it
+    config = show.config_file.read_text()
+    show.config_file.write_text(config + '[inspect]\nreaders = ["c2pa", "sidecar"]\n')
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 0 and asset(report, "gen.png")["classification"] == "unknown"  # as configured
+    show.config_file.write_text(config)  # back to every built-in reader
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1 and asset(report, "gen.png")["classification"] == "ai_generated"  # not the cached read
+
+
+def test_an_unknown_reader_name_is_a_config_error_naming_the_file(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    show.config_file.write_text(show.config_file.read_text() + '[inspect]\nreaders = ["c2pa", "metdata"]\n')
+    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    assert rc == 3 and report["result"] == "undecided"
+    assert "unknown reader(s) 'metdata'" in err and str(show.config_file) in err

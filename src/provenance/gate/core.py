@@ -24,7 +24,6 @@ from typing import Any
 
 from provenance.config import Config
 from provenance.evidence import ReaderSettings
-from provenance.evidence.registry import DEFAULT_READERS
 from provenance.formats import expected_extensions
 from provenance.gate.cache import VerdictCache, cache_key, open_cache, settings_digest
 from provenance.gate.digests import inputs_digest, policy_digest
@@ -188,7 +187,7 @@ def decision_record(result: GateResult, config: Config) -> dict[str, Any]:
 
 def _open_cache(config: Config, settings: ReaderSettings) -> VerdictCache | None:
     try:
-        return open_cache(config.base_dir, settings_digest(settings, DEFAULT_READERS))
+        return open_cache(config.base_dir, settings_digest(settings, config.readers))
     except (OSError, sqlite3.Error, PrivateStateUnavailable) as exc:  # slower without it, never less safe
         log.warning("gate: verdict cache unavailable (%s); reading every file", exc)
         return None
@@ -205,7 +204,7 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
     # One Inspector (and ExifTool process) per worker: readers mostly wait on I/O and ExifTool.
     workers = 1 if inspector is not None else max(1, min(config.workers, len(files) or 1))
     pool: queue.SimpleQueue[Inspector] = queue.SimpleQueue()
-    owned = [Inspector(settings) for _ in range(workers)] if inspector is None else []
+    owned = [Inspector(settings, config.readers) for _ in range(workers)] if inspector is None else []
     for insp in owned or [inspector]:  # type: ignore[list-item]
         pool.put(insp)
 

@@ -229,7 +229,8 @@ class Processor:
 
     def _run(self) -> None:
         try:
-            inspector = Inspector(self.config.reader_settings(), known_hash=self.ledger.known_hash)
+            inspector = Inspector(self.config.reader_settings(), self.config.readers,
+                                  known_hash=self.ledger.known_hash)
         except Exception as exc:
             # Fail closed: judging without readers would call every file "unknown" and raise
             # no finding. Every file this worker takes is recorded as an error instead.

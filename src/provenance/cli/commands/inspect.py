@@ -79,7 +79,8 @@ def _verdicts(paths: tuple[Path, ...], config_file: Path | None) -> Iterator[Ver
     config = load_config(config_file)
     with ExitStack() as stack:
         ledger = _ledger(config, stack)
-        verdicts = inspect_tree(paths, config.reader_settings(), workers=config.workers)
+        verdicts = inspect_tree(paths, config.reader_settings(), workers=config.workers,
+                                readers=config.readers)
         if ledger is None:
             yield from verdicts
             return
