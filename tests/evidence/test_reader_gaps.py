@@ -265,3 +265,20 @@ def test_iptc_ai_system_with_generated_source_type_is_ai_generated(tmp_path: Pat
     v = inspector.inspect(f)
     assert v.classification is Classification.AI_GENERATED
     assert v.generator == "Midjourney"
+
+
+def test_text_is_never_skipped_when_exiftool_cannot_be_asked(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The text path trusts only the installed ExifTool's own tables; without them, no skip."""
+    from provenance.evidence import _headers
+
+    f = tmp_path / "notes.txt"
+    f.write_text("3fa1c0  plate_v001.exr\n")
+    assert not may_hold_metadata(f, "unknown")  # plain text, ExifTool reachable: skipped
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    _headers._exiftool_tables.cache_clear()
+    try:
+        assert may_hold_metadata(f, "unknown")
+    finally:
+        monkeypatch.undo()
+        _headers._exiftool_tables.cache_clear()

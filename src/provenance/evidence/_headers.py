@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 import subprocess
 from functools import lru_cache
@@ -193,8 +194,14 @@ def _exiftool_tables() -> tuple[re.Pattern[bytes], tuple[re.Pattern[bytes] | Non
             print "E $e ", unpack("H*", defined $v ? $v : ''), "\n";
         }
     """
+    exiftool = shutil.which("exiftool")
+    if exiftool is None:
+        return None
+    # The library the exiftool on PATH loads: a self-contained install keeps it in ./lib.
+    own_lib = Path(os.path.realpath(exiftool)).parent / "lib"
     try:
-        done = subprocess.run(["perl", "-e", script], capture_output=True, timeout=30, check=False)
+        done = subprocess.run(["perl", f"-I{own_lib}", "-e", script], capture_output=True,
+                              timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:
