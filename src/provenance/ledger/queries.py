@@ -106,7 +106,10 @@ def _memory_statements(dialect: str) -> tuple[Executable, Executable, Executable
     columns = ", ".join(c.name for c in _EVENT_COLUMNS)
     for_hashes = (text(f"SELECT {columns} FROM {source} WHERE sha256 IN :hashes AND {teaches}")
                   .bindparams(bindparam("hashes", expanding=True)).columns(*_EVENT_COLUMNS))
-    every = text(f"SELECT {columns} FROM {source} WHERE {teaches} ORDER BY id").columns(*_EVENT_COLUMNS)
+    # PostgreSQL has no statistics on the predicate either and, guessing that every row
+    # matches, scanned the whole table (2.9 s at 20,000 events); ordered by the partial index's
+    # own column it walks that index instead (0.6 ms).
+    every = text(f"SELECT {columns} FROM {source} WHERE {teaches} ORDER BY sha256").columns(*_EVENT_COLUMNS)
     # A tag also teaches about the untagged original's hash, which only its payload names;
     # the (kind, sha256) index keeps this to the tag events.
     tags_from = select(*_EVENT_COLUMNS).where(
