@@ -42,3 +42,8 @@ def gate_html(result: GateResult) -> str:
              for a in assets if a.status is Status.CLEAR]
     return _env.get_template("gate_report.html.j2").render(r=result, attention=attention, clear=clear,
                                                             counts=result.counts)
+
+
+def gate_html_bytes(result: GateResult) -> bytes:
+    """The HTML report as the file's bytes (the report-format table's shape)."""
+    return gate_html(result).encode("utf-8")

@@ -67,6 +67,9 @@ def _render(result: GateResult, console: Console) -> None:
               help="Also write JUnit XML (one test case per asset) to FILE.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML report to FILE.")
+@click.option("--report", "report_specs", multiple=True, metavar="FORMAT=FILE",
+              help="Also write a report in FORMAT (json, junit, html, or a plug-in's: "
+                   "entry-point group provenance.reports) to FILE; may be repeated.")
 @click.option("--decision", "decision_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the decision record and every judged file's sha256 to FILE, for "
                    "`provenance verify-delivery` on the receiving side.")
@@ -81,8 +84,8 @@ def _render(result: GateResult, console: Console) -> None:
               help="Where a staged PATH was copied from (hooks/pre-handoff sets it): configuration, "
                    "approvers and trust from inside it are refused as from inside PATH.")
 def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, junit_file: Path | None,
-            html_file: Path | None, decision_out: Path | None, decision_key: Path | None, dry_run: bool,
-            verify_hashes: bool, origins: tuple[Path, ...]) -> int:
+            html_file: Path | None, report_specs: tuple[str, ...], decision_out: Path | None,
+            decision_key: Path | None, dry_run: bool, verify_hashes: bool, origins: tuple[Path, ...]) -> int:
     """Judge PATH... as final deliverables; exit 0 only when nothing is blocked or undecided.
 
     Order (so the ledger never records an answer the user did not get): judge; stage every
@@ -93,7 +96,8 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     if decision_key is not None and decision_out is None:
         raise click.UsageError("--decision-key signs the --decision file: give --decision FILE too")
     key = load_private(decision_key) if decision_key is not None else None
-    reports = {"--junit": junit_file, "--html": html_file, "--decision": decision_out}
+    reports = {"--junit": junit_file, "--html": html_file, "--decision": decision_out,
+               **_report_options(report_specs)}
     try:
         result = _run(paths, config_path, dry_run, verify_hashes, console, not as_json,
                       {flag: path for flag, path in reports.items() if path is not None}, key, origins)
@@ -112,15 +116,29 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     return result.exit_code
 
 
+def _report_options(specs: tuple[str, ...]) -> dict[str, Path | None]:
+    """`--report FORMAT=FILE` options, keyed like the other report flags ("--report html")."""
+    from provenance.report.formats import available
+
+    out: dict[str, Path | None] = {}
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        if not sep or not file:
+            raise click.BadParameter(f"{spec!r} is not FORMAT=FILE", param_hint="--report")
+        if name not in available():
+            raise click.BadParameter(f"unknown format {name!r}; available: {', '.join(available())}",
+                                     param_hint="--report")
+        out[f"--report {name}={file}"] = Path(file)
+    return out
+
+
 def _report_bytes(flag: str, result: GateResult, config: Config, key: Ed25519PrivateKey | None) -> bytes:
-    if flag == "--junit":
-        from provenance.report.junit import junit_xml
+    from provenance.report.formats import render
 
-        return junit_xml(result)
-    if flag == "--html":
-        from provenance.report.html import gate_html
-
-        return gate_html(result).encode("utf-8")
+    if flag in ("--junit", "--html"):
+        return render(flag.removeprefix("--"), result)
+    if flag.startswith("--report "):
+        return render(flag.removeprefix("--report ").partition("=")[0], result)
     from provenance.gate.delivery import decision_file, sign_decision
 
     content = decision_file(_record(result, config), result, config.approvals_dir)
