@@ -45,7 +45,7 @@ def test_disclosure_lists_ai_assets_with_risks_and_verified_approval_state(
         ledger.record_approval(envelope, sha256_file(matte), "Legal", ["final-deliverable"], "LEGAL-5", None)
 
     capsys.readouterr()
-    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["schema"] == "provenance.disclosure/v1" and doc["count"] == 2
     by_name = {a["paths"][0].rsplit("/", 1)[-1]: a for a in doc["assets"]}
@@ -54,13 +54,13 @@ def test_disclosure_lists_ai_assets_with_risks_and_verified_approval_state(
     assert by_name["face.png"]["state"] == "pending: final-deliverable, talent-likeness"
     assert by_name["matte.jpg"]["state"] == "approved" and by_name["matte.jpg"]["references"] == ["LEGAL-5"]
 
-    assert main(["report", "--disclosure", "--csv", "--config", str(show.config_file)]) in (0, None)
+    assert main(["report", "--disclosure", "--csv", "--config", str(show.config_file)]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["state"] for r in rows} == {"approved", "pending: final-deliverable, talent-likeness"}
 
     # Revoking the approver turns "approved" back into "pending": state is verified, not recalled.
     show.revoke("Legal")
-    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {a["state"] for a in doc["assets"]} == {"pending: final-deliverable",
                                                     "pending: final-deliverable, talent-likeness"}
@@ -82,7 +82,7 @@ def test_disclosure_counts_different_approvers_under_a_two_person_rule(
         with Ledger.open(show.config.effective_ledger_url) as ledger:
             ledger.record_approval(envelope, sha256_file(matte), approver, ["final-deliverable"], ref, None)
         capsys.readouterr()
-        assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+        assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) == 0
         [row] = json.loads(capsys.readouterr().out)["assets"]
         return str(row["state"])
 
@@ -108,9 +108,9 @@ def test_disclosure_csv_never_writes_a_formula_cell_from_file_metadata(
                     f"-XMP-provenance:Tool={text}", f"-XMP-provenance:Purpose={text}", str(jpeg)], check=True)
     record(show, jpeg)
     capsys.readouterr()
-    assert main(["report", "--disclosure", "--csv", "--config", str(show.config_file)]) in (0, None)
+    assert main(["report", "--disclosure", "--csv", "--config", str(show.config_file)]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) == 0
     (raw,) = json.loads(capsys.readouterr().out)["assets"]
     assert len(rows) == 1
     row = rows[0]
@@ -131,7 +131,7 @@ def test_disclosure_counts_a_portable_approval_the_ledger_never_recorded(
     show.approve(matte, "Legal", {Scope.FINAL_DELIVERABLE}, ref="LEGAL-9")  # beside the asset only
     record(show, matte)
     capsys.readouterr()
-    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) in (0, None)
+    assert main(["report", "--disclosure", "--json", "--config", str(show.config_file)]) == 0
     [row] = json.loads(capsys.readouterr().out)["assets"]
     assert (row["state"], row["references"], row["approvers"]) == ("approved", ["LEGAL-9"], ["Legal"])
     assert main(["gate", "--config", str(show.config_file), str(matte)]) == 0  # the gate agrees
