@@ -19,18 +19,19 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from operator import attrgetter
+from typing import NamedTuple
 
 from provenance.pathtext import shown
-from provenance.sidecars import is_sidecar
+from provenance.sidecars import SIDECAR_SUFFIXES, is_sidecar
 
 log = logging.getLogger(__name__)
 
 Predicate = Callable[[str], bool]
+_by_name = attrgetter("name")
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):  # a tuple: built once per file, so it must be cheap
     path: str  # as found: an OS path (a symlink stays a symlink; a non-UTF-8 name stays as the OS gave it)
     rel: str  # relative to `root`, "/"-separated ("" for the root folder itself)
     root: str  # the named folder it was found under, or a named file's own folder
@@ -63,7 +64,7 @@ def _walk_folder(top: str, approvals_dir: str, prune: Predicate | None,
         folder, rel = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_by_name)
         except OSError as exc:
             reason = f"cannot read folder: {exc.strerror or exc}"
             log.error("%s: %s", shown(folder), reason)
@@ -79,6 +80,8 @@ def _walk_folder(top: str, approvals_dir: str, prune: Predicate | None,
             if is_folder:
                 if prune is None or not prune(e.path):
                     below.append((e.path, f"{rel}{e.name}/"))
-            elif not (skip is not None and skip(e.path)) and not is_sidecar(e.path, approvals_dir, names):
+            elif skip is not None and skip(e.path):
+                continue
+            elif not (e.name.endswith(SIDECAR_SUFFIXES) and is_sidecar(e.path, approvals_dir, names)):
                 yield Entry(e.path, rel + e.name, top)
         stack.extend(reversed(below))

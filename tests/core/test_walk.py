@@ -105,6 +105,10 @@ def test_scan_records_and_flags_an_ai_file_whose_name_is_not_utf8(tmp_path: Path
         assert loc.path == str(root / "final" / name)  # the same path the OS gave, byte for byte
         assert {f.rule for f in ledger.open_findings_at(loc.path)} >= {"temporary-material"}
         assert ledger.verify().ok
+    inspected = subprocess.run([str(PROVENANCE), "inspect", "--json", "final"], cwd=root, capture_output=True,
+                               timeout=120)
+    (verdict,) = json.loads(inspected.stdout.decode("utf-8"))  # valid UTF-8, lossless text form
+    assert verdict["path"] == "final/ai_\\xff\\xfe.png" and from_text(verdict["path"]) == f"final/{name}"
     rescanned = _run([PROVENANCE, "scan", "final"], cwd=root)
     assert "0 judged, 1 unchanged" in rescanned.stdout  # found again under the same key
     listed = _run([PROVENANCE, "findings"], cwd=root)

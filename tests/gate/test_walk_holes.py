@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from provenance.ledger import Ledger
 from provenance.ledger.schema import gate_decisions
+from provenance.pathtext import from_text
 from tests.gate.conftest import CONFIG, Show, ai_png, asset, plain_png
 from tests.unprivileged import PROVENANCE, REPO, Unprivileged
 
@@ -22,8 +23,9 @@ HOOK = REPO / "hooks" / "pre-handoff"
 
 def _gate(show: Show, *paths: str | Path, timeout: float = 120) -> tuple[int, dict, str]:  # type: ignore[type-arg]
     done = subprocess.run([str(PROVENANCE), "gate", "--json", "--config", str(show.config_file),
-                           *map(str, paths)], capture_output=True, text=True, timeout=timeout)
-    return done.returncode, json.loads(done.stdout), done.stderr
+                           *map(str, paths)], capture_output=True, timeout=timeout)
+    # strict UTF-8: a JSON report must be readable by any JSON reader, whatever the names hold
+    return done.returncode, json.loads(done.stdout.decode("utf-8")), done.stderr.decode(errors="replace")
 
 
 def test_a_fifo_named_like_a_sidecar_is_undecided_not_a_hang(show: Show, tmp_path: Path) -> None:
@@ -75,7 +77,9 @@ def test_an_ai_file_whose_name_is_not_utf8_is_blocked_and_the_decision_recorded(
     assert done.returncode == 1, done.stderr
     assert "BLOCKED   ai_\\xff\\xfe.png (ai_generated)" in done.stderr  # the report goes to stderr
     rc, report, _ = _gate(show, show.pkg)
-    assert rc == 1 and asset(report, name)["status"] == "blocked"
+    # JSON readers get valid UTF-8 and the lossless text form, which maps back to the name
+    assert rc == 1 and asset(report, "ai_\\xff\\xfe.png")["status"] == "blocked"
+    assert from_text(asset(report, "ai_\\xff\\xfe.png")["files"][0]["path"]) == name
     with Ledger.open(f"sqlite:///{show.root / '.provenance' / 'ledger.db'}") as ledger:
         with ledger.engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(gate_decisions)).scalar() == 2

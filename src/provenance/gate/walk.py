@@ -43,9 +43,10 @@ def walk_package(paths: Iterable[str | os.PathLike[str]], approvals_dir: str = "
             continue
         # Two roots may hold the same relative names (final/a.png, extras/a.png): keep them apart.
         prefix = os.path.basename(os.path.abspath(root)) if len(roots) > 1 else ""
+        top = Path(root)
         for entry in walk([root], approvals_dir=approvals_dir):
-            rel = "/".join(part for part in (prefix, entry.rel) if part) or "."
-            yield PackageFile(Path(entry.path), Path(root), prefix, rel)
+            rel = f"{prefix}/{entry.rel}" if prefix and entry.rel else (entry.rel or prefix or ".")
+            yield PackageFile(Path(entry.path), top, prefix, rel)
 
 
 def outside(link_target: str | None, root: Path) -> bool:

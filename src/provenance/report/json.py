@@ -1,11 +1,13 @@
 """The gate's machine-readable report. `schema` is versioned: add fields freely, but renaming
-or removing one means `provenance.gate/v2`."""
+or removing one means `provenance.gate/v2`. Paths are in their lossless text form
+(`provenance.pathtext.to_text`): valid UTF-8 for any JSON reader, even for a name that is not."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
+from provenance.pathtext import to_text
 
 SCHEMA = "provenance.gate/v1"
 
@@ -13,9 +15,10 @@ SCHEMA = "provenance.gate/v1"
 def _file(o: FileOutcome) -> dict[str, Any]:
     v = o.verdict
     return {
-        "path": o.relpath, "sha256": v.sha256, "format": v.format, "size": v.size,
+        "path": to_text(o.relpath), "sha256": v.sha256, "format": v.format, "size": v.size,
         "status": str(o.status), "classification": str(v.classification), "generator": v.generator,
-        "tampered": v.tampered, "link_target": v.link_target, "errors": list(v.errors),
+        "tampered": v.tampered, "link_target": v.link_target and to_text(v.link_target),
+        "errors": list(v.errors),
         "declarations": v.declarations.to_dict(),
         "memory": [r.to_dict() for r in v.recollections],
     }
@@ -27,7 +30,7 @@ def _asset(a: AssetResult) -> dict[str, Any]:
         frames = {"count": len(a.frames), "first": a.frames[0], "last": a.frames[-1],
                   "missing": a.missing_frames}
     return {
-        "name": a.name,
+        "name": to_text(a.name),
         "kind": "sequence" if a.is_sequence else "file",
         "status": str(a.status),
         "classification": str(a.classification),
@@ -57,7 +60,7 @@ def gate_report(result: GateResult, policy_version: str | None = None) -> dict[s
         "inputs_digest": result.inputs_digest,
         "policy_digest": result.policy_digest,
         "policy_version": policy_version,
-        "paths": result.paths,
+        "paths": [to_text(p) for p in result.paths],
         "files": result.n_files,
         "counts": result.counts,
         "fatal": result.fatal,

@@ -14,14 +14,14 @@ import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED
 from provenance.model import Signal, Verdict
-from provenance.pathtext import shown
+from provenance.pathtext import shown, to_text
 from provenance.pipeline import inspect_tree
 
 if TYPE_CHECKING:
@@ -29,6 +29,15 @@ if TYPE_CHECKING:
 
 _CLASS_STYLE = {"ai_generated": "bold red", "ai_edited": "yellow", "not_ai": "green",
                 "unknown": "dim"}
+
+
+def _json(v: Verdict) -> dict[str, Any]:
+    """`Verdict.to_dict()` with its paths in their lossless text form (valid UTF-8 for any reader)."""
+    d = v.to_dict()
+    d["path"] = to_text(d["path"])
+    if d.get("link_target"):
+        d["link_target"] = to_text(d["link_target"])
+    return d
 
 
 def key_evidence(v: Verdict) -> str:
@@ -101,7 +110,7 @@ def command(paths: tuple[Path, ...], as_json: bool, config_file: Path | None) ->
         click.echo("[", nl=False)
         for i, verdict in enumerate(_verdicts(paths, config_file)):
             unreadable += not verdict.readable
-            click.echo(("," if i else "") + "\n" + json.dumps(verdict.to_dict()), nl=False)
+            click.echo(("," if i else "") + "\n" + json.dumps(_json(verdict)), nl=False)
         click.echo("\n]")
     else:
         verdicts = list(_verdicts(paths, config_file))
