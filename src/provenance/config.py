@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 from wcmatch import fnmatch, glob
 
+from provenance._os import read_regular
 from provenance.config_errors import config_error
 from provenance.config_schema import DEFAULT_FINAL_GLOBS, ConfigFile
 from provenance.errors import ConfigError
@@ -170,12 +171,12 @@ class Config:
         pems: list[str] = []
         for f in self.trust_anchor_files:
             try:
-                pems.append(f.read_text())
+                pems.append(read_regular(f).decode())
             except OSError as exc:
                 raise ConfigError(f"cannot read trust anchor: {exc.strerror}", f) from None
         own_ca = self.signing_identity_dir / "ca.pem"
         if own_ca.is_file() and own_ca not in self.trust_anchor_files:
-            pems.append(own_ca.read_text())
+            pems.append(read_regular(own_ca).decode())
         return "\n".join(pems) or None
 
     def reader_settings(self) -> ReaderSettings:
@@ -206,7 +207,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
     if path.is_dir():
         path = path / CONFIG_NAME
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")  # a FIFO in its place must not hang us
         data = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError("configuration file not found", path) from None

@@ -115,3 +115,16 @@ def test_a_symlinked_package_root_is_followed_once(show: Show, capsys: pytest.Ca
     rc, report, err = show.gate(link, capsys=capsys)
     assert rc == 1 and asset(report, "ai.png")["status"] == "blocked"
     assert f"{link} is a symlink to the folder {show.pkg}: walking that folder" in caplog.messages
+
+
+def test_a_fifo_in_place_of_the_config_or_the_status_file_is_exit_3_not_a_hang(show: Show) -> None:
+    plain_png(show.pkg / "plain.png")
+    fifo_config = show.root / "other.toml"
+    os.mkfifo(fifo_config)
+    gated = subprocess.run([str(PROVENANCE), "gate", "--config", str(fifo_config), str(show.pkg)],
+                           capture_output=True, text=True, timeout=120)
+    assert gated.returncode == 3 and "not a regular file (a FIFO)" in gated.stderr
+    os.mkfifo(show.root / ".provenance" / "status.json")  # the state folder is writable by artists
+    status = subprocess.run([str(PROVENANCE), "status", "--config", str(show.config_file)],
+                            capture_output=True, text=True, timeout=120)
+    assert status.returncode == 3 and "not a regular file (a FIFO)" in status.stdout + status.stderr

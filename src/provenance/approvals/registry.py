@@ -44,6 +44,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from provenance._os import read_regular
 from provenance.approvals import registry_signature, seen_versions
 from provenance.approvals.keys import key_id, load_public, parse_public, public_pem
 from provenance.approvals.statement import format_time
@@ -391,7 +392,7 @@ _CACHE: dict[tuple[Any, ...], ApproverRegistry] = {}
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except OSError as exc:
         raise ConfigError(f"cannot read approvers file: {exc.strerror}", path) from None
 

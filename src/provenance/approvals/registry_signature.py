@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from provenance._os import read_regular
 from provenance.approvals import dsse
 from provenance.approvals.keys import key_id
 from provenance.approvals.trust import TrustRoot
@@ -46,8 +47,7 @@ def sign(payload: bytes, keys: Sequence[Ed25519PrivateKey]) -> dict[str, Any]:
 def read_envelope(registry: Path) -> dict[str, Any]:
     sig = signature_path(registry)
     try:
-        with sig.open("rb") as fh:
-            raw = fh.read(_MAX_BYTES + 1)
+        raw = read_regular(sig, _MAX_BYTES + 1)
     except FileNotFoundError:
         raise TrustError(f"the approvers registry is not signed (no {sig.name} beside it): an admin signs "
                          "it once with `provenance approvers init --admin-key KEY --from "

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from provenance._os import read_regular
 from provenance.config import Config
 
 
@@ -27,13 +28,13 @@ def policy_material(config: Config) -> dict[str, Any]:
     """Everything in the configuration that can change a gate decision."""
     approvers = config.effective_approvers_file
     try:
-        approvers_sha = hashlib.sha256(approvers.read_bytes()).hexdigest()
+        approvers_sha = hashlib.sha256(read_regular(approvers)).hexdigest()
     except OSError:
         approvers_sha = None
     anchors: list[str | None] = []
     for f in config.trust_anchor_files:
         try:
-            anchors.append(hashlib.sha256(f.read_bytes()).hexdigest())
+            anchors.append(hashlib.sha256(read_regular(f)).hexdigest())
         except OSError:
             anchors.append(None)
     return {

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from provenance._os import pid_alive
+from provenance._os import pid_alive, read_regular
 from provenance.cli.options import config_option, json_option
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_UNDECIDED, LedgerError
@@ -38,7 +38,7 @@ def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[st
 
     path = status_path(config)
     try:
-        snap = json.loads(path.read_text(encoding="utf-8"))
+        snap = json.loads(read_regular(path).decode("utf-8"))
     except FileNotFoundError:
         return "never-started", None, f"no status file at {path}"
     except (OSError, ValueError, RecursionError) as exc:  # the state folder is writable by artists
