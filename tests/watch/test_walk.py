@@ -10,6 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from provenance.config import load_config
+from provenance.ledger import Ledger
+from provenance.pipeline import Inspector
+from provenance.watch.reconcile import walk as reconcile_walk
+from provenance.watch.worker import judge_files
 from tests.unprivileged import PROVENANCE, Unprivileged
 from tests.watch.conftest import png_bytes, wait_for, write_show
 
@@ -73,3 +78,19 @@ def test_the_daemon_reports_a_folder_it_cannot_read(unprivileged: Unprivileged) 
         log.close()
     logged = (unprivileged.home / "daemon.log").read_text()
     assert f"{locked}: cannot read folder: Permission denied" in logged
+
+
+def test_the_worker_and_the_reconcile_walk_skip_the_same_sidecars(tmp_path: Path) -> None:
+    show = tmp_path / "show"
+    write_show(show, '[approvals]\npackage_folder = "approvals"\n')
+    (show / "final" / "x.png").write_bytes(png_bytes(3, ai=False))
+    approval = show / "final" / "approvals" / "x.png.approval.json"
+    approval.parent.mkdir()
+    approval.write_text('{"schema": "https://provenance-tool.org/approval-file/v1", "approvals": []}')
+    config = load_config(show / "provenance.toml")
+    unreadable: list[str] = []
+    walked = sorted(os.path.basename(p) for p, _ in reconcile_walk(str(show / "final"), config, unreadable))
+    assert walked == ["x.png"] and unreadable == []
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger, Inspector() as inspector:
+        judged = judge_files(inspector, ledger, config, [str(approval), str(show / "final" / "x.png")])
+        assert judged[0] is None and judged[1] is not None  # an event for the approval: skipped alike

@@ -14,7 +14,6 @@ import socket
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from provenance.config import Config
 from provenance.identify import StatKey, stat_key
@@ -78,7 +77,7 @@ def judge_files(inspector: Inspector, ledger: Ledger, config: Config,
     live: list[tuple[str, Zone, StatKey]] = []
     for path in paths:
         zone = config.zone_for(path)
-        if zone is Zone.IGNORE or config.is_ignored(path) or is_sidecar(Path(path)):
+        if zone is Zone.IGNORE or config.is_ignored(path) or is_sidecar(path, config.approvals_dir):
             results[path] = None
             continue
         before = stat_key(path)
