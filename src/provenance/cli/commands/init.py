@@ -31,4 +31,6 @@ def command(directory: Path, force: bool, as_json: bool) -> None:
         click.echo(json.dumps({"config": str(target.resolve())}))
         return
     click.echo(f"wrote {target}")
-    click.echo("next: `provenance signer init` (C2PA signing identity), then `provenance watch`")
+    click.echo("next: `provenance signer init` (C2PA signing identity), `provenance approvers init "
+               "--admin-key KEY` (the signed approvers registry; hosts pin KEY.pub in "
+               "/etc/provenance/trust.toml), then `provenance watch`")
