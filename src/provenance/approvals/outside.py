@@ -38,7 +38,7 @@ def check_outside(what: Iterable[tuple[str, Path | None]], folders: Sequence[Pat
             continue
         for folder in folders:
             if inside(path, folder):
-                raise TrustError(f"the gate's {label} is inside {folder} ({why})", path)
+                raise TrustError(f"the gate's {label} is inside {os.path.abspath(folder)} ({why})", path)
 
 
 def refuse_own_policy(config: Config, judged: Sequence[Path]) -> ApproverRegistry:
