@@ -412,6 +412,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--draws", type=int, default=2, help="parameter draws per source for random rows")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--only", choices=("stills", "media"), help="only the still rows, or only video/audio")
     args = ap.parse_args()
     started = time.monotonic()
     lab = labels()
@@ -440,7 +441,7 @@ def main() -> int:
               f"{len(ai_audio)} audio), {len(memory.index)} picture hashes", flush=True)
         rng = random.Random(args.seed)
         rows: list[Row] = []
-        for name, op, random_params in STILL_ROWS:
+        for name, op, random_params in STILL_ROWS if args.only != "media" else []:
             row = Row(name)
             draws = args.draws if random_params else 1
             for src in [*ai_stills, *other_stills, *photos[:12]]:
@@ -456,6 +457,8 @@ def main() -> int:
                   flush=True)
         hosts = other_videos
         media = ((VIDEO_ROWS, ai_videos, other_videos), (AUDIO_ROWS, ai_audio, other_audio))
+        if args.only == "stills":
+            media = ()
         for table, sources, others in media:
             for name, mop in table:
                 row = Row(name)

@@ -93,8 +93,15 @@ def _said(recalled: Remembered) -> Remembered:
 
 
 def default_memories(ledger: HashRecall | None, *, prefetch: bool = False) -> list[MemorySource]:
-    """The memories a judge consults when none are named: today the ledger's hash memory."""
-    return [] if ledger is None else [LedgerHashMemory(ledger, prefetch=prefetch)]
+    """The memories a judge consults when none are named: the ledger's hash memory, then
+    content memory (fingerprints: AI by derivation), which a short-lived run (prefetch)
+    builds once and a daemon refreshes."""
+    if ledger is None:
+        return []
+    from provenance.memory.recall import content_memory  # numpy and PyAV only when judging
+
+    content = content_memory(ledger, refresh=not prefetch)
+    return [LedgerHashMemory(ledger, prefetch=prefetch), *([content] if content else [])]
 
 
 def remember(verdict: Verdict, recalled: Sequence[Remembered]) -> Verdict:

@@ -1,0 +1,142 @@
+"""Content memory as one of the judge's memories: AI by derivation.
+
+`ContentMemory.recall_many(verdicts)` (the judge's MemorySource seam) does two things for a
+batch of files as read:
+1. fingerprints every readable media file once per sha256 (a fingerprint already in the
+   ledger is loaded, not recomputed: an unchanged package's warm gate decodes nothing) and
+   stores the new ones. Files whose own evidence says AI get crop variants too: they are
+   what later derivatives are matched against;
+2. for a file with no AI signal of its own, matches its fingerprint against the AI assets
+   in the ledger. A match (or a *possible* match in the review band, which blocks too,
+   with its distance) becomes AI evidence naming the original (path, sha256, class, how it
+   was known, when first seen) and the match itself; the class follows the original's.
+   An approval is bound to the original's bytes, so it does not carry over, and the
+   evidence says so.
+
+A file that cannot be fingerprinted keeps its verdict as read, with a note saying why: the
+readers already judged it, and a media decoder's failure is not evidence of AI.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from provenance.errors import AssetError
+from provenance.fingerprint import Fingerprint, FrameHash, Kind, fingerprint, kind_of, still
+from provenance.fingerprint.display import decode
+from provenance.ledger import Ledger
+from provenance.memory import store
+from provenance.memory.match import Band, Match, Memory
+from provenance.model import Classification, Evidence, Recollection, Remembered, Signal, Verdict
+
+log = logging.getLogger(__name__)
+
+SOURCE = "content"
+REFRESH_SECONDS = 10.0  # a long-lived daemon re-reads the AI originals at most this often
+_AI = (Signal.AI_GENERATED, Signal.AI_EDITED)
+_NOTHING = Remembered()
+
+
+def _own_ai(v: Verdict) -> bool:
+    return any(e.signal in _AI for e in v.evidence)
+
+
+def evidence_for(m: Match) -> Evidence:
+    orig = m.original
+    where = orig.paths[0] if orig.paths else "(path not recorded)"
+    known = f"; {orig.tagged}" if orig.tagged else ""
+    seen = f"; first seen {orig.first_seen}" if orig.first_seen else ""
+    kind = "derived from" if m.band is Band.MATCH else "possibly derived from (review)"
+    text = (f"{kind} {where} (sha256 {orig.sha256}, {orig.classification}{known}{seen}): {m.description}. "
+            f"An approval of the original does not cover these bytes")
+    signal = Signal.AI_EDITED if orig.classification == str(Classification.AI_EDITED) else Signal.AI_GENERATED
+    return Evidence(SOURCE, "derived_from" if m.band is Band.MATCH else "possibly_derived_from", text, signal,
+                    generator=orig.generator)
+
+
+class ContentMemory:
+    source = SOURCE
+
+    def __init__(self, ledger: Ledger, *, refresh: bool = True) -> None:
+        self._ledger = ledger
+        self._refresh = refresh
+        self._lock = threading.Lock()
+        self._memory: Memory | None = None
+        self._built_at = 0.0
+        self._dirty = False
+
+    def memory(self) -> Memory:
+        with self._lock:
+            stale = self._refresh and (self._dirty or time.monotonic() - self._built_at > REFRESH_SECONDS)
+            if self._memory is None or stale:
+                self._memory = Memory(store.originals(self._ledger))
+                self._built_at = time.monotonic()
+                self._dirty = False
+            return self._memory
+
+    def _prints(self, verdicts: Sequence[Verdict]) -> dict[str, Fingerprint | str]:
+        """sha256 → fingerprint (loaded or computed and saved), or the reason it has none."""
+        media = {v.sha256: v for v in verdicts if v.sha256 and v.readable and kind_of(v.format)}
+        have: dict[str, Fingerprint | str] = dict(store.load(self._ledger, list(media)))
+        new: list[Fingerprint] = []
+        for sha, v in media.items():
+            fp = have.get(sha)
+            wants_variants = _own_ai(v)
+            if isinstance(fp, Fingerprint) and not (wants_variants and _lacks_variants(fp)):
+                continue
+            try:
+                got = fingerprint(v.path, v.format, sha) if wants_variants else _plain(v, sha)
+            except AssetError as exc:
+                have[sha] = exc.reason
+                continue
+            if got is not None:
+                have[sha] = got
+                new.append(got)
+                self._dirty |= wants_variants
+        if new:
+            store.save(self._ledger, new)
+        return have
+
+    def recall_many(self, verdicts: Sequence[Verdict]) -> list[Remembered]:
+        prints = self._prints(verdicts)
+        out: list[Remembered] = []
+        memory: Memory | None = None
+        for v in verdicts:
+            fp = prints.get(v.sha256 or "")
+            if fp is None or _own_ai(v):
+                out.append(_NOTHING)
+                continue
+            if isinstance(fp, str):
+                out.append(Remembered(recollections=(Recollection(SOURCE, f"no content fingerprint: {fp}"),)))
+                continue
+            memory = memory or self.memory()
+            matches = memory.match(fp)
+            if not matches:
+                out.append(_NOTHING)
+                continue
+            evidence = tuple(evidence_for(m) for m in matches[:3])
+            out.append(Remembered(evidence=evidence,
+                                  recollections=tuple(Recollection(SOURCE, e.value) for e in evidence)))
+        return out
+
+
+def _lacks_variants(fp: Fingerprint) -> bool:
+    return fp.kind is Kind.STILL and bool(fp.frames) and 0 < len(fp.frames[0].hashes) < len(still.CROPS)
+
+
+def _plain(v: Verdict, sha: str) -> Fingerprint | None:
+    """A file with no AI signal of its own is only ever a query: its picture hash, no crop variants."""
+    if kind_of(v.format) is not Kind.STILL:
+        return fingerprint(v.path, v.format, sha)
+    picture = decode(Path(v.path), v.format)
+    return Fingerprint(sha, Kind.STILL, picture.essence,
+                       frames=(FrameHash(0.0, tuple(still.hashes(picture.rgb, variants=False))),))
+
+
+def content_memory(ledger: object, *, refresh: bool) -> ContentMemory | None:
+    """Content memory over `ledger` when it is a real, writable one (a stand-in has no table)."""
+    return ContentMemory(ledger, refresh=refresh) if isinstance(ledger, Ledger) else None
