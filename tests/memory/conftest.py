@@ -11,6 +11,7 @@ import pytest
 from provenance.fingerprint import Fingerprint, fingerprint
 from provenance.identify import identify
 from provenance.memory.store import Original
+from tests.gate.conftest import show  # noqa: F401  (a show folder with a real config and ledger)
 
 
 @pytest.fixture(scope="session")

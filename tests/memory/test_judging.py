@@ -15,7 +15,7 @@ from provenance.cli import main
 from provenance.identify import sha256_file
 from provenance.ledger import Ledger
 from provenance.memory import store
-from tests.gate.conftest import Show, asset, show  # noqa: F401  (the show fixture)
+from tests.gate.conftest import Show, asset
 
 pytestmark = pytest.mark.usefixtures("media_tools")
 
@@ -51,7 +51,8 @@ def test_a_stripped_cropped_copy_is_blocked_as_derived_and_names_the_original(
 
 
 def test_a_warm_gate_on_an_unchanged_package_decodes_nothing(
-        show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     original = _scan_working(show, corpus_dir, capsys)
     Image.open(original).convert("RGB").save(show.pkg / "copy.jpg", quality=90)
     assert show.gate(show.pkg, capsys=capsys)[0] == 1

@@ -12,7 +12,7 @@ from provenance.fingerprint import Fingerprint, FrameHash, Kind
 from provenance.ledger import Ledger
 from provenance.ledger.migrations import LATEST
 from provenance.memory import store
-from provenance.model import Classification, Verdict, Zone
+from provenance.model import Classification, Evidence, Signal, Verdict, Zone
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -61,7 +61,10 @@ def test_a_fingerprint_of_another_version_counts_as_missing(ledger_url: str) -> 
 
 
 def _verdict(path: str, sha: str, cls: Classification) -> Verdict:
-    return Verdict(path=path, sha256=sha, format="png", size=1, classification=cls)
+    evidence = (Evidence("xmp", "Iptc4xmpExt:DigitalSourceType", "trainedAlgorithmicMedia",
+                         Signal.AI_GENERATED, generator="SomeGen"),) if cls.is_ai else ()
+    return Verdict(path=path, sha256=sha, format="png", size=1, classification=cls, evidence=evidence,
+                   generator="SomeGen" if cls.is_ai else None)
 
 
 def test_originals_are_the_ai_assets_with_fingerprints_and_their_paths(ledger_url: str) -> None:
@@ -72,5 +75,16 @@ def test_originals_are_the_ai_assets_with_fingerprints_and_their_paths(ledger_ur
                               Zone.WORKING)
         store.save(ledger, [_print("a" * 64), _print("b" * 64), _print("c" * 64)])
         [orig] = store.originals(ledger)
-        assert (orig.sha256, orig.classification, orig.paths, orig.name) == (
-            "a" * 64, "ai_generated", ("/show/w/sky.png",), "sky.png")
+        assert (orig.sha256, orig.classification, orig.paths, orig.name, orig.generator) == (
+            "a" * 64, "ai_generated", ("/show/w/sky.png",), "sky.png", "SomeGen")
+        assert orig.first_seen
+
+
+def test_originals_come_from_the_events_not_the_editable_assets_table(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_verdict(_verdict("/show/w/sky.png", "a" * 64, Classification.AI_GENERATED), None,
+                              Zone.WORKING)
+        store.save(ledger, [_print("a" * 64)])
+        with ledger.engine.begin() as conn:  # someone with database access launders the asset
+            conn.execute(text("UPDATE assets SET classification = 'not_ai', remembered = NULL"))
+        assert [o.sha256 for o in store.originals(ledger)] == ["a" * 64]

@@ -84,7 +84,8 @@ def _small_size(width: int, height: int) -> tuple[int, int]:
 def _pillow_canonical(img: Image.Image) -> Image.Image:
     """8-bit RGB or RGBA: palette, grey and CMYK become RGB; an opaque alpha is dropped."""
     has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
-    out = img.convert("RGBA" if has_alpha else "RGB")
+    target = "RGBA" if has_alpha else "RGB"
+    out = img if img.mode == target else img.convert(target)  # convert() copies even when equal
     if has_alpha and out.getchannel("A").getextrema()[0] == 255:
         out = out.convert("RGB")
     return out
@@ -100,7 +101,9 @@ def _decode_pillow(path: Path, essence: bool) -> Picture | None:
             img.draft("RGB", (max(1, width // 8), max(1, height // 8)) if max(width, height) > MAX_SIDE * 2
                       else (width, height))
         img.load()
-        canonical = _pillow_canonical(ImageOps.exif_transpose(img))
+        # exif_transpose copies the whole picture even when there is nothing to turn.
+        turned = ImageOps.exif_transpose(img) if img.getexif().get(0x0112, 1) != 1 else img
+        canonical = _pillow_canonical(turned)
         digest = (_essence(canonical.mode, canonical.width, canonical.height, canonical.tobytes())
                   if essence else None)
         small = canonical.resize(_small_size(*canonical.size), Image.Resampling.BOX)

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import Connection, delete, insert, select
 
 from provenance.fingerprint.model import VERSION, Fingerprint
 from provenance.ledger import Ledger
 from provenance.ledger.chain import now
-from provenance.ledger.queries import AI_CLASSES
 from provenance.ledger.schema import assets, fingerprints, locations
+from provenance.model import Evidence, Signal
 
 _BATCH = 500
+_AI_SIGNALS = (Signal.AI_GENERATED, Signal.AI_EDITED)
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Original:
     classification: str
     generator: str | None
     paths: tuple[str, ...]  # where the ledger saw these bytes
-    tagged: str | None  # "tagged at PATH, WHEN" when the AI class came from a tag or sidecar
+    tagged: str | None  # what the ledger remembers: "ai_generated (tagged at PATH, WHEN)" and the like
     first_seen: str
 
     @property
@@ -91,32 +92,35 @@ def missing(ledger: Ledger, hashes: Sequence[str]) -> list[str]:
 
 
 def originals(ledger: Ledger) -> list[Original]:
-    """Every asset the ledger knows as AI (by its latest verdict or by what it remembers),
-    with a current fingerprint."""
-    ai = or_(assets.c.classification.in_(AI_CLASSES), assets.c.remembered.in_(AI_CLASSES))
-    query = (select(fingerprints, assets.c.classification.label("cls"), assets.c.generator,
-                    assets.c.remembered, assets.c.remembered_generator, assets.c.remembered_from,
-                    assets.c.first_seen)
-             .join(assets, assets.c.sha256 == fingerprints.c.sha256)
-             .where(ai, fingerprints.c.version == VERSION))
+    """Every asset the ledger remembers as AI, with a current fingerprint.
+
+    Whether an asset is AI comes from the ledger's memory of its hash (`recall_many`, derived
+    from the hash-chained events, never from the editable `assets` columns, like the hash
+    memory the judge already trusts). Paths and first-seen times only name the original in
+    the evidence (and the generator, which the recalled evidence does not always carry)."""
+    recalled = ledger.recall_many(sorted(ledger.remembered_hashes()))
+    ai: dict[str, Evidence] = {}
+    for sha, memory in recalled.items():
+        claim = next((e for e in memory.evidence if e.signal in _AI_SIGNALS), None)
+        if claim is not None:
+            ai[sha] = claim
+    prints = load(ledger, sorted(ai))
+    shas = sorted(prints)
+    paths: dict[str, list[str]] = {}
+    first_seen: dict[str, str] = {}
+    generators: dict[str, str | None] = {}
     with ledger.engine.connect() as conn:
-        rows = conn.execute(query).all()
-        paths: dict[str, list[str]] = {}
-        shas = [r.sha256 for r in rows]
         for start in range(0, len(shas), _BATCH):
+            part = shas[start:start + _BATCH]
             for sha, path in conn.execute(select(locations.c.sha256, locations.c.path).where(
-                    locations.c.sha256.in_(shas[start:start + _BATCH])).order_by(locations.c.path)):
+                    locations.c.sha256.in_(part)).order_by(locations.c.path)):
                 paths.setdefault(sha, []).append(path)
-    out = []
-    for r in rows:
-        remembered_ai = r.remembered in AI_CLASSES
-        tagged = r.remembered_from if remembered_ai else None
-        listed = paths.get(r.sha256, [])
-        if not listed and tagged and tagged.startswith("tagged at "):
-            listed = [tagged.removeprefix("tagged at ").rsplit(", ", 1)[0]]
-        out.append(Original(
-            fingerprint=_from_row(r),
-            classification=r.cls if r.cls in AI_CLASSES else r.remembered,
-            generator=r.generator or r.remembered_generator,
-            paths=tuple(listed), tagged=tagged, first_seen=r.first_seen))
-    return out
+            for sha, seen, tool in conn.execute(select(assets.c.sha256, assets.c.first_seen,
+                                                       assets.c.generator).where(assets.c.sha256.in_(part))):
+                first_seen[sha] = seen
+                generators[sha] = tool
+    return [Original(fingerprint=prints[sha], classification=str(ai[sha].signal),
+                     generator=ai[sha].generator or generators.get(sha),
+                     paths=tuple(paths.get(sha, ())), tagged=ai[sha].value,
+                     first_seen=first_seen.get(sha, ""))
+            for sha in shas]

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Content memory's costs, each against its baseline in the same run (issue 11):
+
+1. fingerprinting a 4K JPEG, a 4K EXR and one second of 1080p H.264 against the bare decode
+   of the same file (Pillow `load()` for the JPEG; `ffmpeg -f null` for EXR and H.264);
+2. the near-match index at 10^6 stored 256-bit hashes: lookup time of the multi-index
+   hashing search against a numpy brute-force scan of the same codes, its build time and
+   the process's resident memory; recall of planted near-duplicates (flipped bits) both ways.
+
+    .venv/bin/python bench/fingerprint.py [--n 1000000] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+sys.path.insert(0, str(REPO / "src"))
+
+from provenance.fingerprint import fingerprint  # noqa: E402
+from provenance.identify import identify  # noqa: E402
+from provenance.memory.index import WORDS, HashIndex  # noqa: E402
+
+
+def best_of(fn, runs: int = 3) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def ffmpeg(*args: str, data: bytes | None = None) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], input=data, check=True)
+
+
+def make_media(work: Path) -> dict[str, Path]:
+    src = Image.open(CORPUS / "d02_Firefly_tabby_cat.jpg").convert("RGB").resize((3840, 2160))
+    jpeg = work / "uhd.jpg"
+    src.save(jpeg, quality=90)
+    rgb = np.asarray(src, dtype=np.float32) / 255
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    exr = work / "uhd.exr"
+    ffmpeg("-f", "rawvideo", "-pix_fmt", "gbrpf32le", "-s", "3840x2160", "-i", "-", "-c:v", "exr",
+           "-format", "half", "-compression", "zip16", str(exr),
+           data=np.stack([lin[..., 1], lin[..., 2], lin[..., 0]]).tobytes())
+    h264 = work / "hd.mp4"
+    ffmpeg("-i", str(CORPUS / "d25_sony_official_teletrax.mp4"), "-t", "1", "-c:v", "libx264", "-preset",
+           "veryfast", "-an", str(h264))
+    return {"4K JPEG": jpeg, "4K EXR (half, zip16)": exr, "1 s 1080p H.264": h264}
+
+
+def bare_decode(name: str, path: Path) -> None:
+    if "JPEG" in name:
+        with Image.open(path) as img:
+            img.load()
+    else:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"], check=True)
+
+
+def bench_fingerprints() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        media = make_media(Path(tmp))
+        print("| file | bare decode | fingerprint | ratio |")
+        print("| --- | --- | --- | --- |")
+        for name, path in media.items():
+            asset = identify(path)
+            decode_s = best_of(lambda: bare_decode(name, path))  # noqa: B023
+            fp_s = best_of(lambda: fingerprint(path, asset.format, asset.sha256))  # noqa: B023
+            print(f"| {name} | {decode_s * 1000:.0f} ms | {fp_s * 1000:.0f} ms | {fp_s / decode_s:.2f}× |")
+
+
+def as_int(row: np.ndarray) -> int:
+    return sum(int(w) << (64 * (WORDS - 1 - i)) for i, w in enumerate(row))
+
+
+def bench_index(n: int, queries: int) -> None:
+    rng = np.random.default_rng(7)
+    codes = rng.integers(0, 2**63, (n, WORDS), dtype=np.uint64) * np.uint64(2) + rng.integers(
+        0, 2, (n, WORDS), dtype=np.uint64)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    index = HashIndex(codes, np.arange(n))
+    build = time.perf_counter() - t
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    picks = random.Random(7)
+    planted = []
+    for k in rng.integers(0, n, queries):
+        code = as_int(codes[k])
+        # A derivative: up to 40 of 256 bits flipped, at most 12 of them in the first 64.
+        for b in picks.sample(range(64), picks.randint(0, 12)) + picks.sample(range(64, 256), 28):
+            code ^= 1 << (255 - b)
+        planted.append((int(k), code))
+    t = time.perf_counter()
+    found = sum(any(i == k for i, _ in index.search(code, 64)) for k, code in planted)
+    mih = (time.perf_counter() - t) / len(planted)
+    brute_n = min(len(planted), 30)
+    t = time.perf_counter()
+    found_brute = sum(any(i == k for i, _ in index.search_brute(code, 64)) for k, code in planted[:brute_n])
+    brute = (time.perf_counter() - t) / brute_n
+    print(f"| index | {n:,} hashes | build {build:.2f} s | RSS +{(rss1 - rss0) / 1024:.0f} MB "
+          f"(process {rss1 / 1024:.0f} MB) |")
+    print(f"| multi-index hashing lookup | {mih * 1000:.3f} ms | found {found}/{len(planted)} |")
+    print(f"| numpy brute-force scan | {brute * 1000:.1f} ms | found {found_brute}/{brute_n} |")
+    print(f"| speed-up | {brute / mih:.0f}× |")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--skip-media", action="store_true")
+    args = ap.parse_args()
+    if not args.skip_media:
+        bench_fingerprints()
+        print()
+    bench_index(args.n, args.queries)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
