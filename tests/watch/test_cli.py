@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from provenance.cli import cli
+from provenance.config import load_config
+from provenance.watch.daemon import status_path
 from tests.watch.conftest import png_bytes, sha, write_show
 
 
@@ -92,11 +94,13 @@ def test_an_ai_image_disguised_as_a_sidecar_is_still_flagged(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("content", ["[" * 100_000 + "]" * 100_000, "[1, 2]", "not json"])
 def test_status_reports_a_hostile_status_file_as_stale_not_a_crash(tmp_path: Path, content: str) -> None:
-    # status.json lives in the show's state folder, which artists can write.
+    # A damaged status file (a full disk, a hand edit) is stale, never a crash or "running".
     cfg = write_show(tmp_path / "show")
-    (tmp_path / "show" / ".provenance").mkdir(exist_ok=True)
-    (tmp_path / "show" / ".provenance" / "status.json").write_text(content)
+    path = status_path(load_config(cfg))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
     result = CliRunner().invoke(cli, ["status", "--config", str(cfg), "--json"])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     doc = json.loads(result.output)
     assert doc["state"] == "stale" and "unreadable status file" in doc["reason"]
+    assert result.exit_code == 3

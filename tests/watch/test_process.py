@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,19 +14,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from provenance.config import load_config
 from provenance.ledger import Ledger
 from provenance.ledger.schema import events, findings
+from provenance.watch.daemon import status_path
 from tests.watch.conftest import open_at, png_bytes, sha, verdict_shas, wait_for, write_show
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 class Proc:
-    def __init__(self, args: list[str], log: Path, cwd: Path | None = None) -> None:
+    def __init__(self, args: list[str], log: Path, cwd: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.log = log
         self.fh = open(log, "ab")  # noqa: SIM115 - lives as long as the process
         self.p = subprocess.Popen([sys.executable, "-m", "provenance", *args], stdout=self.fh,
-                                  stderr=subprocess.STDOUT, cwd=cwd)
+                                  stderr=subprocess.STDOUT, cwd=cwd,
+                                  env=None if env is None else {**os.environ, **env})
 
     def close(self) -> int | None:
         if self.p.poll() is None:
@@ -41,7 +46,7 @@ class Proc:
 
 def status(show: Path) -> dict:
     try:
-        return json.loads((show / ".provenance" / "status.json").read_text())
+        return json.loads(status_path(load_config(show / "provenance.toml")).read_text())
     except (OSError, ValueError):
         return {}
 
@@ -121,10 +126,12 @@ def test_restart_does_not_rehash_or_rerecord_unchanged_files(tmp_path: Path) -> 
     assert n == 21  # 20 images + provenance.toml, each recorded once across two runs
 
 
-def _status_cli(show: Path) -> dict:
-    """What `provenance status --json` says (the command, not the file it reads)."""
+def _status_cli(show: Path, exit_code: int) -> dict:
+    """What `provenance status --json` says (the command, not the file it reads), and that it
+    exits `exit_code` (0 only while the daemon runs: a monitoring check reads the code)."""
     run = subprocess.run([sys.executable, "-m", "provenance", "status", "--json", "--config",
-                          str(show / "provenance.toml")], capture_output=True, text=True, check=True)
+                          str(show / "provenance.toml")], capture_output=True, text=True)
+    assert run.returncode == exit_code, run.stdout + run.stderr
     return dict(json.loads(run.stdout))
 
 
@@ -134,12 +141,12 @@ def test_sigterm_stops_cleanly_and_status_says_stopped(tmp_path: Path) -> None:
     proc = Proc(["watch", str(show)], tmp_path / "daemon.log")
     try:
         wait_running(show, proc)
-        assert _status_cli(show)["state"] == "running"
+        assert _status_cli(show, 0)["state"] == "running"
         proc.p.send_signal(signal.SIGTERM)
         assert proc.p.wait(60) == 0
     finally:
         proc.close()
-    assert _status_cli(show)["state"] == "stopped"
+    assert _status_cli(show, 3)["state"] == "stopped"
 
 
 def test_status_reports_a_killed_daemon_as_stale(tmp_path: Path) -> None:
@@ -152,9 +159,9 @@ def test_status_reports_a_killed_daemon_as_stale(tmp_path: Path) -> None:
         proc.p.wait()
     finally:
         proc.close()
-    out = subprocess.run([sys.executable, "-m", "provenance", "status", "--config",
-                          str(show / "provenance.toml")], capture_output=True, text=True, check=True).stdout
-    assert "STALE" in out and "gone" in out
+    run = subprocess.run([sys.executable, "-m", "provenance", "status", "--config",
+                          str(show / "provenance.toml")], capture_output=True, text=True)
+    assert run.returncode == 3 and "STALE" in run.stdout and "gone" in run.stdout
 
 
 def test_sighup_reloads_zones_and_roots_without_losing_work(tmp_path: Path) -> None:

@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from provenance.config import load_config
 from provenance.ledger import Ledger
 from provenance.pipeline import Inspector
+from provenance.watch.daemon import status_path
 from provenance.watch.reconcile import walk as reconcile_walk
 from provenance.watch.worker import judge_files
 from tests.unprivileged import PROVENANCE, Unprivileged
@@ -21,7 +24,7 @@ from tests.watch.conftest import png_bytes, wait_for, write_show
 
 def _status(show: Path) -> dict:  # type: ignore[type-arg]
     try:
-        return dict(json.loads((show / ".provenance" / "status.json").read_text()))
+        return dict(json.loads(status_path(load_config(show / "provenance.toml")).read_text()))
     except (OSError, ValueError):
         return {}
 
@@ -56,11 +59,14 @@ def test_a_fifo_named_like_a_sidecar_blocks_neither_reconcile_nor_sigterm(tmp_pa
     assert rc == 0, (tmp_path / "daemon.log").read_text()[-3000:]
 
 
-def test_the_daemon_reports_a_folder_it_cannot_read(unprivileged: Unprivileged) -> None:
+def test_the_daemon_reports_a_folder_it_cannot_read(unprivileged: Unprivileged,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     show = unprivileged.home / "show"
     write_show(show)
     (show / ".provenance").mkdir()
     (show / ".provenance").chmod(0o777)
+    # The daemon's own state goes to its user's local state folder, not to the show.
+    monkeypatch.setenv("PROVENANCE_STATE_DIR", str(unprivileged.home / "state"))
     locked = show / "final" / "locked"
     locked.mkdir()
     (locked / "ai.png").write_bytes(png_bytes(2, ai=True))

@@ -2,8 +2,14 @@
 
 observers (one per root) → handler → settler → bounded work queue → workers → ledger.
 A reconcile loop (start-up, periodic, after overflow/restart/reload), a supervisor
-(dead observers), and a status writer (`<config_dir>/status.json`, atomically, every
-few seconds, for `provenance status` in another process) run beside them.
+(dead observers), and a status writer (`status.json` in this host's state folder for the
+show, atomically, every few seconds, for `provenance status` in another process) run beside
+them. Nothing of the daemon's own goes into the watched roots (host_state.py says why).
+
+One daemon per show and host: `run` holds the show's lock (lock.py) for its whole life.
+Under systemd (`Type=notify`) it says READY=1 once watching, pings the watchdog while its
+status loop keeps going round (a daemon hung on its ledger stops pinging and is restarted),
+and STOPPING=1 when it stops.
 
 Stop (SIGTERM/SIGINT or `stop_event`): observers stop first (no new events), then the
 workers finish every queued file; files still settling are left to the next start-up
@@ -31,8 +37,11 @@ from provenance import __version__
 from provenance._os import write_atomic
 from provenance.config import Config, Root, load_config
 from provenance.errors import LedgerError
+from provenance.host_state import show_dir
 from provenance.pathtext import to_text
+from provenance.watch import sd_notify
 from provenance.watch.handler import WatchHandler
+from provenance.watch.lock import LOCK_NAME, DaemonLock
 from provenance.watch.observer import OverflowCounter, RootWatch, Supervisor
 from provenance.watch.reconcile import ReconcileLoop, ReconcileResult, reconcile
 from provenance.watch.settle import Settler
@@ -45,7 +54,11 @@ STATUS_EVERY_S = 2.0
 
 
 def status_path(config: Config) -> Path:
-    return config.config_dir / STATUS_NAME
+    return show_dir(config, create=False) / STATUS_NAME
+
+
+def lock_path(config: Config) -> Path:
+    return show_dir(config) / LOCK_NAME
 
 
 class LedgerLost(LedgerError):
@@ -126,6 +139,7 @@ class Daemon:
                                      extra_checks=self._check_threads)
         self._status_stop = threading.Event()
         self._status_thread: threading.Thread | None = None
+        self.heartbeat = time.monotonic()  # the status loop's last round (the watchdog's pulse)
         self.ledger_guard = LedgerFileGuard(ledger)
 
     @property
@@ -290,6 +304,12 @@ class Daemon:
         except OSError as exc:
             log.warning("cannot write %s: %s", status_path(self.config), exc)
 
+    def alive(self) -> bool:
+        """The status loop went round lately (it reads the ledger each time): what the systemd
+        watchdog is told. A loop stuck on a hung ledger or a dead thread stops the pings."""
+        thread_ok = self._status_thread is not None and self._status_thread.is_alive()
+        return thread_ok and time.monotonic() - self.heartbeat < 3 * STATUS_EVERY_S
+
     def _status_loop(self) -> None:
         while True:
             try:
@@ -297,6 +317,7 @@ class Daemon:
                 self.write_status()
             except Exception:
                 log.exception("status snapshot failed (continuing)")
+            self.heartbeat = time.monotonic()
             if self._status_stop.wait(STATUS_EVERY_S):
                 return
 
@@ -340,22 +361,33 @@ def run(config: Config, stop_event: threading.Event | None = None,
 
     stop = stop_event or threading.Event()
     reload = reload_event or threading.Event()
-    with _signals(stop, reload), Ledger.open(config.effective_ledger_url) as ledger:
+    ping_every = sd_notify.watchdog_interval_s()
+    # The lock before the ledger: a second daemon must not even migrate or reconcile.
+    with DaemonLock(lock_path(config)), _signals(stop, reload), \
+            Ledger.open(config.effective_ledger_url) as ledger:
         daemon = Daemon(config, ledger)
         daemon.start()
+        sd_notify.notify("READY=1", f"STATUS=watching {len(config.roots)} root(s)")
+        last_ping = 0.0
         try:
             while not stop.wait(0.2):
                 if daemon.fatal:
                     break
+                if ping_every is not None and time.monotonic() - last_ping >= ping_every and daemon.alive():
+                    sd_notify.notify("WATCHDOG=1")
+                    last_ping = time.monotonic()
                 if reload.is_set():
                     reload.clear()
+                    sd_notify.notify("RELOADING=1")
                     try:
                         new = load_config(daemon.config.file) if daemon.config.file else daemon.config
                     except Exception as exc:
                         log.error("reload failed, keeping the running configuration: %s", exc)
                         continue
                     daemon.reload(new)
+                    sd_notify.notify("READY=1")
         finally:
+            sd_notify.notify("STOPPING=1", "STATUS=stopping: finishing queued files")
             daemon.stop()
         if daemon.fatal:  # exit 3 with the reason; status.json says it too
             raise LedgerLost(daemon.fatal)

@@ -79,10 +79,17 @@ class WatchHandler(FileSystemEventHandler):
             except Exception:
                 pass
 
-    def _route(self, event: FileSystemEvent) -> None:
-        if self._on_event is not None:
+    def _seen(self, path: str) -> None:
+        """An event about a path the daemon watches (not an ignored one: temp files, our own
+        state) is what status calls the last event."""
+        if self._on_event is not None and not self.is_ignored(path):
             self._on_event()
+
+    def _route(self, event: FileSystemEvent) -> None:
         src = os.fsdecode(event.src_path)
+        self._seen(src)
+        if isinstance(event, (DirMovedEvent, FileMovedEvent)):
+            self._seen(os.fsdecode(event.dest_path))
         if isinstance(event, DirMovedEvent):
             self.sink.dir_removed(src)
             self.sink.dir_appeared(os.fsdecode(event.dest_path))

@@ -1,8 +1,12 @@
 """`provenance status [--json]`: is the watch daemon running, and what has it seen?
 
-Reads the daemon's `<config_dir>/status.json` (rewritten every few seconds) and the
-ledger's own statistics. A snapshot older than a few intervals, or whose process is gone
-on this host, is reported as stale: the daemon is not running.
+Reads the daemon's `status.json` in this host's state folder for the show (rewritten every
+few seconds) and the ledger's own statistics. A snapshot older than a few intervals, or whose
+process is gone, is reported as stale: the daemon is not running.
+
+Exit codes, for monitoring (a Nagios-style check, a systemd timer, a cron job): 0 only when the
+daemon is running and its ledger can be read; 3 for everything else — stopped, failed, stale,
+never started, unreadable status, unreadable ledger. "Unknown" is never healthy.
 """
 
 from __future__ import annotations
@@ -58,6 +62,10 @@ def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[st
     return "running", snap, f"pid {snap.get('pid')} on {snap.get('host')}"
 
 
+def healthy(state: str, stats: dict[str, Any] | None) -> bool:
+    return state == "running" and stats is not None
+
+
 @click.command("status")
 @config_option
 @json_option
@@ -65,9 +73,9 @@ def daemon_state(config: Config, now: float | None = None) -> tuple[str, dict[st
 def command(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
     """Show whether the watch daemon runs: roots, queue, last event/reconcile, overflows, findings.
 
-    Exit 3 when the ledger cannot be read (missing, corrupt, unreachable) or the daemon stopped
-    itself because its ledger was lost: the daemon part is still shown, but neither may pass a
-    monitoring check."""
+    Exit 0 only when the daemon runs and its ledger can be read; 3 otherwise (stopped, stale,
+    failed, never started, ledger missing/corrupt/unreachable): everything is still shown, but
+    only a running daemon may pass a monitoring check."""
     from provenance.ledger import Ledger
 
     config = load_config(config_path)
@@ -82,7 +90,7 @@ def command(ctx: click.Context, config_path: Path | None, as_json: bool) -> None
     if as_json:
         click.echo(json.dumps({"state": state, "reason": why, "daemon": snap, "ledger": stats,
                                "open_findings": open_findings}, indent=2, default=str))
-        if stats is None or state == "failed":
+        if not healthy(state, stats):
             ctx.exit(EXIT_UNDECIDED)
         return
     style = {"running": "green", "stopped": "yellow"}.get(state, "red")
@@ -101,5 +109,5 @@ def command(ctx: click.Context, config_path: Path | None, as_json: bool) -> None
     if stats is not None:
         click.echo(f"ledger: {stats.get('url')} ({stats.get('backend')})")
     click.echo(f"open findings: {open_findings if open_findings is not None else 'unknown'}")
-    if stats is None or state == "failed":
+    if not healthy(state, stats):
         ctx.exit(EXIT_UNDECIDED)
