@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from provenance.config import load_config
 from provenance.ledger import Ledger
 from provenance.ledger.schema import gate_decisions
 from provenance.pathtext import from_text
+from provenance.watch.daemon import status_path
 from tests.gate.conftest import CONFIG, Show, ai_png, asset, plain_png
 from tests.unprivileged import PROVENANCE, REPO, Unprivileged
 
@@ -124,7 +126,9 @@ def test_a_fifo_in_place_of_the_config_or_the_status_file_is_exit_3_not_a_hang(s
     gated = subprocess.run([str(PROVENANCE), "gate", "--config", str(fifo_config), str(show.pkg)],
                            capture_output=True, text=True, timeout=120)
     assert gated.returncode == 3 and "not a regular file (a FIFO)" in gated.stderr
-    os.mkfifo(show.root / ".provenance" / "status.json")  # the state folder is writable by artists
+    status_file = status_path(load_config(show.config_file))  # this host's state folder for the show
+    status_file.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(status_file)
     status = subprocess.run([str(PROVENANCE), "status", "--config", str(show.config_file)],
                             capture_output=True, text=True, timeout=120)
     assert status.returncode == 3 and "not a regular file (a FIFO)" in status.stdout + status.stderr
