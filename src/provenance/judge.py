@@ -223,6 +223,8 @@ class Judge:
         record once), and one reason per approval that did not verify."""
         from provenance.approvals import ApproverRegistry, find_approvals  # only here: crypto imports
 
+        # Once per decision; a registry that cannot be authenticated (TrustError) is not "no
+        # approvals" but "could not decide": `decide` turns it into undecided, with the reason.
         registry = ApproverRegistry.load(self.config)
         valid: dict[tuple[object, ...], VerifiedApproval] = {}
         reasons: dict[str, None] = {}
