@@ -73,3 +73,19 @@ def test_without_the_original_in_memory_the_copy_is_not_blocked(
     Image.open(corpus_dir / "d13_invokeai.png").convert("RGB").save(show.pkg / "copy.jpg", quality=90)
     rc, report, _ = show.gate(show.pkg, capsys=capsys)
     assert rc == 0 and asset(report, "copy.jpg")["status"] == "clear"
+
+
+def test_the_daemons_reconcile_flags_a_derivative_in_final(
+        show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`scan` is the reconcile the daemon runs at start-up and periodically (same judge)."""
+    _scan_working(show, corpus_dir, capsys)
+    final = show.root / "ep101" / "final"
+    final.mkdir(parents=True)
+    Image.open(corpus_dir / "d13_invokeai.png").convert("RGB").resize((640, 640)).save(
+        final / "hero.jpg", quality=85)
+    main(["scan", "--config", str(show.config_file), str(final)])
+    capsys.readouterr()
+    with Ledger.open(show.config.effective_ledger_url) as ledger:
+        found = [f for f in ledger.open_findings() if f.path.endswith("hero.jpg")]
+    [finding] = [f for f in found if f.rule == "temporary-material"]
+    assert finding.classification == "ai_generated" and finding.blocking
