@@ -94,7 +94,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(dir=args.keep) as tmp:
         root = Path(tmp)
         identity_dir = root / "identity"
-        create_identity(identity_dir, "Bench")
+        create_identity(identity_dir, "Bench", ca_key_path=root / "ca.key")
 
         src = make_jpegs(root / "src", args.files)
         runs: dict[str, float] = {}

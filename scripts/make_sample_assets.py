@@ -330,8 +330,9 @@ def write_config() -> None:
 def load_identity(new: bool) -> SigningIdentity:
     if new or SigningIdentity.in_dir(IDENTITY_DIR) is None:
         # Long validity: without a timestamp the samples turn "expired" when the leaf does.
-        identity = create_identity(IDENTITY_DIR, "Provenance TEST ONLY", leaf_days=36500,
-                                   ca_days=36500, overwrite=True)
+        # TEST ONLY: its CA key is committed beside it on purpose (never do this for a show).
+        identity = create_identity(IDENTITY_DIR, "Provenance TEST ONLY", ca_key_path=IDENTITY_DIR / "ca.key",
+                                   leaf_days=36500, ca_days=36500, overwrite=True)
         (IDENTITY_DIR / "README.md").write_text(IDENTITY_README)
         return identity
     found = SigningIdentity.in_dir(IDENTITY_DIR)

@@ -50,7 +50,8 @@ def exiftool_available() -> None:
 @pytest.fixture(scope="session")
 def signing_identity(tmp_path_factory: pytest.TempPathFactory) -> SigningIdentity:
     """A fresh test-only C2PA signing identity (CA + ES256 leaf) for this test session."""
-    return create_identity(tmp_path_factory.mktemp("identity"), "Test Studio")
+    return create_identity(tmp_path_factory.mktemp("identity"), "Test Studio",
+                           ca_key_path=tmp_path_factory.mktemp("ca") / "ca.key")
 
 
 @dataclass(frozen=True)

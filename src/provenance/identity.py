@@ -2,13 +2,19 @@
 
 c2pa-rs checks the leaf at signing time (research/c2pa.md §1.2): X.509 v3, not a CA,
 KeyUsage digitalSignature, an AKI, and an EKU it allows — emailProtection is the one the
-default context accepts. The chain is written leaf first. Private keys are written 0600
-through a temporary file and never printed or logged.
+default context accepts. The chain is written leaf first. Private keys are written through a
+temporary file and never printed or logged.
+
+Where the keys go (issue 13 item 6): the signing key sits in the signing folder, on editorial
+storage where artists' `tag` reads it: 0600 for its owner, or readable by one group of artists
+(`key_mode=0o640, key_group=gid`). The CA key signs certificates that read `trusted`: it goes
+to a separate path the operator chooses, never beside the signing key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from provenance._os import write_atomic
+from provenance._os import stage_atomic, write_atomic
 from provenance.errors import SigningError
 
 CA_CERT = "ca.pem"
@@ -65,9 +71,26 @@ def _name(common_name: str, organization: str) -> x509.Name:
     ])
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Secret bytes: 0600 from the first byte, written atomically."""
-    write_atomic(path, data, 0o600)
+def check_key_mode(mode: int) -> int:
+    """A private key's mode: the owner reads it, a group may read or write it, others nothing."""
+    if mode & ~0o660 or not mode & 0o400:
+        raise SigningError(f"key mode {mode:04o} is not allowed: the owner must read it, a group may "
+                           "read it (0640), others and execute bits never")
+    return mode
+
+
+def write_private(path: Path, data: bytes, mode: int = 0o600, gid: int | None = None) -> None:
+    """Secret bytes written atomically, 0600 from the first byte; the group is set before the
+    mode opens up to it, so the user's default group never gets a moment to read it."""
+    tmp = stage_atomic(path, data, 0o600)
+    try:
+        if gid is not None:
+            os.chown(tmp, -1, gid)
+        os.chmod(tmp, check_key_mode(mode))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_public(path: Path, data: bytes) -> None:
@@ -78,15 +101,22 @@ def create_identity(
     directory: Path,
     organization: str = "Production",
     *,
+    ca_key_path: Path,
+    key_mode: int = 0o600,
+    key_group: int | None = None,
     leaf_days: int = 3650,
     ca_days: int = 7300,
     overwrite: bool = False,
 ) -> SigningIdentity:
-    """Create a CA and an ES256 signing leaf in `directory` (keys 0600)."""
+    """Create a CA and an ES256 signing leaf in `directory`; the CA's key goes to `ca_key_path`
+    (0600), the signing key is `key_mode` with group `key_group` (default: the user's)."""
+    check_key_mode(key_mode)
     directory.mkdir(parents=True, exist_ok=True)
     if not overwrite and (directory / LEAF_KEY).exists():
         raise SigningError("a signing identity already exists here (use overwrite to replace)",
                            directory)
+    if not overwrite and ca_key_path.exists():
+        raise SigningError("a CA key already exists here (use overwrite to replace)", ca_key_path)
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     leaf_key = ec.generate_private_key(ec.SECP256R1())
@@ -126,8 +156,9 @@ def create_identity(
         return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                  serialization.NoEncryption())
 
-    write_private(directory / CA_KEY, key_bytes(ca_key))
-    write_private(directory / LEAF_KEY, key_bytes(leaf_key))
+    ca_key_path.parent.mkdir(parents=True, exist_ok=True)
+    write_private(ca_key_path, key_bytes(ca_key))
+    write_private(directory / LEAF_KEY, key_bytes(leaf_key), key_mode, key_group)
     write_public(directory / CA_CERT, pem(ca_cert))
     write_public(directory / CHAIN, pem(leaf_cert) + pem(ca_cert))
     return SigningIdentity(directory / CHAIN, directory / LEAF_KEY, directory / CA_CERT)

@@ -47,8 +47,8 @@ def test_signer_init_then_tag_folder(show: Path, media: Callable[..., Path]) -> 
     assert proc.returncode == EXIT_OK, proc.stderr
     assert "PRIVATE KEY" not in proc.stdout + proc.stderr
     signing = show / ".provenance" / "signing"
-    for key in ("signer.key", "ca.key"):
-        assert stat.S_IMODE((signing / key).stat().st_mode) == 0o600
+    assert stat.S_IMODE((signing / "signer.key").stat().st_mode) == 0o600
+    assert not (signing / "ca.key").exists()  # the CA key is never beside the signing key
     assert stat.S_IMODE(signing.stat().st_mode) == 0o700
     assert run("signer", "init", cwd=show).returncode == EXIT_UNDECIDED  # no silent replace
 
