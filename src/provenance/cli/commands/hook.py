@@ -18,7 +18,7 @@ import click
 HOOKS = ("pre-handoff", "rsync-gated")
 
 
-def _this_provenance() -> str:
+def this_provenance() -> str:
     """The `provenance` executable running now (its console script), else the one on PATH."""
     beside = os.path.join(os.path.dirname(sys.executable), "provenance")
     if os.access(beside, os.X_OK):
@@ -34,7 +34,7 @@ def command(name: str, args: tuple[str, ...]) -> None:
     bash = shutil.which("bash")
     if bash is None:
         raise click.ClickException("bash is needed to run the hooks and is not on PATH")
-    env = {**os.environ, "PROVENANCE": os.environ.get("PROVENANCE") or _this_provenance()}
+    env = {**os.environ, "PROVENANCE": os.environ.get("PROVENANCE") or this_provenance()}
     with as_file(files("provenance") / "data" / "hooks" / name) as script:
         # exec: the hook's exit code (0 sent, 1 blocked, 3 undecided) is the command's own
         os.execve(bash, [bash, str(script), *args], env)
