@@ -8,7 +8,15 @@
 
 from provenance.ledger.chain import ChainReport
 from provenance.ledger.queries import AssetSummary, Location, StatKey
-from provenance.ledger.store import Ledger, filesystem_type, is_network_fstype
+from provenance.ledger.store import Ledger, filesystem_type, is_network_fstype, redacted
 
-__all__ = ["AssetSummary", "ChainReport", "Ledger", "Location", "StatKey", "filesystem_type",
-           "is_network_fstype"]
+__all__ = [
+           "AssetSummary",
+           "ChainReport",
+           "Ledger",
+           "Location",
+           "StatKey",
+           "filesystem_type",
+           "is_network_fstype",
+           "redacted",
+]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, exc, insert, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 from provenance.errors import LedgerError
@@ -159,8 +159,20 @@ def _make_engine(url: str, allow_network_fs: bool, create: bool) -> Engine:
     raise LedgerError(f"unsupported ledger backend {backend!r} (use sqlite:/// or postgresql+psycopg://)")
 
 
-def _safe(url: Engine) -> str:
-    return url.url.render_as_string(hide_password=True)
+def redacted(url: str | URL) -> str:
+    """A database URL fit for logs, status files and reports: no password, neither in the
+    user-info part nor as a `password=` query parameter (libpq accepts both)."""
+    try:
+        u = make_url(url) if isinstance(url, str) else url
+    except exc.ArgumentError:
+        return "<not a database URL>"
+    if "password" in u.query:
+        u = u.update_query_dict({"password": "***"})
+    return u.render_as_string(hide_password=True)
+
+
+def _safe(engine: Engine) -> str:
+    return redacted(engine.url)
 
 
 class Ledger:

@@ -38,6 +38,7 @@ from provenance._os import write_atomic
 from provenance.config import Config, Root, load_config
 from provenance.errors import LedgerError
 from provenance.host_state import show_dir
+from provenance.ledger.store import redacted
 from provenance.pathtext import to_text
 from provenance.watch import sd_notify
 from provenance.watch.handler import WatchHandler
@@ -188,7 +189,7 @@ class Daemon:
     def start(self) -> None:
         log.info("provenance %s watching %s (settle %.1f s, %d workers, ledger %s)", __version__,
                  ", ".join(f"{r.path}{' [poll]' if r.poll else ''}" for r in self.config.roots),
-                 self.config.settle_s, self.config.workers, _redact(self.config.effective_ledger_url))
+                 self.config.settle_s, self.config.workers, redacted(self.config.effective_ledger_url))
         self.overflows.install()
         self.processor.start()
         self.settler.start()
@@ -269,7 +270,7 @@ class Daemon:
             "host": socket.gethostname(),
             "version": __version__,
             "config": str(self.config.file) if self.config.file else None,
-            "ledger": _redact(self.config.effective_ledger_url),
+            "ledger": redacted(self.config.effective_ledger_url),
             "started_at": _iso(self.started_at),
             "updated_at": _iso(time.time()),
             "status_every_s": STATUS_EVERY_S,
@@ -326,15 +327,6 @@ def _iso(t: float | None) -> str | None:
     if t is None:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
-
-
-def _redact(url: str) -> str:
-    """Never print a database password into a log."""
-    if "://" in url and "@" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
-    return url
 
 
 @contextmanager
