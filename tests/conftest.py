@@ -31,6 +31,10 @@ def private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     home = tmp_path_factory.mktemp("state-home")
     home.chmod(0o700)
     monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    # Commands with no show config fall back to $XDG_CONFIG_HOME/provenance (keys, a ledger): a
+    # test must not read the machine's real one, which another checkout may have migrated.
+    config_home = tmp_path_factory.mktemp("config-home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
     return home
 
 

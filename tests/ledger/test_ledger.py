@@ -80,7 +80,7 @@ def test_sidecar_tagged_copy_without_sidecar_stays_ai(ledger: Ledger, tmp_path: 
     with Inspector(readers=()) as inspector:
         [verdict] = judge.remember(judge.read(inspector, [copy]))
     assert verdict.classification is Classification.AI_GENERATED
-    [said] = verdict.recollections  # and the verdict says it comes from memory
+    [said] = [r for r in verdict.recollections if r.source == "ledger"]  # said to come from memory
     assert said.source == "ledger"
     assert said.statement.startswith("the ledger remembers these bytes as ai_generated")
     assert str(original) in said.statement
