@@ -96,8 +96,9 @@ def state_dir() -> Path:
     env = os.environ.get(STATE_ENV)
     if env:
         return Path(env).absolute()
-    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(xdg) / "provenance"
+    from provenance.private_state import state_home  # the one reading of the XDG state home
+
+    return state_home()
 
 
 def _resolve(p: str, base: Path) -> Path:
