@@ -168,6 +168,8 @@ class Config:
         return self.zone_for(path) is Zone.IGNORE
 
     def trust_anchors_pem(self) -> str | None:
+        """The anchors `tag` and `approve` validate their own C2PA output against (the show's
+        signing CA and `[trust] anchors`). Never used to judge: see `reader_settings`."""
         pems: list[str] = []
         for f in self.trust_anchor_files:
             try:
@@ -180,8 +182,15 @@ class Config:
         return "\n".join(pems) or None
 
     def reader_settings(self) -> ReaderSettings:
+        """How files are read to be judged. A C2PA signature reads `trusted` only under the
+        capture anchors pinned in this host's trust file, never under anchors the show's own
+        config names or the show's signing CA (artists hold that key): `trusted` is what lets
+        a capture claim meet strict mode."""
+        # Imported here: the approvals package imports this module.
+        from provenance.approvals.trust import capture_anchors_pem, host_capture_anchors
+
         return ReaderSettings(
-            trust_anchors_pem=self.trust_anchors_pem(),
+            trust_anchors_pem=capture_anchors_pem(host_capture_anchors()),
             extra_signatures=self.extra_signatures,
             time_limit_s=self.time_limit_s,
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from provenance.cli import main
 from provenance.identity import SigningIdentity
 from provenance.tagging.c2pa_sign import C2paSigner
 from tests.gate.conftest import CONFIG, Show, ai_jpeg, asset
@@ -22,10 +23,21 @@ CAPTURE = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
 
 
 def _strict(show: Show, anchors: Path | None = None) -> None:
+    """Strict mode; `anchors` named in the show's own config (which proves nothing)."""
     text = CONFIG.replace('unknown = "pass"', 'unknown = "require-declaration"')
     if anchors is not None:
         text += f'[trust]\nanchors = ["{anchors}"]\n'
     show.config_file.write_text(text)
+
+
+def _pin_capture_anchor(show: Show, anchor: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The host's trust file (outside the show) pins `anchor` as a capture anchor."""
+    host = tmp_path / "etc-provenance"
+    host.mkdir()
+    trust = host / "trust.toml"
+    trust.write_text(f'admin_keys = ["{show.admin.trust_file.parent / "admin.key.pub"}"]\n'
+                     f'capture_anchors = ["{anchor}"]\n')
+    monkeypatch.setenv("PROVENANCE_TRUST", str(trust))
 
 
 def _exiftool(path: Path, *args: str) -> Path:
@@ -82,10 +94,12 @@ def _signed_capture(path: Path, identity: SigningIdentity) -> Path:
     return path
 
 
-def test_trusted_signed_capture_meets_strict_mode(show: Show, signing_identity: SigningIdentity,
-                                                  capsys: Capsys) -> None:
+def test_a_capture_signed_under_a_host_pinned_anchor_meets_strict_mode(
+        show: Show, signing_identity: SigningIdentity, capsys: Capsys, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
     assert signing_identity.ca_path is not None
-    _strict(show, anchors=signing_identity.ca_path)
+    _strict(show)
+    _pin_capture_anchor(show, signing_identity.ca_path, monkeypatch, tmp_path)
     _signed_capture(show.pkg / "plate.jpg", signing_identity)
     rc, report, _ = show.gate(show.pkg, capsys=capsys)
     entry = asset(report, "plate.jpg")
@@ -105,12 +119,59 @@ def test_signed_capture_from_an_untrusted_signer_does_not(show: Show, signing_id
 
 
 def test_a_trusted_capture_with_changed_bytes_does_not(show: Show, signing_identity: SigningIdentity,
-                                                       capsys: Capsys) -> None:
+                                                       capsys: Capsys, monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
     assert signing_identity.ca_path is not None
-    _strict(show, anchors=signing_identity.ca_path)
+    _strict(show)
+    _pin_capture_anchor(show, signing_identity.ca_path, monkeypatch, tmp_path)
     plate = _signed_capture(show.pkg / "plate.jpg", signing_identity)
     data = bytearray(plate.read_bytes())
     data[-10] ^= 0xFF  # inside the image data, after the manifest: the hash no longer matches
     plate.write_bytes(bytes(data))
     rc, report, _ = show.gate(show.pkg, capsys=capsys)
     assert rc == 1 and asset(report, "plate.jpg")["status"] == "blocked"
+
+
+def test_an_anchor_named_by_the_shows_own_config_proves_nothing(show: Show, signing_identity: SigningIdentity,
+                                                                capsys: Capsys) -> None:
+    """The hole: whoever can write the show folder names their own CA in provenance.toml (or
+    holds the show's signing key, which `signer init --group artists` hands to artists), signs
+    "digitalCapture" on an AI picture and meets strict mode. Capture anchors are pinned on the
+    host; the show's config cannot add one."""
+    assert signing_identity.ca_path is not None
+    _strict(show, anchors=signing_identity.ca_path)
+    _signed_capture(show.pkg / "plate.jpg", signing_identity)
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    entry = asset(report, "plate.jpg")
+    assert rc == 1 and entry["status"] == "blocked"
+    [finding] = [f for f in entry["findings"] if f["rule"] == "unknown-provenance"]
+    assert "signature is untrusted" in finding["message"]
+
+
+def test_the_shows_own_signing_ca_proves_nothing(show: Show, signing_identity: SigningIdentity,
+                                                capsys: Capsys) -> None:
+    """The show's signing CA (`<show>/.provenance/signing/ca.pem`) makes tags verifiable, not
+    captures provable: artists sign with it."""
+    assert signing_identity.ca_path is not None
+    own = show.config.signing_identity_dir
+    own.mkdir(parents=True, exist_ok=True)
+    (own / "ca.pem").write_bytes(signing_identity.ca_path.read_bytes())
+    _strict(show)
+    _signed_capture(show.pkg / "plate.jpg", signing_identity)
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1 and asset(report, "plate.jpg")["status"] == "blocked"
+
+
+def test_a_package_cannot_bring_its_own_capture_anchor(show: Show, signing_identity: SigningIdentity,
+                                                      capsys: Capsys, monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    assert signing_identity.ca_path is not None
+    inside = show.pkg / "camera-ca.pem"
+    inside.write_bytes(signing_identity.ca_path.read_bytes())
+    _strict(show)
+    _pin_capture_anchor(show, inside, monkeypatch, tmp_path)
+    _signed_capture(show.pkg / "plate.jpg", signing_identity)
+    capsys.readouterr()
+    rc = main(["gate", "--config", str(show.config_file), str(show.pkg)])
+    assert rc == 3
+    assert "C2PA capture anchor" in capsys.readouterr().err

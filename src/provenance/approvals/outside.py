@@ -58,10 +58,11 @@ def refuse_own_policy(config: Config, judged: Sequence[Path]) -> ApproverRegistr
                                   "package, or with --config FILE outside it")
     host_trust: list[tuple[str, Path | None]] = [("trust file", trust_file()),
                                                  ("rollback memory", seen_versions.memory_file())]
-    if approvers.exists():
+    if approvers.exists() or os.path.exists(trust_file()):
         trust = load_trust()
         keys = [("admin key", f) for f in trust.key_files]
-        check_outside(keys, judged, "a package cannot bring its own admin keys")
+        keys += [("C2PA capture anchor", f) for f in trust.capture_anchor_files]
+        check_outside(keys, judged, "a package cannot bring its own admin keys or capture anchors")
         host_trust += keys
     if config.file is not None:
         check_outside(host_trust, [config.base_dir], "the trust root is pinned on this host, outside the "

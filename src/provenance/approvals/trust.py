@@ -6,9 +6,18 @@ public keys are pinned on the host that runs the gate or the daemon, outside eve
     # /etc/provenance/trust.toml   (or --trust FILE, or $PROVENANCE_TRUST)
     admin_keys = ["/etc/provenance/admin.pub"]   # public keys from `provenance keys new`
     threshold = 1                                # distinct admin signatures a registry needs
+    capture_anchors = ["/etc/provenance/c2pa/camera-ca.pem"]   # optional, see below
 
 A show's own provenance.toml cannot name or replace this file. Relative key paths are relative
-to the trust file's folder. `check_outside` refuses a configuration, approvers file or trust
+to the trust file's folder.
+
+`capture_anchors` are the C2PA certificate authorities (PEM) whose signatures prove where a
+file came from — the only thing that meets strict mode without an approval. They are pinned
+here, not in the show's config, because the show's own signing CA is handed to artists
+(`signer init --group artists`): a claim of "digitalCapture" signed with it proves nothing,
+and a show config on shared storage is as writable as the files it judges.
+
+`check_outside` refuses a configuration, approvers file or trust
 file that lives inside what is being judged or inside the show tree (issue 10 item 3).
 """
 
@@ -22,6 +31,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from provenance._os import read_regular
 from provenance.approvals.keys import key_id, load_public
 from provenance.errors import SigningError, TrustError
 
@@ -35,6 +45,7 @@ class _TrustFile(BaseModel):
 
     admin_keys: list[str] = Field(min_length=1)
     threshold: int = Field(default=1, ge=1)
+    capture_anchors: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ class TrustRoot:
     admin_keys: tuple[Ed25519PublicKey, ...]
     key_files: tuple[Path, ...]
     threshold: int
+    capture_anchor_files: tuple[Path, ...] = ()
 
     @property
     def key_ids(self) -> tuple[str, ...]:
@@ -88,7 +100,28 @@ def load_trust(path: Path | None = None) -> TrustRoot:
     if parsed.threshold > len(keys):
         raise TrustError(f"threshold {parsed.threshold} needs more admin keys than the {len(keys)} listed",
                          path)
-    return TrustRoot(path, tuple(keys), files, parsed.threshold)
+    anchors = tuple(_resolve(p, path.parent) for p in parsed.capture_anchors)
+    return TrustRoot(path, tuple(keys), files, parsed.threshold, anchors)
+
+
+def host_capture_anchors() -> tuple[Path, ...]:
+    """The capture anchors pinned on this host; none when it has no trust file it can see (a
+    workstation, or a user the file is hidden from: nothing there proves capture, so strict
+    mode can only block more). A trust file that exists but does not load is an error."""
+    if not os.path.exists(trust_file()):
+        return ()
+    return load_trust().capture_anchor_files
+
+
+def capture_anchors_pem(files: tuple[Path, ...]) -> str | None:
+    """The anchors' PEM text for the C2PA reader; an unreadable anchor is a TrustError."""
+    pems: list[str] = []
+    for f in files:
+        try:
+            pems.append(read_regular(f).decode())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TrustError(f"cannot read capture anchor listed in {trust_file()}: {exc}", f) from None
+    return "\n".join(pems) or None
 
 
 def state_dir() -> Path:
