@@ -50,8 +50,7 @@ def test_views_agree_with_the_rows() -> None:
 
 def test_callers_read_the_table() -> None:
     """No caller keeps a copy: the names they use are the table's own objects."""
-    from provenance import identify, tagging
-    from provenance.gate import sequences
+    from provenance import identify, sequences, tagging
     from provenance.report import thumbs
     from provenance.tagging import essence
 

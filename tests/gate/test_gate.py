@@ -84,11 +84,12 @@ def test_image_sequence_is_one_asset_with_frame_count_and_blocks_on_one_frame(
     ai_png(plates / "plate.0007.png", 7)  # one generated frame in the middle
     rc, report, err = show.gate(show.pkg, capsys=capsys)
     assert rc == 1
-    assert [a["name"] for a in report["assets"]] == ["plates/plate.####.png"]
+    assert [a["name"] for a in report["assets"]] == ["plates/plate.1-12#.png"]
     seq = report["assets"][0]
     assert seq["kind"] == "sequence" and seq["frames"]["count"] == 12 and seq["frames"]["missing"] == []
     assert seq["status"] == "blocked"
-    assert any(r.startswith("1 of 12 frames (plate.0007.png)") for r in seq["reasons"])
+    assert seq["frames"]["range"] == "1-12" and seq["frames"]["pattern"] == "plates/plate.%04d.png"
+    assert any(r.startswith("1 of 12 frames (7): ") for r in seq["reasons"])
     assert "12 files in 1 assets: 0 clear, 1 blocked" in err
 
 

@@ -28,7 +28,6 @@ from provenance.formats import expected_extensions
 from provenance.gate.cache import VerdictCache, cache_key, open_cache, settings_digest
 from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
-from provenance.gate.sequences import group_files
 from provenance.gate.walk import PackageFile, outside, walk_package
 from provenance.identify import StatKey
 from provenance.judge import Judge, failed_verdict
@@ -36,6 +35,7 @@ from provenance.ledger_view import LedgerView
 from provenance.model import Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
 from provenance.private_state import PrivateStateUnavailable
+from provenance.sequences import group
 
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
@@ -198,7 +198,8 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
          inspector: Inspector | None = None, use_cache: bool = True) -> GateResult:
     """Judge a delivery package. The result is clear only with nothing blocked and nothing undecided."""
     files = list(walk_package(paths, config.approvals_dir))
-    groups = group_files(files)
+    # Symlinks stay single assets: each says where it points.
+    groups = group(files, lambda f: f.relpath, groupable=lambda f: not f.path.is_symlink())
     settings = config.reader_settings()
     cache = None if (verify_hashes or not use_cache) else _open_cache(config, settings)
     # One Inspector (and ExifTool process) per worker: readers mostly wait on I/O and ExifTool.
@@ -266,9 +267,9 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
     outcomes = {pf.path: outcomes[pf.path] for pf in files}  # package order, whatever finished first
     assets = []
     for g in groups:
-        outs = [outcomes[f.path] for f in g.files]
+        outs = [outcomes[f.path] for f in g.items]
         digest = _sequence_digest(outs) if g.is_sequence else outs[0].verdict.sha256
-        assets.append(AssetResult(g.name, outs, g.frames, g.missing_frames, digest))
+        assets.append(AssetResult(g.name, outs, g.sequence, digest))
     result = GateResult(
         assets=assets,
         paths=[os.path.abspath(p) for p in paths],

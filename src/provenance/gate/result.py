@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -10,6 +11,7 @@ from typing import Any
 from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED
 from provenance.model import Classification, Finding, Verdict
 from provenance.policy import Judgement
+from provenance.sequences import Sequence, frame_range
 
 
 class Status(StrEnum):
@@ -90,15 +92,22 @@ class FileOutcome:
 class AssetResult:
     """One reported asset: a file, or an image sequence judged frame by frame."""
 
-    name: str
-    files: list[FileOutcome]
-    frames: tuple[int, ...] = ()
-    missing_frames: list[int] = field(default_factory=list)
+    name: str  # the file's relpath, or the sequence's name (`plates/plate.1001-1010#.exr`)
+    files: list[FileOutcome]  # a sequence's in frame order
+    sequence: Sequence | None = None
     sha256: str | None = None  # the file's sha256, or a manifest digest for a sequence
 
     @property
     def is_sequence(self) -> bool:
-        return bool(self.frames)
+        return self.sequence is not None
+
+    @property
+    def frames(self) -> tuple[int, ...]:
+        return self.sequence.frames if self.sequence is not None else ()
+
+    @property
+    def missing_frames(self) -> list[int]:
+        return self.sequence.missing if self.sequence is not None else []
 
     @cached_property
     def status(self) -> Status:
@@ -120,19 +129,28 @@ class AssetResult:
     def first_blocking(self) -> FileOutcome | None:
         return next((f for f in self.files if f.status in (Status.BLOCKED, Status.UNDECIDED)), None)
 
+    def _per_frame(self, texts: Callable[[FileOutcome], list[str]]) -> list[str]:
+        """Each text once; for a sequence with the frames that said it, as a range with holes
+        (`3 of 12 frames (1007-1009): …`), not once per frame."""
+        if not self.is_sequence:
+            return texts(self.files[0])
+        by_text: dict[str, list[int]] = {}
+        for f, frame in zip(self.files, self.frames, strict=True):
+            for t in dict.fromkeys(texts(f)):
+                by_text.setdefault(t, []).append(frame)
+        return [f"{len(frames)} of {len(self.files)} frames ({frame_range(frames)}): {t}"
+                for t, frames in by_text.items()]
+
     def reasons(self) -> list[str]:
-        """Per-file reasons; for a sequence the same reason on many frames is said once with a count."""
+        """Why it does not pass, and what would clear it; per frame range for a sequence."""
         if not self.is_sequence:
             return self.files[0].reasons() + self.files[0].notes
-        by_reason: dict[str, list[str]] = {}
-        for f in self.files:
-            for r in f.reasons():
-                by_reason.setdefault(r, []).append(f.relpath.rsplit("/", 1)[-1])
-        out = []
-        for r, frames in by_reason.items():
-            shown = ", ".join(frames[:3]) + (", …" if len(frames) > 3 else "")
-            out.append(f"{len(frames)} of {len(self.files)} frames ({shown}): {r}")
-        return out
+        return self._per_frame(lambda f: f.reasons() + f.notes)
+
+    def warnings(self) -> list[str]:
+        """Findings that do not block (an unvetted tool), each said once."""
+        return self._per_frame(lambda f: [f"{x.rule}: {x.message}" for x in f.judgement.open
+                                          if not x.blocking])
 
     def findings(self) -> list[Finding]:
         return [x for f in self.files for x in f.judgement.open]

@@ -28,8 +28,7 @@ def _view(a: AssetResult) -> dict[str, Any]:
         "name": a.name, "status": str(a.status), "classification": str(a.classification), "format": a.format,
         "sha256": a.sha256, "frames": len(a.frames), "missing": a.missing_frames, "reasons": a.reasons(),
         "approvals": a.approvals(), "thumb": _thumb(a),
-        "warnings": [f"{f.rule}: {f.message}" for f in a.findings() if not f.blocking],
-        "notes": sorted({n for f in a.files for n in f.notes}),
+        "warnings": a.warnings(),  # once per sequence, with the frames that raised it
         "generator": next((f.verdict.declarations.tool or f.verdict.generator for f in a.files
                            if f.verdict.declarations.tool or f.verdict.generator), None),
     }

@@ -25,10 +25,7 @@ def _file(o: FileOutcome) -> dict[str, Any]:
 
 
 def _asset(a: AssetResult) -> dict[str, Any]:
-    frames = None
-    if a.is_sequence:
-        frames = {"count": len(a.frames), "first": a.frames[0], "last": a.frames[-1],
-                  "missing": a.missing_frames}
+    frames = a.sequence.to_dict() if a.sequence is not None else None
     return {
         "name": to_text(a.name),
         "kind": "sequence" if a.is_sequence else "file",

@@ -32,7 +32,7 @@ def junit_xml(result: GateResult) -> bytes:
             first = a.reasons()[0] if a.reasons() else "could not decide"
             ET.SubElement(case, "error", message=first, type="undecided").text = reasons
         else:
-            out = [f"status: {a.status}"] + [f"{f.rule}: {f.message}" for f in a.findings()]
+            out = [f"status: {a.status}", *a.warnings()]
             out += [f"approved by {x['approver']} ({', '.join(x['scopes'])}, ref {x['reference']})"
                     for x in a.approvals()]
             ET.SubElement(case, "system-out").text = "\n".join(out)

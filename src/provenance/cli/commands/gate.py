@@ -49,8 +49,8 @@ def _render(result: GateResult, console: Console) -> None:
                           f"{x['reference']}; expires {x['expires_at'] or 'never'})", highlight=False,
                           markup=False)
         if a.status is Status.WARNING:
-            for f in a.findings():
-                console.print(f"          {f.rule}: {f.message}", highlight=False, markup=False)
+            for w in a.warnings():  # once per sequence, with its frames
+                console.print(f"          {shown(w)}", highlight=False, markup=False)
     style = {"clear": "bold green", "blocked": "bold red"}.get(result.result, "bold magenta")
     console.print(f"[{style}]{result.summary()}[/]", highlight=False)
     if not result.clear:

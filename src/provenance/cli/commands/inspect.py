@@ -49,6 +49,21 @@ def key_evidence(v: Verdict) -> str:
     return f"{e.source} {e.field}: {value}" + (f" (+{len(decisive) - 1})" if len(decisive) > 1 else "")
 
 
+def _cells(v: Verdict) -> tuple[str, ...]:
+    return (v.format, str(v.classification), "yes" if v.tampered else "", shown(v.generator or ""),
+            shown(key_evidence(v)), shown("; ".join(r.statement for r in v.recollections)),
+            shown("; ".join(v.errors)))
+
+
+def _rows(verdicts: list[Verdict]) -> list[tuple[str, Verdict]]:
+    """One row per file, the frames of a sequence collapsed into one row per distinct answer
+    (`plates/plate.1001-1006,1008-1012#.png` not_ai, `plates/plate.1007.png` ai_generated)."""
+    from provenance.sequences import group, split
+
+    return [(part.name, part.items[0]) for g in group(verdicts, lambda v: v.path)
+            for part in split(g, _cells)]
+
+
 def _table(verdicts: list[Verdict]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -57,13 +72,9 @@ def _table(verdicts: list[Verdict]) -> None:
     for title in ("path", "format", "class", "tampered", "generator/tool", "key evidence",
                   "from memory", "errors"):
         table.add_column(title, overflow="fold")
-    for v in verdicts:
-        cls = str(v.classification)
-        table.add_row(
-            shown(v.path), v.format, f"[{_CLASS_STYLE.get(cls, '')}]{cls}[/]",
-            "yes" if v.tampered else "", shown(v.generator or ""), shown(key_evidence(v)),
-            shown("; ".join(r.statement for r in v.recollections)), shown("; ".join(v.errors)),
-        )
+    for name, v in _rows(verdicts):
+        fmt, cls, *rest = _cells(v)
+        table.add_row(shown(name), fmt, f"[{_CLASS_STYLE.get(cls, '')}]{cls}[/]", *rest)
     console = Console()
     if not console.is_terminal:  # piped into a log: do not squeeze into 80 columns
         console = Console(width=160)
