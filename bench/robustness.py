@@ -332,6 +332,9 @@ class Row:
     distances: list[int] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
     false: list[str] = field(default_factory=list)
+    # The 64-bit prefix distance of each AI derivative's nearest picture hash to its original's
+    # (memory/index.py finds candidates only within PREFIX_RADIUS of it).
+    prefix: list[int] = field(default_factory=list)
 
     @property
     def recall(self) -> float:
@@ -353,8 +356,10 @@ def judge(memory: Memory, files: list[Path], want: str | None, query_range: tupl
           row: Row, source: str) -> None:
     """want = the original's sha256 (AI rows) or None (non-AI rows: anything found is a false block)."""
     results = []
+    prints = []
     for f in files:
         got = fp_of(f)
+        prints.append(got)
         if got.sha256 == want:  # the tool left the bytes as they were: the ledger's sha256 memory knows them
             results.append([Match(next(o for o in memory.originals if o.sha256 == want), Band.MATCH,
                                   "sha256", 0, "same bytes")])
@@ -368,6 +373,12 @@ def judge(memory: Memory, files: list[Path], want: str | None, query_range: tupl
             row.false.append(f"{source}: {hits[0].description} ({hits[0].original.name})")
         return
     row.ai_total += 1
+    stored = [h for o in memory.originals if o.sha256 == want for f in o.fingerprint.frames for h in f.hashes]
+    queried = [fr.picture for p in prints for fr in p.frames if fr.hashes]
+    if stored and queried:
+        _, nearest_prefix = min((still.distance(q, h), still.distance(q >> 192, h >> 192))
+                                for q in queried for h in stored)
+        row.prefix.append(nearest_prefix)
     ok = True
     for ms in results:
         mine = [m for m in ms if m.original.sha256 == want and m.band is Band.MATCH]
@@ -500,15 +511,16 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     print()
-    print("| row | AI: recall | max distance | non-AI: false blocks |")
-    print("| --- | --- | --- | --- |")
+    print("| row | AI: recall | max distance | max prefix distance (index: ≤ 15) | non-AI: false blocks |")
+    print("| --- | --- | --- | --- | --- |")
     failed = False
     for r in rows:
         goal = 0.9 if r.name.startswith(("crop", "letterbox")) else 0.97
         missed = r.recall < goal or r.false_blocks
         failed |= bool(missed)
         print(f"| {r.name} | {r.ai_found}/{r.ai_total} = {r.recall:.2f}{' ✗' if r.recall < goal else ''} | "
-              f"{max(r.distances) if r.distances else '—'} | {r.false_blocks}/{r.other_total}"
+              f"{max(r.distances) if r.distances else '—'} | {max(r.prefix) if r.prefix else '—'} | "
+              f"{r.false_blocks}/{r.other_total}"
               f"{' ✗' if r.false_blocks else ''} |")
     print()
     pairs = len(pictures) * (len(pictures) - 1)
