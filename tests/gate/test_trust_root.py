@@ -236,3 +236,46 @@ def test_an_approver_key_kept_in_a_separate_file_is_refused(show: Show, gen: Pat
     registry_signature.signature_path(registry).write_text(
         json.dumps(registry_signature.sign(by_path.encode(), [show.admin.key])))
     undecided_because(show, capsys, "approver 'Legal' names a public key file")
+
+
+def _pin_shows(show: Show, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shows: dict[str, Path]) -> None:
+    """A host trust file with the session's admin key and a [shows] table."""
+    host = tmp_path / "etc-pinned"
+    host.mkdir()
+    trust = host / "trust.toml"
+    table = "".join(f'"{name}" = "{root}"\n' for name, root in shows.items())
+    trust.write_text(f'admin_keys = ["{show.admin.trust_file.parent / "admin.key.pub"}"]\n[shows]\n{table}')
+    monkeypatch.setenv("PROVENANCE_TRUST", str(trust))
+
+
+def test_a_registry_copied_from_another_show_of_the_same_admin_is_refused(
+        show: Show, gen: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One admin key signs the registries of two shows. Show B's artist copies show A's signed
+    registry (naming A's approver Legal) into B, and Legal's approval of an asset of B clears
+    there — unless the host pins each show's registry to its folder."""
+    other = tmp_path / "show-b"
+    (other / "deliveries" / "EP201").mkdir(parents=True)
+    shutil.copy(show.config_file, other / "provenance.toml")
+    registry = show.config.effective_approvers_file
+    for f in (registry, registry_signature.signature_path(registry)):
+        shutil.copy(f, other / f.name)
+    show_b = Show(other, other / "deliveries" / "EP201", show.admin, show.keys)
+    b_gen = ai_png(show_b.pkg / "b_gen.png")
+    show_b.approve(b_gen, "Legal", {Scope.FINAL_DELIVERABLE})
+    rc, _, _ = show_b.gate(show_b.pkg, capsys=capsys)
+    assert rc == 0  # what an unpinned host believes: the reason to pin
+
+    _pin_shows(show, tmp_path, monkeypatch, {"show": show.root, "Show B": other})
+    fatal = undecided_because(show_b, capsys, "signed for show 'show'", "outside it")
+    assert str(show.root) in fatal
+    show.approve(gen, "Legal", {Scope.FINAL_DELIVERABLE})
+    rc, report, err = show.gate(show.pkg, capsys=capsys)  # in its own folder it still verifies
+    assert rc == 0 and asset(report, "gen.png")["status"] == "approved", err
+
+
+def test_a_registry_naming_a_show_the_host_does_not_list_is_refused(
+        show: Show, gen: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _pin_shows(show, tmp_path, monkeypatch, {"Show B": tmp_path / "show-b"})
+    undecided_because(show, capsys, "does not list")

@@ -204,7 +204,7 @@ class ApproverRegistry:
             sst = None
         cache_key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
                      sst and (sst.st_dev, sst.st_ino, sst.st_size, sst.st_mtime_ns, sst.st_ctime_ns),
-                     trust.key_ids, trust.threshold)
+                     trust.key_ids, trust.threshold, trust.shows)
         cached = _CACHE.get(cache_key)
         if cached is not None:
             return cached
@@ -230,6 +230,7 @@ class ApproverRegistry:
         if not registry.show or registry.version < 1:
             raise TrustError("the signed registry names no show and version (show = \"…\", version = N)",
                              path)
+        trust.check_show(registry.show, path)
         if len(signers) < registry.threshold:
             raise TrustError(f"signed by {len(signers)} admin key(s); this registry requires "
                              f"{registry.threshold} (threshold = {registry.threshold})", path)
@@ -362,6 +363,7 @@ class ApproverRegistry:
         sig_file = registry_signature.signature_path(self.path)
         # Check our own output with the code the gate runs: a registry it would refuse is useless.
         _, signers = registry_signature.verify(envelope, trust, sig_file)
+        trust.check_show(parsed.show, self.path)
         if len(signers) < parsed.threshold:
             raise TrustError(f"this registry needs {parsed.threshold} admin signatures; "
                              f"{len(signers)} --admin-key given", self.path)

@@ -7,6 +7,8 @@ public keys are pinned on the host that runs the gate or the daemon, outside eve
     admin_keys = ["/etc/provenance/admin.pub"]   # public keys from `provenance keys new`
     threshold = 1                                # distinct admin signatures a registry needs
     capture_anchors = ["/etc/provenance/c2pa/camera-ca.pem"]   # optional, see below
+    [shows]                                      # optional: show name -> its root folder
+    "My Show" = "/mnt/my-show"
 
 A show's own provenance.toml cannot name or replace this file. Relative key paths are relative
 to the trust file's folder.
@@ -16,6 +18,11 @@ file came from — the only thing that meets strict mode without an approval. Th
 here, not in the show's config, because the show's own signing CA is handed to artists
 (`signer init --group artists`): a claim of "digitalCapture" signed with it proves nothing,
 and a show config on shared storage is as writable as the files it judges.
+
+`shows` binds each show's signed registry to its own folder. Without it, one admin key that
+signs the registries of several shows lets a registry signed for show A (naming A's
+approvers) be copied into show B and verify there. With it, a registry verifies only when the
+show it names is listed and it lies under that show's folder.
 
 `check_outside` refuses a configuration, approvers file or trust
 file that lives inside what is being judged or inside the show tree (issue 10 item 3).
@@ -46,6 +53,7 @@ class _TrustFile(BaseModel):
     admin_keys: list[str] = Field(min_length=1)
     threshold: int = Field(default=1, ge=1)
     capture_anchors: list[str] = Field(default_factory=list)
+    shows: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,20 @@ class TrustRoot:
     key_files: tuple[Path, ...]
     threshold: int
     capture_anchor_files: tuple[Path, ...] = ()
+    shows: tuple[tuple[str, Path], ...] = ()  # (show name, its root folder), when pinned
+
+    def check_show(self, show: str, registry: Path) -> None:
+        """Refuse a registry that names a show this host does not pin to its folder."""
+        if not self.shows:
+            return
+        roots = dict(self.shows)
+        if show not in roots:
+            raise TrustError(f"the registry is signed for show {show!r}, which the trust file {self.file} "
+                             f"does not list (its [shows]: {', '.join(sorted(roots))})", registry)
+        root = roots[show].resolve()
+        if not registry.resolve().is_relative_to(root):
+            raise TrustError(f"the registry is signed for show {show!r}, whose folder is {root} in the trust "
+                             f"file {self.file}; this copy is outside it (copied from that show?)", registry)
 
     @property
     def key_ids(self) -> tuple[str, ...]:
@@ -101,7 +123,8 @@ def load_trust(path: Path | None = None) -> TrustRoot:
         raise TrustError(f"threshold {parsed.threshold} needs more admin keys than the {len(keys)} listed",
                          path)
     anchors = tuple(_resolve(p, path.parent) for p in parsed.capture_anchors)
-    return TrustRoot(path, tuple(keys), files, parsed.threshold, anchors)
+    shows = tuple((name, _resolve(root, path.parent)) for name, root in sorted(parsed.shows.items()))
+    return TrustRoot(path, tuple(keys), files, parsed.threshold, anchors, shows)
 
 
 def host_capture_anchors() -> tuple[Path, ...]:
