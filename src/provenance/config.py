@@ -102,6 +102,8 @@ class Config:
     extra_signatures: tuple[dict[str, str], ...] = ()
     time_limit_s: float = 60.0
     readers: tuple[str, ...] = DEFAULT_READERS  # evidence readers by name, `[inspect] readers`
+    timeline_remap: tuple[tuple[str, Path], ...] = ()  # `[timeline] remap`: (edit's prefix, this host's)
+    edl_rate: float = 24.0
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def required_approvers(self, scope: Scope) -> int:
@@ -280,5 +282,7 @@ def _from_file(f: ConfigFile, data: dict[str, Any], path: Path) -> Config:
                                for row in f.signatures),
         time_limit_s=f.inspect.time_limit_seconds,
         readers=_readers(f.inspect.readers, path),
+        timeline_remap=tuple((r.source, resolve(r.to)) for r in f.timeline.remap),
+        edl_rate=f.timeline.edl_rate,
         raw=data,
     )

@@ -110,7 +110,8 @@ def _describe(err: Any) -> str:
     if kind == "extra_forbidden":
         name = str(loc[-1])
         model = _model_at(loc)
-        valid = list(model.model_fields) if model else []
+        # as the file spells them (an alias: `from`, which Python cannot name a field)
+        valid = [f.alias or n for n, f in model.model_fields.items()] if model else []
         what = "table" if isinstance(err.get("input"), dict) and len(loc) == 1 else "key"
         where = f"[{name}]" if len(loc) == 1 and what == "table" else f"{_where(loc[:-1])}: {name}" \
             if len(loc) > 1 else name

@@ -107,6 +107,25 @@ class InspectTable(_Table):
                     "included); default: every built-in reader.")
 
 
+class RemapRow(_Table):
+    """An edit system's mount point and where the same storage is mounted on this host."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    source: str = Field(alias="from", min_length=1,
+                        description="Path prefix as edits write it, e.g. /Volumes/SHOW.")
+    to: str = Field(min_length=1, description="The same folder here, e.g. /mnt/show (relative to this file).")
+
+
+class TimelineTable(_Table):
+    """How `gate` reads edit timelines (OTIO, EDL, FCP XML, FCPXML, AAF)."""
+
+    remap: list[RemapRow] = Field(default_factory=list,
+                                  description="Media path prefixes to rewrite; first match wins.")
+    edl_rate: float = Field(default=24.0, gt=0, le=240,
+                            description="Frame rate of CMX 3600 EDLs (they do not say).")
+
+
 class ToolRow(_Table):
     """A vetted (or known-unvetted) generative tool, matched by glob on its name."""
 
@@ -141,6 +160,7 @@ class ConfigFile(_Table):
     approvals: ApprovalsTable = Field(default_factory=ApprovalsTable)
     policy: PolicyTable = Field(default_factory=PolicyTable)
     inspect: InspectTable = Field(default_factory=InspectTable)
+    timeline: TimelineTable = Field(default_factory=TimelineTable)
     tools: list[ToolRow] = Field(default_factory=list)
     signatures: list[SignatureRow] = Field(default_factory=list)
 
