@@ -16,6 +16,7 @@ import os
 import queue
 import socket
 import sqlite3
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from typing import Any
 from provenance.config import Config
 from provenance.evidence import ReaderSettings
 from provenance.formats import expected_extensions
+from provenance.gate import edits as edit_files
 from provenance.gate.cache import VerdictCache, cache_key, open_cache, settings_digest
 from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
@@ -36,6 +38,7 @@ from provenance.model import Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
 from provenance.private_state import PrivateStateUnavailable
 from provenance.sequences import group
+from provenance.timeline import is_timeline
 
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
@@ -195,9 +198,27 @@ def _open_cache(config: Config, settings: ReaderSettings) -> VerdictCache | None
 
 def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLedger | None, *,
          verify_hashes: bool = False, dry_run: bool = False, progress: Progress | None = None,
-         inspector: Inspector | None = None, use_cache: bool = True) -> GateResult:
-    """Judge a delivery package. The result is clear only with nothing blocked and nothing undecided."""
-    files = list(walk_package(paths, config.approvals_dir))
+         inspector: Inspector | None = None, use_cache: bool = True,
+         allow_missing: bool = False) -> GateResult:
+    """Judge a delivery package. The result is clear only with nothing blocked and nothing undecided.
+
+    A path that is an edit timeline (`provenance.timeline.is_timeline`) adds itself and every
+    clip's media; `allow_missing` lets clips whose media is not found be listed, not undecided."""
+    timelines = [p for p in paths if is_timeline(p)]
+    with tempfile.TemporaryDirectory(prefix="provenance-edit-") as extract:  # .otioz members
+        os.chmod(extract, 0o700)
+        return _gate(paths, timelines, Path(extract), config, ledger, verify_hashes=verify_hashes,
+                     dry_run=dry_run, progress=progress, inspector=inspector, use_cache=use_cache,
+                     allow_missing=allow_missing)
+
+
+def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.PathLike[str]],
+          extract: Path, config: Config, ledger: GateLedger | None, *, verify_hashes: bool, dry_run: bool,
+          progress: Progress | None, inspector: Inspector | None, use_cache: bool,
+          allow_missing: bool) -> GateResult:
+    plain = [p for p in paths if p not in timelines]
+    edit_plan = edit_files.plan(timelines, config, extract)
+    files = edit_files.unique([*walk_package(plain, config.approvals_dir), *edit_plan.files])
     # Symlinks stay single assets: each says where it points.
     groups = group(files, lambda f: f.relpath, groupable=lambda f: not f.path.is_symlink())
     settings = config.reader_settings()
@@ -265,11 +286,22 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
         if cache is not None:
             cache.close()
     outcomes = {pf.path: outcomes[pf.path] for pf in files}  # package order, whatever finished first
+    for given, _timeline, error in edit_plan.timelines:
+        own = edit_plan.own.get(given)
+        if error is not None and own is not None:
+            outcomes[own.path] = edit_files.unreadable(own, error, judge)
+    edits, edit_assets = edit_files.results(edit_plan, {os.path.abspath(p): o for p, o in outcomes.items()},
+                                            judge, allow_missing)
+    for given, _timeline, error in edit_plan.timelines:
+        if error is not None and given not in edit_plan.own:  # an .otiod bundle: no one file to blame
+            pf = PackageFile(Path(given), Path(given).parent)
+            edit_assets.append(AssetResult(pf.relpath, [edit_files.unreadable(pf, error, judge)]))
     assets = []
     for g in groups:
         outs = [outcomes[f.path] for f in g.items]
         digest = _sequence_digest(outs) if g.is_sequence else outs[0].verdict.sha256
         assets.append(AssetResult(g.name, outs, g.sequence, digest))
+    assets.extend(edit_assets)
     result = GateResult(
         assets=assets,
         paths=[os.path.abspath(p) for p in paths],
@@ -278,6 +310,7 @@ def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLe
         decided_at=datetime.now(UTC).isoformat(timespec="seconds"),
         dry_run=dry_run,
         policy_version=config.policy_version,
+        edits=edits,
     )
     if not dry_run and ledger is not None:
         result.decision_id = ledger.record_gate_decision(decision_record(result, config))

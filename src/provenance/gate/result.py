@@ -6,12 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED
 from provenance.model import Classification, Finding, Verdict
 from provenance.policy import Judgement
 from provenance.sequences import Sequence, frame_range
+
+if TYPE_CHECKING:
+    from provenance.gate.edits import EditResult
 
 
 class Status(StrEnum):
@@ -181,6 +184,7 @@ class GateResult:
     decision_id: int | None = None
     fatal: str | None = None  # a reason the whole gate could not decide (never clear)
     policy_version: str | None = None
+    edits: list[EditResult] = field(default_factory=list)  # timelines handed to the gate, shot by shot
 
     @cached_property
     def counts(self) -> dict[str, int]:

@@ -28,6 +28,9 @@ BUILTIN_FORMATS: dict[str, str] = {
     "json": "provenance.report.formats:json_bytes",
     "junit": "provenance.report.junit:junit_xml",
     "html": "provenance.report.html:gate_html_bytes",
+    "shot-map-json": "provenance.report.shot_map:shot_map_json",
+    "shot-map-csv": "provenance.report.shot_map:shot_map_csv",
+    "shot-map-text": "provenance.report.shot_map:text_bytes",
 }
 
 

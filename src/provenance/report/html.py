@@ -39,8 +39,10 @@ def gate_html(result: GateResult) -> str:
     attention = [_view(a) for a in assets if a.status is not Status.CLEAR]
     clear = [a.name + (f" [{len(a.frames)} frames]" if a.is_sequence else "")
              for a in assets if a.status is Status.CLEAR]
+    from provenance.report.shot_map import html_view  # its own module: the map is its own partial
+
     return _env.get_template("gate_report.html.j2").render(r=result, attention=attention, clear=clear,
-                                                            counts=result.counts)
+                                                            counts=result.counts, shot_map=html_view(result))
 
 
 def gate_html_bytes(result: GateResult) -> bytes:

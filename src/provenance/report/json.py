@@ -62,7 +62,16 @@ def gate_report(result: GateResult, policy_version: str | None = None) -> dict[s
         "counts": result.counts,
         "fatal": result.fatal,
         "assets": [_asset(a) for a in result.assets],
+        "shot_map": _shot_map(result),
     }
+
+
+def _shot_map(result: GateResult) -> dict[str, Any] | None:
+    if not result.edits:
+        return None
+    from provenance.report.shot_map import shot_map
+
+    return shot_map(result)
 
 
 def fatal_report(reason: str, paths: list[str]) -> dict[str, Any]:

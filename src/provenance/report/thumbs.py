@@ -32,11 +32,12 @@ def _pillow(path: str) -> bytes | None:
         return None
 
 
-def _ffmpeg(path: str) -> bytes | None:
+def _ffmpeg(path: str, at: float | None = None) -> bytes | None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         return None
-    cmd = [ffmpeg, "-v", "error", "-nostdin", "-i", path, "-frames:v", "1",
+    seek = ["-ss", f"{at:.3f}"] if at else []  # before -i: a fast seek to the frame at `at` seconds
+    cmd = [ffmpeg, "-v", "error", "-nostdin", *seek, "-i", path, "-frames:v", "1",
            "-vf", f"scale='min({MAX_PX},iw)':-2", "-f", "image2pipe", "-c:v", "mjpeg", "-"]
     try:
         out = subprocess.run(cmd, capture_output=True, timeout=30, check=False)
@@ -45,8 +46,9 @@ def _ffmpeg(path: str) -> bytes | None:
     return out.stdout if out.returncode == 0 and out.stdout.startswith(b"\xff\xd8") else None
 
 
-def thumbnail_uri(path: str, fmt: str) -> str | None:
-    data = _pillow(path) if fmt in PILLOW_FORMATS else _ffmpeg(path) if fmt in FFMPEG_FORMATS else None
+def thumbnail_uri(path: str, fmt: str, at: float | None = None) -> str | None:
+    """A thumbnail of `path`; of a movie, the frame at `at` seconds (a clip's in-point)."""
+    data = _pillow(path) if fmt in PILLOW_FORMATS else _ffmpeg(path, at) if fmt in FFMPEG_FORMATS else None
     if data is None and fmt in PILLOW_FORMATS:
         data = _ffmpeg(path)
     return None if data is None else "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")

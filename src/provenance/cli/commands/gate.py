@@ -51,6 +51,11 @@ def _render(result: GateResult, console: Console) -> None:
         if a.status is Status.WARNING:
             for w in a.warnings():  # once per sequence, with its frames
                 console.print(f"          {shown(w)}", highlight=False, markup=False)
+    if result.edits:
+        from provenance.report.shot_map import text_lines
+
+        for line in text_lines(result):
+            console.print(shown(line), highlight=False, markup=False)
     style = {"clear": "bold green", "blocked": "bold red"}.get(result.result, "bold magenta")
     console.print(f"[{style}]{result.summary()}[/]", highlight=False)
     if not result.clear:
@@ -80,12 +85,16 @@ def _render(result: GateResult, console: Console) -> None:
               help="Judge and report, but append no decision record to the ledger.")
 @click.option("--verify-hashes", is_flag=True,
               help="Re-hash and re-read every file; trust no cached hash or verdict.")
+@click.option("--allow-missing", is_flag=True,
+              help="Clips of an edit whose media is not found are listed, not undecided (media "
+                   "that is there but unreadable stays undecided).")
 @click.option("--origin", "origins", multiple=True, type=click.Path(path_type=Path),
               help="Where a staged PATH was copied from (hooks/pre-handoff sets it): configuration, "
                    "approvers and trust from inside it are refused as from inside PATH.")
 def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, junit_file: Path | None,
             html_file: Path | None, report_specs: tuple[str, ...], decision_out: Path | None,
-            decision_key: Path | None, dry_run: bool, verify_hashes: bool, origins: tuple[Path, ...]) -> int:
+            decision_key: Path | None, dry_run: bool, verify_hashes: bool, allow_missing: bool,
+            origins: tuple[Path, ...]) -> int:
     """Judge PATH... as final deliverables; exit 0 only when nothing is blocked or undecided.
 
     Order (so the ledger never records an answer the user did not get): judge; stage every
@@ -100,7 +109,8 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
                **_report_options(report_specs)}
     try:
         result = _run(paths, config_path, dry_run, verify_hashes, console, not as_json,
-                      {flag: path for flag, path in reports.items() if path is not None}, key, origins)
+                      {flag: path for flag, path in reports.items() if path is not None}, key, origins,
+                      allow_missing)
     except ProvenanceError as exc:  # bad config, unreachable ledger: fail closed, and say so
         if as_json:
             click.echo(json.dumps(fatal_report(str(exc), [str(p) for p in paths]), indent=2))
@@ -175,7 +185,8 @@ def _stage(result: GateResult, config: Config, reports: dict[str, Path],
 
 def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verify_hashes: bool,
          console: Console, show_progress: bool, reports: dict[str, Path],
-         key: Ed25519PrivateKey | None = None, origins: tuple[Path, ...] = ()) -> GateResult:
+         key: Ed25519PrivateKey | None = None, origins: tuple[Path, ...] = (),
+         allow_missing: bool = False) -> GateResult:
     config = load_config(config_path)
     # A package must not bring its own policy, and a registry the gate cannot authenticate
     # leaves the whole package undecided, before anything is read (issue 10 item 3, issue 13).
@@ -195,7 +206,7 @@ def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verif
 
         # The gate itself records nothing: this command records once the reports are staged.
         result = gate(list(paths), config, ledger, verify_hashes=verify_hashes, dry_run=True,
-                      progress=progress)
+                      progress=progress, allow_missing=allow_missing)
         result.dry_run = dry_run
         staged = _stage(result, config, reports, key)
         try:
