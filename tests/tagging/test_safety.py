@@ -37,13 +37,16 @@ def all_source_types(s: dict) -> list[str]:
             for a in asr["data"]["actions"]]
 
 
-@pytest.mark.parametrize("kind", ["generated", "edited"])
-def test_retag_keeps_third_party_ai_claim(kind: str, sample: Callable[[str], Path],
+def test_retag_keeps_third_party_ai_claim(sample: Callable[[str], Path],
                                           tagger: Tagger, reader_settings: ReaderSettings) -> None:
     # A file signed by someone else (the sample CA, not our session identity) saying AI.
     path = sample("show/working/generated/c2pa_generated.jpg")
     before = store(path)
-    result = tagger.tag(path, TagSpec.make(kind, "Nuke", "15"))
+    # "edited" would lower its own "generated": refused, nothing written (tagging/floor.py).
+    refused = tagger.tag(path, TagSpec.make("edited", "Nuke", "15"))
+    assert refused.outcome is Outcome.REFUSED and "ai_generated" in (refused.reason or "")
+    assert store(path) == before
+    result = tagger.tag(path, TagSpec.make("generated", "Nuke", "15"))
     assert result.outcome is Outcome.WRITTEN, result
     after = store(path)
     assert set(before["manifests"]) < set(after["manifests"])  # old manifest still there

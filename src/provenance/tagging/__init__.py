@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from provenance.errors import ProvenanceError, SigningError, TagError
+from provenance.evidence import ReaderSettings
 from provenance.formats import SIDECAR_FORMATS, XMP_WRITABLE
 from provenance.identify import identify, sha256_file
 from provenance.identity import SigningIdentity
-from provenance.model import Risk
+from provenance.model import Risk, Verdict
+from provenance.pipeline import Inspector
 from provenance.sidecars import is_sidecar
 from provenance.tagging import sidecar as _sidecar
 from provenance.tagging.atomic import Workspace, clean_stale_temps, is_temp_name
@@ -43,6 +45,7 @@ from provenance.tagging.c2pa_sign import (
     supported_mime,
 )
 from provenance.tagging.essence import essence_digest
+from provenance.tagging.floor import lowering
 from provenance.tagging.spec import EmbedRefused, Kind, Outcome, TagResult, TagSpec
 from provenance.tagging.xmp import XmpTool
 
@@ -99,6 +102,8 @@ class Tagger:
         self._anchors = self._signer.anchors_pem if self._signer else trust_anchors_pem
         self._xmp = XmpTool()
         self._cleaned: set[Path] = set()
+        # Opened on the first --edited file: only a lower class than the file's own needs one.
+        self._inspector: Inspector | None = None
 
     def __enter__(self) -> Tagger:
         return self
@@ -107,7 +112,17 @@ class Tagger:
         self.close()
 
     def close(self) -> None:
-        self._xmp.close()
+        try:
+            self._xmp.close()
+        finally:
+            if self._inspector is not None:
+                self._inspector.close()
+
+    def _own_verdict(self, target: Path) -> Verdict:
+        """What the file's own evidence says (the readers `inspect` uses; no ledger memory)."""
+        if self._inspector is None:
+            self._inspector = Inspector(ReaderSettings(trust_anchors_pem=self._anchors))
+        return self._inspector.inspect(target)
 
     def tag(self, path: str | os.PathLike[str], spec: TagSpec, *, sidecar_only: bool = False,
             dry_run: bool = False) -> TagResult:
@@ -153,6 +168,11 @@ class Tagger:
         if fmt == "unknown" and not sidecar_only:
             raise TagError("unsupported format (content not recognised); use --sidecar-only "
                            "to record a declaration beside it", given)
+        if spec.kind is not Kind.GENERATED:
+            refused = lowering(self._own_verdict(target), spec.kind)
+            if refused:
+                return TagResult(**base, outcome=Outcome.REFUSED, sha256_after=asset.sha256,
+                                 reason=refused)
         if not os.access(target.parent, os.W_OK | os.X_OK):
             raise TagError("folder is not writable; nothing written", given)
         if use_sidecar:

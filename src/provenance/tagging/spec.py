@@ -51,6 +51,7 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"  # our identical declaration was already there
     SIDECAR = "sidecar"  # written to <file>.xmp; the file's bytes are untouched
     DRY_RUN = "dry-run"  # what would be written; nothing was
+    REFUSED = "refused"  # the request would lower what the file's own evidence says; nothing written
     ERROR = "error"  # nothing changed; `reason` says why
 
 
@@ -124,6 +125,7 @@ class TagResult:
 
     @property
     def ok(self) -> bool:
+        """Nothing went wrong reading or writing (a refusal is a decision, not a failure)."""
         return self.outcome is not Outcome.ERROR
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from provenance.config import Config, load_config
-from provenance.errors import EXIT_OK, EXIT_UNDECIDED, LedgerError, SigningError
+from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED, LedgerError, SigningError
 from provenance.identity import SigningIdentity
 from provenance.ledger import Ledger
 from provenance.model import Declarations, Risk
@@ -118,8 +118,10 @@ def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool:
 
     Writes XMP, then a signed C2PA manifest (a file's earlier C2PA history is kept), or an
     XMP sidecar <file>.xmp where nothing can be embedded. Every write goes through a
-    verified temporary file. Exit 0 when every file is tagged or already was, 3 if any
-    file failed (the rest are still tagged).
+    verified temporary file. A tag never lowers what a file's own evidence says
+    (`--edited` on a file that reads as generated is refused). Exit 0 when every file is
+    tagged or already was, 1 if a tag was refused, 3 if any file failed (the rest are
+    still tagged).
     """
     if kind is None:
         raise click.UsageError("say what the files are: --generated or --edited")
@@ -161,4 +163,5 @@ def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool:
             counts[str(r.outcome)] = counts.get(str(r.outcome), 0) + 1
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no files"
         click.echo(f"{summary}", err=True)
-    ctx.exit(EXIT_UNDECIDED if failed or not results else EXIT_OK)
+    refused = any(r.outcome is Outcome.REFUSED for r in results)
+    ctx.exit(EXIT_UNDECIDED if failed or not results else EXIT_BLOCKED if refused else EXIT_OK)
