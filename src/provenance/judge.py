@@ -92,15 +92,17 @@ def _said(recalled: Remembered) -> Remembered:
     return dataclasses.replace(recalled, recollections=tuple(said))
 
 
-def default_memories(ledger: HashRecall | None, *, prefetch: bool = False) -> list[MemorySource]:
+def default_memories(ledger: HashRecall | None, *, prefetch: bool = False,
+                     config: Config | None = None) -> list[MemorySource]:
     """The memories a judge consults when none are named: the ledger's hash memory, then
     content memory (fingerprints: AI by derivation), which a short-lived run (prefetch)
-    builds once and a daemon refreshes."""
+    builds once and a daemon refreshes. With `config`, content memory honours signed
+    not-derived-from records (verified against its approvers registry)."""
     if ledger is None:
         return []
     from provenance.memory.recall import content_memory  # numpy and PyAV only when judging
 
-    content = content_memory(ledger, refresh=not prefetch)
+    content = content_memory(ledger, refresh=not prefetch, config=config)
     return [LedgerHashMemory(ledger, prefetch=prefetch), *([content] if content else [])]
 
 
@@ -150,7 +152,7 @@ class Judge:
         self.config = config
         self.ledger = ledger
         self.memories = list(memories) if memories is not None else default_memories(
-            ledger, prefetch=prefetch_memory)
+            ledger, prefetch=prefetch_memory, config=config)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from provenance import sidecars
 from provenance._os import read_regular, write_atomic
 from provenance.approvals import dsse
 from provenance.approvals.registry import ApproverRegistry
-from provenance.approvals.statement import canonical_json, parse_statement
+from provenance.approvals.statement import MAX_STATEMENT_BYTES, NOT_DERIVED_PREDICATE, canonical_json
 from provenance.approvals.verify import VerifiedApproval, verify_approval
 from provenance.config import Config
 from provenance.errors import ApprovalError, TrustError
@@ -96,12 +96,21 @@ def read_portable(file: Path) -> list[dict[str, Any]]:
     return [e for e in envelopes if isinstance(e, dict)] if isinstance(envelopes, list) else []
 
 
-def _subject_sha(envelope: dict[str, Any]) -> str | None:
-    # Housekeeping only (which records are stale); never a trust decision.
+def peek(envelope: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(subject sha256, predicateType) of a record, unverified: housekeeping (which records are
+    stale) and routing (an approval, or a not-derived-from record) only, never a trust decision."""
     try:
-        return parse_statement(dsse.parse(envelope).payload).subject_sha256
+        doc = dsse.load_json(dsse.parse(envelope).payload, "the payload", MAX_STATEMENT_BYTES)
     except ApprovalError:
-        return None
+        return None, None
+    if not isinstance(doc, dict):
+        return None, None
+    kind = doc.get("predicateType") if isinstance(doc.get("predicateType"), str) else None
+    subjects = doc.get("subject")
+    subject = subjects[0] if isinstance(subjects, list) and len(subjects) == 1 else None
+    digest = subject.get("digest") if isinstance(subject, dict) else None
+    sha = digest.get("sha256") if isinstance(digest, dict) else None
+    return (sha.lower() if isinstance(sha, str) else None), kind
 
 
 def write_portable(path: Path, envelope: dict[str, Any], sha256: str, config: Config) -> Path:
@@ -113,7 +122,7 @@ def write_portable(path: Path, envelope: dict[str, Any], sha256: str, config: Co
     """
     file = portable_path(path, config)
     existing = read_portable(file) if file.exists() else []
-    keep = [e for e in existing if _subject_sha(e) == sha256.lower()]
+    keep = [e for e in existing if peek(e)[0] == sha256.lower()]
     seen = {canonical_json(e) for e in keep}
     if canonical_json(envelope) not in seen:
         keep.append(envelope)
@@ -158,6 +167,8 @@ def find_approvals(
     for label, envelope in found:
         key = canonical_json(envelope)
         if key in seen:  # the same record in the ledger and in a portable file
+            continue
+        if peek(envelope)[1] == NOT_DERIVED_PREDICATE:  # not an approval: approvals/not_derived.py reads it
             continue
         seen.add(key)
         try:

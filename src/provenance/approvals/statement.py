@@ -20,6 +20,8 @@ from provenance.model import Scope
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://provenance-tool.org/approval/v1"
+# A signed "not derived from X" record (approvals/not_derived.py) travels beside approvals.
+NOT_DERIVED_PREDICATE = "https://provenance-tool.org/not-derived-from/v1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_STATEMENT_BYTES = 1 << 20  # ours are a few hundred bytes
 

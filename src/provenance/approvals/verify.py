@@ -64,7 +64,7 @@ def short(sha: str) -> str:
     return sha[:12] + "…" if len(sha) > 12 else sha
 
 
-def _signer(env: dsse.Envelope, registry: ApproverRegistry) -> Approver:
+def signer(env: dsse.Envelope, registry: ApproverRegistry) -> Approver:
     hinted = registry.by_key_id(env.keyid) if env.keyid else None
     if hinted is not None:
         if dsse.verify(hinted.public_key, env):
@@ -87,7 +87,7 @@ def verify_approval(envelope: dict[str, Any], current_sha256: str, registry: App
     env = dsse.parse(envelope)  # (1)
     if env.payload_type != dsse.PAYLOAD_TYPE:  # (2)
         raise ApprovalError(f"wrong payloadType {env.payload_type!r} (expected {dsse.PAYLOAD_TYPE!r})")
-    approver = _signer(env, registry)  # (3)
+    approver = signer(env, registry)  # (3)
     st = parse_statement(env.payload)  # (4)
     who = f"approval by {approver.name} on {st.issued_at.date().isoformat()}"
 

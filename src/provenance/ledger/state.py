@@ -25,6 +25,7 @@ STAT_COLUMNS = ("dev", "inode", "size", "mtime_ns", "ctime_ns")
 Row = dict[str, Any]
 # (classification, generator, where it was learnt): what a hash is remembered as.
 Memory = tuple[str, str | None, str]
+_MEMORY_SOURCES = ("ledger", "content")  # judge.LedgerHashMemory, memory.recall.ContentMemory
 
 
 def declarations_from(data: Mapping[Any, Any] | None) -> Declarations:
@@ -48,14 +49,15 @@ def open_key(rule: str, sha256: str | None, path: str) -> str:
 
 def verdict_memory(verdict: Mapping[Any, Any], path: str | None, at: str) -> Memory | None:
     """What a verdict teaches the ledger about its hash: only AI evidence that did not come
-    from the ledger itself may become memory (else a copy's verdict would re-launder the
-    original's)."""
+    from memory may become memory (else a copy's verdict would re-launder the original's,
+    and a content match, which is recomputed at every judgement, would outlive the signed
+    not-derived-from record that dismissed it)."""
     cls = verdict.get("classification")
     if cls not in AI_CLASSES:
         return None
     outside = sorted({str(e.get("source")) for e in verdict.get("evidence") or ()
                       if isinstance(e, Mapping) and e.get("signal") in AI_CLASSES
-                      and e.get("source") != "ledger"})
+                      and e.get("source") not in _MEMORY_SOURCES})
     if not outside:
         return None
     return str(cls), verdict.get("generator"), f"{', '.join(outside)} evidence at {path}, {at}"

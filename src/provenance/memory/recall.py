@@ -11,7 +11,11 @@ batch of files as read:
    with its distance) becomes AI evidence naming the original (path, sha256, class, how it
    was known, when first seen) and the match itself; the class follows the original's.
    An approval is bound to the original's bytes, so it does not carry over, and the
-   evidence says so.
+   evidence says so;
+3. drops a match an approver dismissed with a signed not-derived-from record for this pair
+   (approvals/not_derived.py: verified against the signed approvers registry and bound to
+   these bytes), saying so among the recollections. A record that does not verify, or a
+   registry that cannot be authenticated, dismisses nothing: the match keeps blocking.
 
 A file that cannot be fingerprinted keeps its verdict as read, with a note saying why: the
 readers already judged it, and a media decoder's failure is not evidence of AI.
@@ -25,7 +29,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from provenance.errors import AssetError
+from provenance.approvals.not_derived import find_not_derived
+from provenance.approvals.registry import ApproverRegistry
+from provenance.config import Config
+from provenance.errors import AssetError, ProvenanceError
 from provenance.fingerprint import Fingerprint, FrameHash, Kind, fingerprint, kind_of, still
 from provenance.fingerprint.display import decode
 from provenance.ledger import Ledger
@@ -63,9 +70,10 @@ def evidence_for(m: Match) -> Evidence:
 class ContentMemory:
     source = SOURCE
 
-    def __init__(self, ledger: Ledger, *, refresh: bool = True) -> None:
+    def __init__(self, ledger: Ledger, *, refresh: bool = True, config: Config | None = None) -> None:
         self._ledger = ledger
         self._refresh = refresh
+        self._config = config  # None: no approvers registry, so no match can be dismissed
         self._lock = threading.Lock()
         self._memory: Memory | None = None
         self._built_at = 0.0
@@ -104,6 +112,7 @@ class ContentMemory:
 
     def recall_many(self, verdicts: Sequence[Verdict]) -> list[Remembered]:
         prints = self._prints(verdicts)
+        dismissals = _Dismissals(self._ledger, self._config)
         out: list[Remembered] = []
         memory: Memory | None = None
         for v in verdicts:
@@ -116,13 +125,49 @@ class ContentMemory:
                 continue
             memory = memory or self.memory()
             matches = memory.match(fp)
+            said: tuple[Recollection, ...] = ()
+            if matches:
+                matches, said = dismissals.apply(v, matches)
             if not matches:
-                out.append(_NOTHING)
+                out.append(Remembered(recollections=said) if said else _NOTHING)
                 continue
             evidence = tuple(evidence_for(m) for m in matches[:3])
-            out.append(Remembered(evidence=evidence,
-                                  recollections=tuple(Recollection(SOURCE, e.value) for e in evidence)))
+            out.append(Remembered(evidence=evidence, recollections=tuple(
+                Recollection(SOURCE, e.value) for e in evidence) + said))
         return out
+
+
+class _Dismissals:
+    """The signed not-derived-from records for one batch (the registry loaded once, if needed)."""
+
+    def __init__(self, ledger: Ledger, config: Config | None) -> None:
+        self._ledger = ledger
+        self._config = config
+        self._registry: ApproverRegistry | str | None = None
+
+    def _load(self) -> ApproverRegistry | str:
+        if self._registry is None:
+            assert self._config is not None
+            try:
+                self._registry = ApproverRegistry.load(self._config)
+            except ProvenanceError as exc:
+                self._registry = exc.reason
+        return self._registry
+
+    def apply(self, v: Verdict, matches: list[Match]) -> tuple[list[Match], tuple[Recollection, ...]]:
+        """`matches` less those dismissed for these bytes, and what to say about it."""
+        if self._config is None or v.sha256 is None:
+            return matches, ()
+        registry = self._load()
+        if isinstance(registry, str):
+            return matches, (Recollection(SOURCE, f"not-derived-from records cannot be checked: {registry}"),)
+        records, rejected = find_not_derived(Path(v.path), v.sha256, self._config, self._ledger, registry)
+        by_original = {r.original_sha256: r for r in records}
+        kept = [m for m in matches if m.original.sha256 not in by_original]
+        said = [Recollection(SOURCE, by_original[m.original.sha256].statement())
+                for m in matches if m.original.sha256 in by_original]
+        said += [Recollection(SOURCE, f"a not-derived-from record does not count: {why}") for why in rejected]
+        return kept, tuple(said)
 
 
 def _lacks_variants(fp: Fingerprint) -> bool:
@@ -138,6 +183,6 @@ def _plain(v: Verdict, sha: str) -> Fingerprint | None:
                        frames=(FrameHash(0.0, tuple(still.hashes(picture.rgb, variants=False))),))
 
 
-def content_memory(ledger: object, *, refresh: bool) -> ContentMemory | None:
+def content_memory(ledger: object, *, refresh: bool, config: Config | None = None) -> ContentMemory | None:
     """Content memory over `ledger` when it is a real, writable one (a stand-in has no table)."""
-    return ContentMemory(ledger, refresh=refresh) if isinstance(ledger, Ledger) else None
+    return ContentMemory(ledger, refresh=refresh, config=config) if isinstance(ledger, Ledger) else None
