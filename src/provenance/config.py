@@ -78,6 +78,7 @@ class ToolEntry:
 class Config:
     base_dir: Path
     file: Path | None = None
+    show_title: str | None = None  # `[show] title`; see `title`
     roots: tuple[Root, ...] = ()
     final_globs: tuple[str, ...] = DEFAULT_FINAL_GLOBS
     ignore_zone_globs: tuple[str, ...] = ()
@@ -105,6 +106,11 @@ class Config:
     timeline_remap: tuple[tuple[str, Path], ...] = ()  # `[timeline] remap`: (edit's prefix, this host's)
     edl_rate: float = 24.0
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def title(self) -> str:
+        """The show's name in reports: `[show] title`, else the show folder's name."""
+        return self.show_title or self.base_dir.name
 
     def required_approvers(self, scope: Scope) -> int:
         return dict(self.approvers_required).get(scope, 1)
@@ -259,6 +265,7 @@ def _from_file(f: ConfigFile, data: dict[str, Any], path: Path) -> Config:
     return Config(
         base_dir=base,
         file=path,
+        show_title=f.show.title,
         roots=tuple(Root(resolve(r.path), r.poll, r.poll_interval) for r in f.roots),
         final_globs=tuple(f.zones.final),
         ignore_zone_globs=tuple(f.zones.ignore),

@@ -126,6 +126,12 @@ class TimelineTable(_Table):
                             description="Frame rate of CMX 3600 EDLs (they do not say).")
 
 
+class ShowTable(_Table):
+    title: str | None = Field(default=None, min_length=1,
+                              description="The show's name as reports give it (the disclosure report's "
+                                          "heading); default: the name of this file's folder.")
+
+
 class ToolRow(_Table):
     """A vetted (or known-unvetted) generative tool, matched by glob on its name."""
 
@@ -151,6 +157,7 @@ class ConfigFile(_Table):
                               json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
                               title="provenance.toml")
 
+    show: ShowTable = Field(default_factory=ShowTable)
     roots: list[RootTable] = Field(default_factory=lambda: [RootTable(path=".")])
     zones: ZonesTable = Field(default_factory=ZonesTable)
     watch: WatchTable = Field(default_factory=WatchTable)

@@ -14,6 +14,7 @@ frame nobody was told about).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -117,6 +118,11 @@ def split(g: Group[T], key: Callable[[T], object]) -> list[Group[T]]:
         seq = dataclasses.replace(g.sequence, frames=tuple(f for f, _ in run))
         out.append(Group(seq.name, tuple(i for _, i in run), seq))
     return out
+
+
+def natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key for names as people read them: `f998` before `f2999`, digits as numbers."""
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t)
 
 
 def is_frame_name(path: str) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import main
-from provenance.sequences import Group, frame_range, group, group_paths, split
+from provenance.sequences import Group, frame_range, group, group_paths, natural_key, split
 from tests.gate.conftest import ai_png, plain_png
 
 
@@ -83,3 +83,8 @@ def test_inspect_collapses_a_sequence_but_shows_the_odd_frame_on_its_own_row(
     assert len(rows) == 2, rows
     assert "plates/plate.1-6,8-12#.png" in rows[0] and "unknown" in rows[0]
     assert "plates/plate.0007.png" in rows[1] and "ai_generated" in rows[1]
+
+
+def test_natural_order() -> None:
+    names = ["f2999.exr", "f998.exr", "f10.exr", "f1.exr", "g.exr"]
+    assert sorted(names, key=natural_key) == ["f1.exr", "f10.exr", "f998.exr", "f2999.exr", "g.exr"]

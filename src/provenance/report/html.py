@@ -34,6 +34,11 @@ def _view(a: AssetResult) -> dict[str, Any]:
     }
 
 
+def render(template: str, **context: Any) -> str:
+    """A report template rendered with the one environment (autoescaped; includes resolve)."""
+    return _env.get_template(template).render(**context)
+
+
 def gate_html(result: GateResult) -> str:
     assets = sorted(result.assets, key=lambda a: (_ORDER[a.status], a.name))
     attention = [_view(a) for a in assets if a.status is not Status.CLEAR]

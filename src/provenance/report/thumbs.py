@@ -17,6 +17,7 @@ from PIL import Image
 from provenance._os import open_regular
 from provenance.formats import FFMPEG_THUMB_FORMATS as FFMPEG_FORMATS
 from provenance.formats import PILLOW_FORMATS
+from provenance.identify import HEAD_BYTES, sniff_format
 
 MAX_PX = 320
 
@@ -44,6 +45,17 @@ def _ffmpeg(path: str, at: float | None = None) -> bytes | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout if out.returncode == 0 and out.stdout.startswith(b"\xff\xd8") else None
+
+
+def sniffed_thumbnail_uri(path: str) -> str | None:
+    """A thumbnail of a file whose format is not known yet (the disclosure's rows come from
+    the ledger): the format from its first bytes, as `identify` reads it."""
+    try:
+        with open_regular(path) as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError:
+        return None
+    return thumbnail_uri(path, sniff_format(head))
 
 
 def thumbnail_uri(path: str, fmt: str, at: float | None = None) -> str | None:

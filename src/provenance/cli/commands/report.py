@@ -12,10 +12,13 @@ from rich.table import Table
 from provenance.cli.options import trust_option
 from provenance.config import load_config
 from provenance.ledger import Ledger
-from provenance.report.disclosure import disclosure_rows, to_csv, to_html, to_json
+from provenance.report.disclosure import CSV_COLUMNS, disclosure_rows, entries, to_csv, to_html, to_json
+
+_EPILOG = "\b\nCSV columns (one row per asset; a sequence's frames each have a row):\n" + "\n".join(
+    f"  {name:17} {text}" for name, text in CSV_COLUMNS.items())
 
 
-@click.command("report")
+@click.command("report", epilog=_EPILOG)
 @click.option("--disclosure", is_flag=True, required=True,
               help="Every GenAI asset with tool, purpose, declared risks and approval state.")
 @click.option("--csv", "fmt", flag_value="csv", help="CSV output.")
@@ -33,9 +36,10 @@ def command(disclosure: bool, fmt: str | None, out: Path | None, config_path: Pa
         rows = disclosure_rows(ledger, config)
     if fmt is None and out is None:
         table = Table("asset", "class", "tool", "purpose", "risks", "approval state")
-        for r in rows:
-            table.add_row("\n".join(r.paths) or r.sha256[:12], r.classification, r.tool or "—",
-                          r.purpose or "—", ", ".join(r.risks) or "none", r.state)
+        for e in entries(rows):  # sequences collapsed, pending first
+            r = e.items[0]
+            table.add_row(e.name if e.is_sequence else "\n".join(r.paths) or r.sha256[:12], r.classification,
+                          r.tool or "—", r.purpose or "—", ", ".join(r.risks) or "none", r.state)
         Console().print(table)
         return
     text = {"csv": lambda: to_csv(rows), "html": lambda: to_html(rows, config)}.get(
