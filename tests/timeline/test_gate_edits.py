@@ -45,6 +45,7 @@ def test_each_format_blocks_the_ai_clip_at_its_record_timecode(
     # EDLs carry no start time of their own: the adapter's record times start at 00:00:00:00.
     hour = "00" if ext == ".edl" else "01"
     assert (shot["shot"], shot["clip"], shot["status"]) == (2, "sky", "blocked")
+    assert shot["track"] == {".edl": "V", ".xml": "V1", ".fcpxml": "Lane_1"}.get(ext, "V1")
     assert (shot["record_in"], shot["record_out"]) == (f"{hour}:00:01:12", f"{hour}:00:03:00")
     assert (shot["source_in"], shot["source_out"]) == ("00:00:00:05", "00:00:01:17")
     assert shot["classification"] == "ai_generated" and shot["approval"] == "pending: final-deliverable"

@@ -102,14 +102,15 @@ def _track(clip: otio.schema.Clip) -> otio.schema.Track | None:
     return parent
 
 
-def _track_names(timeline: otio.schema.Timeline) -> dict[int, str]:
-    """Each track's name; an unnamed one (FCP 7 XML) is called V1, A2… as an editor would."""
-    names: dict[int, str] = {}
+def _track_names(timeline: otio.schema.Timeline) -> dict[int, tuple[otio.schema.Track, str]]:
+    """Each track's name by id(); an unnamed one (FCP 7 XML) is called V1, A2… as an editor would.
+    The track itself is kept beside its name: an id is only stable while its wrapper lives."""
+    names: dict[int, tuple[otio.schema.Track, str]] = {}
     counts: dict[str, int] = {}
     for track in timeline.find_children(descended_from_type=otio.schema.Track):
         kind = str(track.kind)
         counts[kind] = counts.get(kind, 0) + 1
-        names[id(track)] = track.name or f"{kind[:1] or '?'}{counts[kind]}"
+        names[id(track)] = (track, track.name or f"{kind[:1] or '?'}{counts[kind]}")
     return names
 
 
@@ -147,8 +148,9 @@ def _shots(timeline: otio.schema.Timeline, resolver: Resolver, rate: float, pref
         source = clip.trimmed_range()
         record = clip.transformed_time_range(source, timeline.tracks)
         track = _track(clip)
+        named = names.get(id(track)) if track is not None else None
         yield Shot(
-            index=i, track=prefix + (names.get(id(track), "?") if track is not None else "?"),
+            index=i, track=prefix + (named[1] if named is not None else "?"),
             kind=str(track.kind) if track is not None else "?", name=clip.name,
             record_in=start + record.start_time.rescaled_to(rate),
             record_out=start + record.end_time_exclusive().rescaled_to(rate),

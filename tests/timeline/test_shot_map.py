@@ -1,0 +1,102 @@
+"""The shot disclosure map's other faces: CSV, text, the HTML report seen in headless Chromium
+(the blocked shot's row and its thumbnail at the clip's in-point), and a clip that is AI only
+by content memory."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageStat
+
+from provenance.cli import main
+from tests.gate.conftest import AI_IPTC, Show, ai_png, plain_png
+from tests.memory.conftest import media_tools  # noqa: F401  (skips without ffmpeg/fpcalc/exiftool)
+from tests.timeline.conftest import Media, build, write
+
+
+def _ai_movie(path: Path) -> Path:
+    """Two seconds: black for the first, white for the second; tagged AI by real ExifTool."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
+                    "-f", "lavfi", "-i", "color=c=black:s=160x120:r=24:d=1",
+                    "-f", "lavfi", "-i", "color=c=white:s=160x120:r=24:d=1",
+                    "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)], check=True, capture_output=True)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", f"-XMP-iptcExt:DigitalSourceType={AI_IPTC}",
+                    str(path)], check=True)
+    return path
+
+
+def test_csv_and_text_maps(show: Show, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gen = ai_png(show.root / "media" / "=sky.png")  # a name a spreadsheet would run as a formula
+    plain = plain_png(show.root / "media" / "a.png")
+    edit = write(build([Media("a", plain), Media("=HYPERLINK(1)", gen, source_in=3)]), show.pkg / "cut.otio")
+    out_csv, out_txt = tmp_path / "map.csv", tmp_path / "map.txt"
+    rc = main(["gate", "--config", str(show.config_file), "--report", f"shot-map-csv={out_csv}",
+               "--report", f"shot-map-text={out_txt}", str(edit)])
+    assert rc == 1
+    (row,) = csv.DictReader(io.StringIO(out_csv.read_text()))
+    assert (row["shot"], row["track"], row["record_in"], row["record_out"]) == ("2", "V1", "01:00:01:00",
+                                                                                "01:00:02:00")
+    assert row["source_in"] == "00:00:00:03" and row["status"] == "blocked"
+    assert row["clip"] == "'=HYPERLINK(1)" and row["approval"] == "pending: final-deliverable"
+    text = out_txt.read_text()
+    assert "shot map: " in text and "1 AI" in text and "#2 V1 01:00:01:00–01:00:02:00" in text
+
+
+@pytest.mark.usefixtures("media_tools")
+def test_html_map_shows_the_blocked_shot_with_its_in_point_in_chromium(
+        show: Show, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium not installed")
+    movie = _ai_movie(show.root / "media" / "gen_move.mp4")
+    edit = write(build([Media("gen move", movie, source_in=36, duration=6, available=48)]),
+                 show.pkg / "cut.otio")
+    html = tmp_path / "gate.html"
+    rc, report, _ = show.gate("--html", html, edit, capsys=capsys)
+    assert rc == 1
+    (shot,) = report["shot_map"]["edits"][0]["ai_shots"]
+    assert shot["source_in"] == "00:00:01:12"
+    page = html.read_text()
+    thumb = page.split('alt="clip 1 at its in-point" src="data:image/jpeg;base64,', 1)[1].split('"', 1)[0]
+    picture = Image.open(io.BytesIO(base64.b64decode(thumb))).convert("L")
+    assert ImageStat.Stat(picture).mean[0] > 200  # 1.5 s in: the white second, not the black first frame
+
+    profile = tmp_path / "chromium-profile"
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}"]
+    dom = subprocess.run([*cmd, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    row = dom.split('class="shot blocked"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-status="blocked"' in row and "gen move" in row and "01:00:00:00" in row
+    assert "<img" in row and "data:image/jpeg;base64," in row
+    png = tmp_path / "gate.png"
+    subprocess.run([*cmd, "--window-size=1400,1000", f"--screenshot={png}", html.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert png.stat().st_size > 10_000
+
+
+@pytest.mark.usefixtures("media_tools")
+def test_a_clip_that_is_ai_only_by_content_memory_is_blocked_naming_the_match(
+        show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    original = show.root / "working" / "gen" / "matte_v002.png"
+    original.parent.mkdir(parents=True)
+    shutil.copyfile(corpus_dir / "d13_invokeai.png", original)  # AI by its own InvokeAI metadata
+    assert main(["scan", "--config", str(show.config_file), str(original.parent)]) in (0, 1)
+    derived = show.root / "media" / "matte_final.jpg"
+    derived.parent.mkdir(parents=True)
+    # a real re-encode: every tag gone
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(original), "-map_metadata", "-1",
+                    "-q:v", "3", str(derived)], check=True, capture_output=True)
+    rc, report, err = show.gate(write(build([Media("matte", derived)]), show.pkg / "cut.edl"), capsys=capsys)
+    assert rc == 1, err
+    (shot,) = report["shot_map"]["edits"][0]["ai_shots"]
+    assert shot["status"] == "blocked" and shot["classification"] == "ai_generated"
+    assert any(f"derived from {original}" in m for m in shot["memory"])
