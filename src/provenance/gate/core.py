@@ -311,6 +311,7 @@ def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.
         dry_run=dry_run,
         policy_version=config.policy_version,
         edits=edits,
+        show_dir=str(config.base_dir),
     )
     if not dry_run and ledger is not None:
         result.decision_id = ledger.record_gate_decision(decision_record(result, config))

@@ -71,8 +71,9 @@ class FileOutcome:
             return Status.WARNING
         return Status.CLEAR
 
-    def reasons(self) -> list[str]:
-        """Why it does not pass, and what would clear it (or that nothing but a fix can)."""
+    def reasons(self, memory: bool = True) -> list[str]:
+        """Why it does not pass, and what would clear it (or that nothing but a fix can); with
+        what of the verdict is memory unless `memory` is False."""
         out = []
         for f in self.judgement.open:
             if not f.blocking:
@@ -82,7 +83,8 @@ class FileOutcome:
             out.append(f"{f.rule}: {f.message}{clears}")
         for r in self.rejections:
             out.append(f"approval rejected: {r}")
-        out.extend(f"from memory: {s}" for s in self.memory)
+        if memory:
+            out.extend(f"from memory: {s}" for s in self.memory)
         return out
 
     @property
@@ -148,7 +150,23 @@ class AssetResult:
         """Why it does not pass, and what would clear it; per frame range for a sequence."""
         if not self.is_sequence:
             return self.files[0].reasons() + self.files[0].notes
-        return self._per_frame(lambda f: f.reasons() + f.notes)
+        return self._per_frame(lambda f: f.reasons(memory=False) + f.notes) + self._memory_per_frame()
+
+    def _memory_per_frame(self) -> list[str]:
+        """Each frame's memory names its own bytes (path, time), so it is said once per memory
+        with the frames it speaks for and the first frame's words as the example."""
+        by_source: dict[str, list[tuple[int, str]]] = {}
+        for f, frame in zip(self.files, self.frames, strict=True):
+            for r in f.verdict.recollections:
+                by_source.setdefault(r.source, []).append((frame, r.statement))
+        out = []
+        for said in by_source.values():
+            frames = [n for n, _ in said]
+            first, statement = said[0]
+            example = f" (frame {first}: {statement})" if len(said) > 1 else f": {statement}"
+            out.append(f"{len(frames)} of {len(self.files)} frames ({frame_range(frames)}) from memory"
+                       + example)
+        return out
 
     def warnings(self) -> list[str]:
         """Findings that do not block (an unvetted tool), each said once."""
@@ -185,6 +203,7 @@ class GateResult:
     fatal: str | None = None  # a reason the whole gate could not decide (never clear)
     policy_version: str | None = None
     edits: list[EditResult] = field(default_factory=list)  # timelines handed to the gate, shot by shot
+    show_dir: str | None = None  # the show's folder: reports for people show paths relative to it
 
     @cached_property
     def counts(self) -> dict[str, int]:
