@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image, ImageStat
 
 from provenance.cli import main
+from provenance.ledger import Ledger
 from tests.gate.conftest import AI_IPTC, Show, ai_png, plain_png
 from tests.memory.conftest import media_tools  # noqa: F401  (skips without ffmpeg/fpcalc/exiftool)
 from tests.report.browser import render
@@ -94,3 +96,23 @@ def test_a_clip_that_is_ai_only_by_content_memory_is_blocked_naming_the_match(
     (shot,) = report["shot_map"]["edits"][0]["ai_shots"]
     assert shot["status"] == "blocked" and shot["classification"] == "ai_generated"
     assert any(f"derived from {original}" in m for m in shot["memory"])
+
+
+def test_report_disclosure_takes_a_timeline(show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    gen = ai_png(show.root / "media" / "sky.png")
+    edit = write(build([Media("sky", gen, source_in=2)]), show.pkg / "cut.edl")
+    capsys.readouterr()
+    assert main(["report", "--config", str(show.config_file), "--disclosure", "--json", str(edit)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema"] == "provenance.shot-map/v1"
+    (shot,) = data["edits"][0]["ai_shots"]
+    assert (shot["clip"], shot["record_in"], shot["source_in"]) == ("sky", "00:00:00:00", "00:00:00:02")
+    with Ledger.open(show.config.effective_ledger_url) as ledger, ledger.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM gate_decisions").scalar() == 0  # records nothing
+
+    assert main(["report", "--config", str(show.config_file), "--disclosure", "--csv", str(edit)]) == 0
+    assert "sky" in capsys.readouterr().out
+    missing = write(build([Media("gone", show.root / "gone.png")]), show.pkg / "cut2.otio")
+    assert main(["report", "--config", str(show.config_file), "--disclosure", str(missing)]) == 3
+    assert "MISSING" in capsys.readouterr().out
+    assert main(["report", "--config", str(show.config_file), "--disclosure", str(show.pkg)]) == 2
