@@ -35,10 +35,10 @@ def test_json_and_csv_carry_title_totals_sequences_and_what_is_gone(
                                  "ComfyUI": 1}
     assert totals["period"]["first_seen"] <= totals["period"]["last_seen"]
     assert all(not p.startswith("/") for a in doc["assets"] for p in a["paths"])
-    by_path = {a["paths"][0] if a["paths"] else None: a for a in doc["assets"]}
+    by_path = {a["paths"][0]: a for a in doc["assets"]}
     assert by_path["final/matte.jpg"]["approval_state"] == "approved"
     assert by_path["working/concept.png"]["state"] == "no approval needed (working material)"
-    gone = by_path[None]  # scanned, then deleted: the ledger keeps only its hash
+    gone = by_path["working/old_idea.png"]  # scanned, then deleted: named by where it last was
     assert (gone["on_storage"], gone["state"], gone["approval_state"]) == (
         False, "no longer on storage", "not-on-storage")
     frames = [a for a in doc["assets"] if a["sequence"] == SEQUENCE]
@@ -47,7 +47,7 @@ def test_json_and_csv_carry_title_totals_sequences_and_what_is_gone(
     rows = list(csv.DictReader(io.StringIO(_report(studio, capsys, "--csv"))))
     assert tuple(rows[0]) == CSV_FIELDS and len(rows) == 13
     assert sum(r["sequence"] == SEQUENCE for r in rows) == 9
-    assert {r["on_storage"] for r in rows if not r["paths"]} == {"no"}
+    assert [r["paths"] for r in rows if r["on_storage"] == "no"] == ["working/old_idea.png"]
 
 
 def test_html_in_chromium_shows_title_totals_pending_first_and_previews(
@@ -65,6 +65,7 @@ def test_html_in_chromium_shows_title_totals_pending_first_and_previews(
     seq, poster, matte = rows[0]["text"], rows[1]["text"], rows[2]["text"]
     assert SEQUENCE in seq and "9 frames (1001-1004,1006-1010), missing 1005" in seq
     assert "final/poster.png" in poster and "final/matte.jpg" in matte and "LEGAL-42" in matte
+    assert "was at" in rows[4]["text"] and "working/old_idea.png" in rows[4]["text"]
     assert "no longer on storage" in rows[4]["text"].lower()
     totals = [" ".join(str(b["text"]).split()) for b in page.boxes if b["cls"] == "" and b["shown"]]
     assert {"pending 2", "approved 1", "not-needed 1", "not-on-storage 1",

@@ -63,9 +63,10 @@ class AssetSummary:
     declarations: Declarations
     first_seen: str
     last_seen: str
+    former_paths: tuple[str, ...] = ()  # paths these bytes have left (removed, or replaced)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sha256": self.sha256, "paths": list(self.paths),
+        return {"sha256": self.sha256, "paths": list(self.paths), "former_paths": list(self.former_paths),
                 "classification": str(self.classification), "generator": self.generator,
                 "declarations": self.declarations.to_dict(), "first_seen": self.first_seen,
                 "last_seen": self.last_seen}
@@ -218,7 +219,8 @@ def approvals_for(conn: Connection, sha256: str) -> list[dict[str, Any]]:
 
 
 def ai_assets_from(assets_by_hash: Mapping[str, Mapping[str, Any]],
-                   locations_by_path: Mapping[str, Mapping[str, Any]]) -> list[AssetSummary]:
+                   locations_by_path: Mapping[str, Mapping[str, Any]],
+                   former_paths: Mapping[str, list[str]] | None = None) -> list[AssetSummary]:
     """AssetSummary rows from asset and location rows (replayed from the chain; see replay.py):
     newest first, each with its paths in order."""
     paths: dict[str, list[str]] = {}
@@ -230,7 +232,8 @@ def ai_assets_from(assets_by_hash: Mapping[str, Mapping[str, Any]],
     rows.sort(key=lambda r: r["last_seen"], reverse=True)
     return [AssetSummary(r["sha256"], tuple(paths.get(r["sha256"], ())), Classification(r["classification"]),
                          r["generator"], declarations_from(r["declarations"]), r["first_seen"],
-                         r["last_seen"]) for r in rows]
+                         r["last_seen"], tuple((former_paths or {}).get(r["sha256"], ())))
+            for r in rows]
 
 
 def _count(conn: Connection, table: Any, *where: Any) -> int:

@@ -58,6 +58,9 @@ class Replay:
         self.approvals: dict[str, state.Row] = {}
         self.gate_decisions: dict[int, state.Row] = {}
         self.problems: list[Difference] = []
+        # Where bytes used to be: a path they left (removed, or now other bytes), per sha256,
+        # so a report can say what a hash no longer on storage was.
+        self.former_paths: dict[str, list[str]] = {}
 
     def apply(self, event: Mapping[str, Any]) -> None:
         kind = event["kind"]
@@ -68,6 +71,13 @@ class Replay:
                 self.assets[sha] = state.new_asset(sha, event["at"], values)
             else:
                 existing.update(values)
+        if kind in ("verdict", "removed"):
+            before = self.locations.get(event["path"])
+            left = kind == "removed" or (before is not None and before.get("sha256") != event.get("sha256"))
+            if before is not None and before.get("sha256") and left:
+                former = self.former_paths.setdefault(before["sha256"], [])
+                if event["path"] not in former:
+                    former.append(event["path"])
         if kind == "verdict":
             self.locations[event["path"]] = state.location_row(event)
         elif kind == "removed":

@@ -327,7 +327,7 @@ class Ledger:
         if not report.ok:
             raise LedgerError(f"the ledger's history does not verify ({report.reason}); run "
                               f"`provenance ledger verify` ({self.url})")
-        return queries.ai_assets_from(replay.assets, replay.locations)
+        return queries.ai_assets_from(replay.assets, replay.locations, replay.former_paths)
 
     def stats(self) -> dict[str, Any]:
         with self._read() as conn:

@@ -116,7 +116,7 @@ def _row(a: AssetSummary, decision: Decision, config: Config) -> Row:
     approved = {s for c in judgement.cleared for s in c.finding.clears_with if s in c.approval.scopes}
     present = [p for p in a.paths if _on_disk(p)]
     return Row(
-        sha256=a.sha256, paths=tuple(shown_path(config, p) for p in (present or a.paths)),
+        sha256=a.sha256, paths=tuple(shown_path(config, p) for p in (present or a.paths or a.former_paths)),
         classification=str(a.classification),
         tool=a.declarations.tool or a.generator, purpose=a.declarations.purpose,
         risks=tuple(sorted(str(r) for r in a.declarations.risks)),
