@@ -196,3 +196,12 @@ def test_media_outside_the_edits_folder_and_the_show_is_named(
     judged = asset(report, str(secret))  # named by where it really is
     assert judged["status"] == "clear"
     assert judged["notes"] == [f"resolves to {secret}, outside the edit's folder and the show"]
+
+
+def test_a_folder_holding_a_timeline_is_still_a_folder_of_files(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    gen = ai_png(show.root / "media" / "sky.png")  # outside the folder handed over
+    write(build([Media("sky", gen)]), show.pkg / "cut.otio")
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 0 and report["shot_map"] is None
+    assert [a["name"] for a in report["assets"]] == ["cut.otio"]

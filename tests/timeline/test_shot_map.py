@@ -116,3 +116,16 @@ def test_report_disclosure_takes_a_timeline(show: Show, capsys: pytest.CaptureFi
     assert main(["report", "--config", str(show.config_file), "--disclosure", str(missing)]) == 3
     assert "MISSING" in capsys.readouterr().out
     assert main(["report", "--config", str(show.config_file), "--disclosure", str(show.pkg)]) == 2
+
+
+def test_an_otioz_members_thumbnail_is_in_the_html(show: Show, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The bundle's media are judged from an extraction that lives until the reports are written."""
+    gen = ai_png(show.root / "media" / "gen.png")
+    edit = write(build([Media("gen", gen)]), show.pkg / "cut.otioz")
+    html = tmp_path / "gate.html"
+    rc, report, _ = show.gate("--html", html, edit, capsys=capsys)
+    assert rc == 1
+    (shot,) = report["shot_map"]["edits"][0]["ai_shots"]
+    assert shot["file"] == "cut.otioz/media/gen.png"
+    assert 'alt="clip 1 at its in-point" src="data:image/jpeg;base64,' in html.read_text()

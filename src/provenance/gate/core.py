@@ -10,6 +10,7 @@ makes that asset undecided (exit 3), never clear.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -199,15 +200,20 @@ def _open_cache(config: Config, settings: ReaderSettings) -> VerdictCache | None
 def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLedger | None, *,
          verify_hashes: bool = False, dry_run: bool = False, progress: Progress | None = None,
          inspector: Inspector | None = None, use_cache: bool = True,
-         allow_missing: bool = False) -> GateResult:
+         allow_missing: bool = False, extract_to: Path | None = None) -> GateResult:
     """Judge a delivery package. The result is clear only with nothing blocked and nothing undecided.
 
     A path that is an edit timeline (`provenance.timeline.is_timeline`) adds itself and every
-    clip's media; `allow_missing` lets clips whose media is not found be listed, not undecided."""
+    clip's media; `allow_missing` lets clips whose media is not found be listed, not undecided.
+    An `.otioz`'s members are extracted under `extract_to` (an empty private folder that must
+    outlive the result where reports read the files, e.g. for thumbnails; default: a temporary
+    folder removed on return)."""
     timelines = [p for p in paths if is_timeline(p)]
-    with tempfile.TemporaryDirectory(prefix="provenance-edit-") as extract:  # .otioz members
-        os.chmod(extract, 0o700)
-        return _gate(paths, timelines, Path(extract), config, ledger, verify_hashes=verify_hashes,
+    with contextlib.ExitStack() as stack:
+        if extract_to is None:
+            extract_to = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="provenance-edit-")))
+        os.chmod(extract_to, 0o700)
+        return _gate(paths, timelines, extract_to, config, ledger, verify_hashes=verify_hashes,
                      dry_run=dry_run, progress=progress, inspector=inspector, use_cache=use_cache,
                      allow_missing=allow_missing)
 

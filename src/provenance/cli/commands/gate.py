@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -205,8 +206,10 @@ def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verif
                 bar.update(task, completed=done, total=total)
 
         # The gate itself records nothing: this command records once the reports are staged.
+        # An .otioz's members live as long as the reports that read them (HTML thumbnails).
+        extract = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="provenance-edit-")))
         result = gate(list(paths), config, ledger, verify_hashes=verify_hashes, dry_run=True,
-                      progress=progress, allow_missing=allow_missing)
+                      progress=progress, allow_missing=allow_missing, extract_to=extract)
         result.dry_run = dry_run
         staged = _stage(result, config, reports, key)
         try:
