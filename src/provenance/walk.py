@@ -36,6 +36,7 @@ class Entry(NamedTuple):  # a tuple: built once per file, so it must be cheap
     rel: str  # relative to `root`, "/"-separated ("" for the root folder itself)
     root: str  # the named folder it was found under, or a named file's own folder
     problem: str | None = None  # set for a folder that could not be read: why
+    link: bool | None = None  # a symlink (known from the listing, no lstat); None: not looked at
 
 
 def walk(paths: Iterable[str | os.PathLike[str]], *, approvals_dir: str = "",
@@ -55,6 +56,13 @@ def walk(paths: Iterable[str | os.PathLike[str]], *, approvals_dir: str = "",
             log.warning("%s is a symlink to the folder %s: walking that folder", shown(top),
                         shown(os.path.realpath(top)))
         yield from _walk_folder(top, approvals_dir, prune, skip)
+
+
+def _is_link(e: os.DirEntry[str]) -> bool | None:
+    try:
+        return e.is_symlink()  # from the listing's d_type: no system call on Linux filesystems
+    except OSError:
+        return None  # the caller asks again (and the reader reports why)
 
 
 def _walk_folder(top: str, approvals_dir: str, prune: Predicate | None,
@@ -83,5 +91,5 @@ def _walk_folder(top: str, approvals_dir: str, prune: Predicate | None,
             elif skip is not None and skip(e.path):
                 continue
             elif not (e.name.endswith(SIDECAR_SUFFIXES) and is_sidecar(e.path, approvals_dir, names)):
-                yield Entry(e.path, rel + e.name, top)
+                yield Entry(e.path, rel + e.name, top, link=_is_link(e))
         stack.extend(reversed(below))

@@ -41,15 +41,17 @@ from provenance.private_state import private_dir, secret_key
 _BESIDE = (sidecars.XMP, sidecars.C2PA)  # what the sidecar and c2pa readers look for beside an asset
 
 
-def cache_key(path: Path, siblings: Container[str] | None = None) -> tuple[StatKey, str] | None:
+def cache_key(path: Path, siblings: Container[str] | None = None,
+              st: os.stat_result | None = None) -> tuple[StatKey, str] | None:
     """The asset's stat key plus its possible sidecars' (a sidecar added later changes the verdict).
 
     `siblings`, the names in the asset's folder, spares a stat per absent sidecar; a listing
     taken earlier in the run is enough: a sidecar that appears later changes the next key.
+    `st`, the asset's own `os.stat` taken just before by the caller, spares a second one.
     """
     name = str(path)
     try:
-        key = key_of(os.stat(name))
+        key = key_of(os.stat(name) if st is None else st)
     except OSError:
         return None
     aux: list[StatKey | None] = []
@@ -95,8 +97,13 @@ Row = tuple[int, int, int, int, int, str, str, str]  # stat key, settings, aux, 
 
 
 def row_mac(key: bytes, row: Row) -> str:
-    """HMAC-SHA256 over every column of a cache row, unambiguously encoded (JSON array)."""
-    return hmac.new(key, json.dumps(list(row), separators=(",", ":")).encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 over every column of a cache row, unambiguously encoded: the five integers
+    joined by ":", then settings and aux each prefixed by its length, then the verdict JSON.
+    (A JSON array of the row said the same at 5x the cost: on a warm gate this runs once
+    per file.)"""
+    dev, inode, size, mtime, ctime, settings, aux, verdict = row
+    text = f"{dev}:{inode}:{size}:{mtime}:{ctime}:{len(settings)}:{settings}{len(aux)}:{aux}{verdict}"
+    return hmac.digest(key, text.encode(), "sha256").hex()
 
 
 class VerdictCache:
@@ -117,7 +124,8 @@ class VerdictCache:
         """Whether anything is cached for this file at all (a miss needs no full key)."""
         return (dev, inode) in self._rows
 
-    def get(self, key: tuple[StatKey, str]) -> Verdict | None:
+    def get(self, key: tuple[StatKey, str], **fields: Any) -> Verdict | None:
+        """The cached verdict for `key`, with `fields` (path, link_target) set on the way in."""
         stat, aux = key
         hit = self._rows.get((stat[0], stat[1]))
         if hit is None or hit[0] != stat or hit[1] != aux:  # anything changed: read the bytes again
@@ -125,7 +133,7 @@ class VerdictCache:
         row: Row = (*stat, self.settings, aux, hit[2])
         if not isinstance(hit[3], str) or not hmac.compare_digest(row_mac(self._key, row), hit[3]):
             return None  # not written by this user's gate (or edited since): read the bytes
-        return Verdict.from_dict(json.loads(hit[2]))
+        return Verdict.from_dict({**json.loads(hit[2]), **fields})
 
     def put(self, key: tuple[StatKey, str], verdict: Verdict) -> None:
         if verdict.errors or verdict.sha256 is None:

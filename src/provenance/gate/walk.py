@@ -20,10 +20,18 @@ class PackageFile:
     root: Path  # the package folder it was found under (or the file's own folder)
     prefix: str = ""  # the root's own name, when several roots are gated together
     relpath: str = ""  # as reported; computed from the above when not given
+    link: bool | None = None  # whether `path` is a symlink, when the walk's listing said so
 
     def __post_init__(self) -> None:
         if not self.relpath:
             object.__setattr__(self, "relpath", _relpath(self.path, self.root, self.prefix))
+
+    @property
+    def is_link(self) -> bool:
+        """`path.is_symlink()`, without an lstat per call when the walk already knew."""
+        if self.link is None:
+            object.__setattr__(self, "link", self.path.is_symlink())
+        return bool(self.link)
 
 
 def _relpath(path: Path, root: Path, prefix: str) -> str:
@@ -46,7 +54,7 @@ def walk_package(paths: Iterable[str | os.PathLike[str]], approvals_dir: str = "
         top = Path(root)
         for entry in walk([root], approvals_dir=approvals_dir):
             rel = f"{prefix}/{entry.rel}" if prefix and entry.rel else (entry.rel or prefix or ".")
-            yield PackageFile(Path(entry.path), top, prefix, rel)
+            yield PackageFile(Path(entry.path), top, prefix, rel, entry.link)
 
 
 def outside(link_target: str | None, root: Path) -> bool:

@@ -27,7 +27,7 @@ from provenance.cli.options import trust_option
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_UNDECIDED, ProvenanceError
 from provenance.gate import GateResult, Status, gate
-from provenance.gate.core import decision_record
+from provenance.gate.core import decision_record, gc_paused
 from provenance.pathtext import shown
 from provenance.report.json import fatal_report, gate_report
 
@@ -92,6 +92,7 @@ def _render(result: GateResult, console: Console) -> None:
 @click.option("--origin", "origins", multiple=True, type=click.Path(path_type=Path),
               help="Where a staged PATH was copied from (hooks/pre-handoff sets it): configuration, "
                    "approvers and trust from inside it are refused as from inside PATH.")
+@gc_paused
 def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, junit_file: Path | None,
             html_file: Path | None, report_specs: tuple[str, ...], decision_out: Path | None,
             decision_key: Path | None, dry_run: bool, verify_hashes: bool, allow_missing: bool,
