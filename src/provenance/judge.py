@@ -198,29 +198,33 @@ class Judge:
     # -- deciding ------------------------------------------------------------------------
 
     def decide(self, verdict: Verdict, zone: Zone,
-               near: Sequence[str | os.PathLike[str]] | None = None) -> Decision:
+               near: Sequence[str | os.PathLike[str]] | None = None,
+               granted: Sequence[VerifiedApproval] = ()) -> Decision:
         """Policy on a remembered verdict; approvals are looked up only when a finding could
         be cleared: the portable approval files near each path in `near` (default: the
         verdict's path; [] for an asset at no known path) and the ledger's records, each
-        verified against the verdict's bytes. A rule, lookup or verification that fails makes
-        the file undecided."""
+        verified against the verdict's bytes. `granted`: approvals the caller has already
+        verified for these bytes (an IMF package's approval, bound to a set that holds them).
+        A rule, lookup or verification that fails makes the file undecided."""
         try:
             places = [Path(p) for p in (near if near is not None else [verdict.path])]
-            return self._decide(verdict, zone, places)
+            return self._decide(verdict, zone, places, granted)
         except Exception as exc:
             log.exception("judging %s failed", verdict.path)
             why = f"could not decide: internal error: {type(exc).__name__}: {exc}"
             return self.undecided(verdict, zone, why)
 
-    def _decide(self, verdict: Verdict, zone: Zone, near: Sequence[Path]) -> Decision:
+    def _decide(self, verdict: Verdict, zone: Zone, near: Sequence[Path],
+                granted: Sequence[VerifiedApproval] = ()) -> Decision:
         judgement = judge(verdict, zone, self.config)
         if not (verdict.sha256 and any(f.clears_with for f in judgement.open)):
             return Decision(verdict, zone, judgement)  # most files: nothing an approval could change
-        valid, rejections = self._approvals(verdict.sha256, near)
+        valid, rejections = self.approvals(verdict.sha256, near)
+        valid += granted
         judgement = judge(verdict, zone, self.config, valid)
         return Decision(verdict, zone, judgement, tuple(rejections), tuple(valid))
 
-    def _approvals(self, sha256: str, near: Sequence[Path]) -> tuple[list[VerifiedApproval], list[str]]:
+    def approvals(self, sha256: str, near: Sequence[Path]) -> tuple[list[VerifiedApproval], list[str]]:
         """Valid approvals of these bytes found near any of `near` or in the ledger (each
         record once), and one reason per approval that did not verify."""
         from provenance.approvals import ApproverRegistry, find_approvals  # only here: crypto imports

@@ -35,6 +35,7 @@ from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
 from provenance.gate.walk import PackageFile, outside, walk_package
 from provenance.identify import StatKey
+from provenance.imf.gating import PackageReport, check_packages, package_roots
 from provenance.judge import Judge, failed_verdict
 from provenance.ledger_view import LedgerView
 from provenance.model import Verdict, Zone
@@ -330,6 +331,10 @@ def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.
         digest = _sequence_digest(outs) if g.is_sequence else outs[0].verdict.sha256
         assets.append(AssetResult(g.name, outs, g.sequence, digest))
     assets.extend(edit_assets)
+    packages: list[PackageReport] = []
+    roots = package_roots(files)
+    if roots:  # IMF packages: checked against their PKLs, approved as a set, mapped to CPL timecode
+        assets, packages = check_packages(assets, roots, judge)
     result = GateResult(
         assets=assets,
         paths=[os.path.abspath(p) for p in paths],
@@ -340,6 +345,7 @@ def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.
         policy_version=config.policy_version,
         edits=edits,
         show_dir=str(config.base_dir),
+        packages=packages,
     )
     if not dry_run and ledger is not None:
         result.decision_id = ledger.record_gate_decision(decision_record(result, config))

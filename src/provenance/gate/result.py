@@ -15,6 +15,7 @@ from provenance.sequences import Sequence, frame_range
 
 if TYPE_CHECKING:
     from provenance.gate.edits import EditResult
+    from provenance.imf.gating import PackageReport
 
 
 class Status(StrEnum):
@@ -204,6 +205,7 @@ class GateResult:
     policy_version: str | None = None
     edits: list[EditResult] = field(default_factory=list)  # timelines handed to the gate, shot by shot
     show_dir: str | None = None  # the show's folder: reports for people show paths relative to it
+    packages: list[PackageReport] = field(default_factory=list)  # IMF packages: problems, CPL timeline
 
     @cached_property
     def counts(self) -> dict[str, int]:

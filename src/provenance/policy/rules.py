@@ -25,7 +25,7 @@ ALL_CLASSES = frozenset(Classification)
 ACTIVE_ZONES = frozenset({Zone.WORKING, Zone.FINAL})
 
 # Rules whose findings mean "could not decide" rather than "blocked": the gate exits 3 on them.
-UNDECIDED_RULES = frozenset({"unreadable", "rule-error"})
+UNDECIDED_RULES = frozenset({"unreadable", "rule-error", "imf-undecided"})  # imf: provenance.imf.gating
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ def gate_report(result: GateResult, policy_version: str | None = None) -> dict[s
         "fatal": result.fatal,
         "assets": [_asset(a) for a in result.assets],
         "shot_map": _shot_map(result),
+        "packages": [p.to_dict() for p in result.packages],
     }
 
 

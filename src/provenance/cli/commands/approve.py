@@ -15,6 +15,7 @@ from provenance.approvals import ApproverRegistry, find_approvals, sign_approval
 from provenance.approvals.clearing import clear_findings
 from provenance.approvals.embed import approval_assertion, embed_approval
 from provenance.approvals.keys import load_private
+from provenance.approvals.lookup import portable_path
 from provenance.approvals.registry import parse_expiry, parse_scopes
 from provenance.approvals.sign import approver_for_key
 from provenance.approvals.statement import format_time
@@ -22,6 +23,8 @@ from provenance.cli.options import config_option, json_option, trust_option
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED, ApprovalError, ProvenanceError
 from provenance.identify import sha256_file
+from provenance.imf.approval import outside_package, package_subject
+from provenance.imf.package import enclosing_package, is_package
 from provenance.ledger import Ledger
 from provenance.model import Scope
 
@@ -65,6 +68,12 @@ def _approve_one(path: Path, key: Any, registry: ApproverRegistry, config: Confi
     out = Outcome(str(path))
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     embedded_sha: str | None = None
+    if is_package(path):
+        return _approve_package(path, key, registry, config, ledger, scopes, ref, expires, note, embed, now)
+    package = enclosing_package(path)
+    if package is not None:  # its approval file (or --embed) would change the package
+        raise ApprovalError(f"inside the IMF package {package}: approve the package folder instead "
+                            "(nothing may be written inside it)", path)
     if embed:
         # Changes the bytes, so it comes first; the approval below binds to the final bytes.
         # Anything sign_approval would refuse (expiry in the past, empty --ref) is refused
@@ -96,6 +105,28 @@ def _approve_one(path: Path, key: Any, registry: ApproverRegistry, config: Confi
     cleared = clear_findings(ledger, sha, valid, f"approved by {verified.approver} ({verified.reference})",
                              config)
     out.cleared = [{"rule": f.rule, "path": f.path} for f in cleared]
+    return out
+
+
+def _approve_package(path: Path, key: Any, registry: ApproverRegistry, config: Config, ledger: Ledger,
+                     scopes: frozenset[Scope], ref: str, expires: dt.datetime | None, note: str, embed: bool,
+                     now: dt.datetime) -> Outcome:
+    """An IMF package: one approval bound to its (asset UUID, sha256) set, written beside the
+    package (never inside: the PKL would no longer describe it) and into the ledger."""
+    if embed:
+        raise ApprovalError("--embed cannot write into an IMF package (its PKL would no longer match)", path)
+    out = Outcome(str(path))
+    sha = out.sha256 = package_subject(path)
+    portable = outside_package(portable_path(path, config), path)
+    envelope, verified = sign_approval(key, registry, subject_name=path.name, sha256=sha, scopes=scopes,
+                                       reference=ref, expires_at=expires, note=note,
+                                       policy_version=config.policy_version, now=now)
+    out.portable = str(write_portable(path, envelope, sha, config))
+    assert out.portable == str(portable)
+    ledger.record_approval(envelope, sha, verified.approver, sorted(s.value for s in verified.scopes),
+                           verified.reference, format_time(expires) if expires else None)
+    out.approval = verified.to_dict()
+    out.note = "IMF package: bound to the set of its assets' UUIDs and sha256"
     return out
 
 

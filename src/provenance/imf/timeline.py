@@ -1,0 +1,122 @@
+"""Where each track file plays on a CPL's timeline, in timecode.
+
+A CPL's Segments play one after another; inside a Segment every Sequence (image, audio,
+subtitles…) runs in parallel from the Segment's start, its Resources end to end. A Resource
+plays `SourceDuration × RepeatCount` edit units of its own rate starting at `EntryPoint` of its
+track file; the timeline counts in the CPL's EditRate. So a track file's placement is: which
+composition, segment, sequence and resource, the record in/out on the timeline (edit units at
+the CPL rate, and timecode from the CompositionTimecode start, 00:00:00:00 when there is none),
+and the source range of the track file it takes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from provenance.imf.documents import Composition, Resource, Segment, Timecode
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One resource of one track file on one CPL's timeline (a row of the disclosure map)."""
+
+    composition: str  # the CPL's ContentTitle
+    cpl: str  # the CPL document's path in the package
+    segment: int  # 1-based, in playing order
+    segment_id: str
+    sequence: str  # MainImageSequence, MainAudioSequence, …
+    resource_id: str
+    track_file_id: str
+    entry_point: int  # in the resource's edit units
+    source_duration: int
+    repeat_count: int
+    resource_edit_rate: str  # "24/1", "48000/1"
+    edit_rate: str  # the CPL's
+    record_in: int  # CPL edit units from the composition's start
+    record_out: int  # exclusive
+    timecode_in: str
+    timecode_out: str  # exclusive, as editors write an out point
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _rate_text(r: Fraction) -> str:
+    return f"{r.numerator}/{r.denominator}"
+
+
+def _frames(tc: str, fps: int, drop: bool) -> int:
+    hh, mm, ss, ff = (int(x) for x in tc.replace(";", ":").split(":"))
+    minutes = hh * 60 + mm
+    dropped = (2 if fps <= 30 else 4) * (minutes - minutes // 10) if drop else 0
+    return (minutes * 60 + ss) * fps + ff - dropped
+
+
+def timecode(frame: int, fps: int, drop: bool = False) -> str:
+    """SMPTE 12M timecode of a frame count; drop-frame skips frame numbers 0-1 (0-3 at 60) at
+    every minute but each tenth."""
+    sep = ";" if drop else ":"
+    if drop:
+        skip = 2 if fps <= 30 else 4
+        per_10min = fps * 600 - skip * 9
+        per_min = fps * 60 - skip
+        tens, rest = divmod(frame, per_10min)
+        frame += skip * 9 * tens + (skip * ((rest - skip) // per_min) if rest > skip else 0)
+    ff = frame % fps
+    ss = frame // fps % 60
+    mm = frame // (fps * 60) % 60
+    hh = frame // (fps * 3600) % 24
+    return f"{hh:02d}:{mm:02d}:{ss:02d}{sep}{ff:02d}"
+
+
+def _clock(cpl: Composition) -> tuple[int, int, bool]:
+    """(timecode frames per second, start frame, drop frame)."""
+    tc: Timecode | None = cpl.timecode
+    fps = tc.rate if tc and tc.rate else max(1, round(cpl.edit_rate))
+    drop = bool(tc and tc.drop_frame)
+    return fps, _frames(tc.start, fps, drop) if tc else 0, drop
+
+
+def _length(res: Resource, rate: Fraction) -> Fraction:
+    return res.duration * rate / res.edit_rate
+
+
+def _segment_length(seg: Segment, rate: Fraction) -> Fraction:
+    return max((sum((_length(r, rate) for r in seq.resources), Fraction(0)) for seq in seg.sequences),
+               default=Fraction(0))
+
+
+def placements(cpl: Composition) -> list[Placement]:
+    """Every track-file resource of `cpl`, in timeline order."""
+    fps, start, drop = _clock(cpl)
+    # Timecode counts frames at its own rate; the timeline counts CPL edit units.
+    per_unit = Fraction(fps) / cpl.edit_rate
+    out = []
+    seg_start = Fraction(0)
+    for n, seg in enumerate(cpl.segments, 1):
+        for seq in seg.sequences:
+            at = seg_start
+            for res in seq.resources:
+                length = _length(res, cpl.edit_rate)
+                if res.track_file_id:
+                    rin, rout = math.floor(at), math.ceil(at + length)
+                    out.append(Placement(
+                        cpl.title, cpl.document, n, seg.id, seq.kind, res.id, res.track_file_id,
+                        res.entry_point, res.source_duration, res.repeat_count, _rate_text(res.edit_rate),
+                        _rate_text(cpl.edit_rate), rin, rout,
+                        timecode(start + math.floor(rin * per_unit), fps, drop),
+                        timecode(start + math.ceil(rout * per_unit), fps, drop)))
+                at += length
+        seg_start += _segment_length(seg, cpl.edit_rate)
+    return out
+
+
+def describe(p: Placement) -> str:
+    """One line for people: where on the timeline, and which part of the track file."""
+    repeat = f" ×{p.repeat_count}" if p.repeat_count != 1 else ""
+    return (f"on the timeline of {p.composition or p.cpl}: {p.timecode_in}–{p.timecode_out} "
+            f"(segment {p.segment}, {p.sequence}, resource {p.resource_id}; entry point {p.entry_point}, "
+            f"{p.source_duration}{repeat} edit units at {p.resource_edit_rate})")
