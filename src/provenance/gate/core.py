@@ -32,6 +32,7 @@ from provenance.formats import expected_extensions
 from provenance.gate import edits as edit_files
 from provenance.gate.cache import VerdictCache, cache_key, open_cache, settings_digest
 from provenance.gate.digests import inputs_digest, policy_digest
+from provenance.gate.masters import check_masters
 from provenance.gate.result import AssetResult, FileOutcome, GateResult
 from provenance.gate.walk import PackageFile, outside, walk_package
 from provenance.identify import StatKey
@@ -335,6 +336,7 @@ def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.
     roots = package_roots(files)
     if roots:  # IMF packages: checked against their PKLs, approved as a set, mapped to CPL timecode
         assets, packages = check_packages(assets, roots, judge)
+    masters = check_masters(assets, judge)  # where in each final video content memory found AI material
     result = GateResult(
         assets=assets,
         paths=[os.path.abspath(p) for p in paths],
@@ -346,6 +348,7 @@ def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.
         edits=edits,
         show_dir=str(config.base_dir),
         packages=packages,
+        masters=masters,
     )
     if not dry_run and ledger is not None:
         result.decision_id = ledger.record_gate_decision(decision_record(result, config))

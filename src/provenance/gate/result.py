@@ -15,6 +15,7 @@ from provenance.sequences import Sequence, frame_range
 
 if TYPE_CHECKING:
     from provenance.gate.edits import EditResult
+    from provenance.gate.masters import MasterReport
     from provenance.imf.gating import PackageReport
 
 
@@ -206,6 +207,7 @@ class GateResult:
     edits: list[EditResult] = field(default_factory=list)  # timelines handed to the gate, shot by shot
     show_dir: str | None = None  # the show's folder: reports for people show paths relative to it
     packages: list[PackageReport] = field(default_factory=list)  # IMF packages: problems, CPL timeline
+    masters: list[MasterReport] = field(default_factory=list)  # final videos: segments matching AI material
 
     @cached_property
     def counts(self) -> dict[str, int]:

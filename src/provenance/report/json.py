@@ -64,6 +64,7 @@ def gate_report(result: GateResult, policy_version: str | None = None) -> dict[s
         "assets": [_asset(a) for a in result.assets],
         "shot_map": _shot_map(result),
         "packages": [p.to_dict() for p in result.packages],
+        "masters": [m.to_dict() for m in result.masters],
     }
 
 
