@@ -56,20 +56,14 @@ def _frames(tc: str, fps: int, drop: bool) -> int:
 
 
 def timecode(frame: int, fps: int, drop: bool = False) -> str:
-    """SMPTE 12M timecode of a frame count; drop-frame skips frame numbers 0-1 (0-3 at 60) at
-    every minute but each tenth."""
-    sep = ";" if drop else ":"
-    if drop:
-        skip = 2 if fps <= 30 else 4
-        per_10min = fps * 600 - skip * 9
-        per_min = fps * 60 - skip
-        tens, rest = divmod(frame, per_10min)
-        frame += skip * 9 * tens + (skip * ((rest - skip) // per_min) if rest > skip else 0)
-    ff = frame % fps
-    ss = frame // fps % 60
-    mm = frame // (fps * 60) % 60
-    hh = frame // (fps * 3600) % 24
-    return f"{hh:02d}:{mm:02d}:{ss:02d}{sep}{ff:02d}"
+    """SMPTE timecode of a frame count, through the edit timelines' one conversion (OTIO's);
+    drop-frame counts at 29.97/59.94, which is how OTIO knows to skip frame numbers."""
+    from opentimelineio.opentime import RationalTime
+
+    from provenance.timeline import timecode as otio_timecode
+
+    rate = fps * 1000 / 1001 if drop else float(fps)
+    return otio_timecode(RationalTime(frame, rate), rate)
 
 
 def _clock(cpl: Composition) -> tuple[int, int, bool]:
