@@ -42,7 +42,8 @@ def test_a_master_with_an_ai_clip_cut_in_is_blocked_with_its_time_range(
     assert main(["scan", "--config", str(show.config_file), str(still.parent)]) in (0, 1)
     _master(show.pkg / "EP101_master.mp4", still)
 
-    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    html = show.root / "gate.html"
+    rc, report, err = show.gate("--html", html, show.pkg, capsys=capsys)
     assert rc == 1
     master = asset(report, "EP101_master.mp4")
     assert (master["status"], master["classification"]) == ("blocked", "ai_generated")
@@ -54,6 +55,8 @@ def test_a_master_with_an_ai_clip_cut_in_is_blocked_with_its_time_range(
     assert segment["timecode_in"] in ("00:00:02:00", "00:00:01:18")
     assert segment["original"] == str(still) and segment["band"] == "match"
     assert "AI segment 00:00:0" in err and "matches sky_v003.png" in err
+    page = html.read_text()
+    assert '<table class="master-segments">' in page and f"<td>{segment['timecode_in']}–" in page
 
 
 def test_a_master_without_ai_material_has_no_segments(

@@ -49,7 +49,8 @@ def _approve(show: Show, target: Path, capsys: pytest.CaptureFixture[str]) -> in
 
 def test_an_ai_still_turned_into_a_track_file_is_blocked_at_its_cpl_timecode(
         show: Show, ai_imp: Built, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, report, err = show.gate(show.pkg, capsys=capsys)
+    html = show.root / "gate.html"
+    rc, report, err = show.gate("--html", html, show.pkg, capsys=capsys)
     assert rc == 1
     sky = asset(report, "V02_sky.mxf")
     assert (sky["status"], sky["classification"]) == ("blocked", "ai_generated")
@@ -62,6 +63,8 @@ def test_an_ai_still_turned_into_a_track_file_is_blocked_at_its_cpl_timecode(
     assert (row["timecode_in"], row["timecode_out"]) == ("01:00:02:00", "01:00:03:00")
     assert (row["entry_point"], row["source_duration"], row["edit_rate"]) == (0, 24, "24/1")
     assert "on the timeline of EP101 Final: 01:00:02:00–01:00:03:00 (segment 2, MainImageSequence" in err
+    page = html.read_text()
+    assert '<table class="imf-timeline">' in page and "<td>01:00:02:00–01:00:03:00</td>" in page
 
 
 def test_an_approval_of_the_package_set_clears_it_and_is_written_beside_the_package(
