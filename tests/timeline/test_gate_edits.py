@@ -205,3 +205,12 @@ def test_a_folder_holding_a_timeline_is_still_a_folder_of_files(
     rc, report, _ = show.gate(show.pkg, capsys=capsys)
     assert rc == 0 and report["shot_map"] is None
     assert [a["name"] for a in report["assets"]] == ["cut.otio"]
+
+
+def test_a_clip_naming_billions_of_frames_is_undecided_not_enumerated(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    plates = show.root / "media" / "plate"
+    plain_png(plates / "plate.1001.png")
+    tl = build([Media("plate", seq=(plates, "plate.", ".png", 1001), duration=10**9, available=10**9)])
+    rc, report, _ = show.gate("--allow-missing", write(tl, show.pkg / "cut.otio"), capsys=capsys)
+    assert rc == 3 and "more than 2000000" in _map(report)["error"]

@@ -22,7 +22,7 @@ import opentimelineio as otio
 from provenance._os import read_regular
 from provenance.timeline.formats import ADAPTERS, suffix
 from provenance.timeline.model import Remap, Shot, Timeline, TimelineError
-from provenance.timeline.resolve import Resolver
+from provenance.timeline.resolve import Resolver, SequenceTooLong
 
 MAX_TIMELINE_BYTES = 256 * 1024 * 1024  # a feature's OTIO JSON is tens of MB
 MAX_BUNDLE_MEMBER_BYTES = 64 * 1024**3
@@ -217,6 +217,8 @@ def read_timeline(path: str | os.PathLike[str], remaps: Sequence[Remap] = (), *,
                     skipped += 1
                 else:
                     shots.append(shot)
+    except SequenceTooLong as exc:
+        raise TimelineError(str(exc), path) from None
     except Exception as exc:  # a clip OTIO cannot place (a broken range): the edit is unreadable
         raise TimelineError(f"cannot place its clips: {type(exc).__name__}: {exc}", path) from None
     return Timeline(path, timelines[0].name or path.name, adapter, rate, tuple(shots), skipped)

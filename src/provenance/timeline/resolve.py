@@ -20,6 +20,12 @@ from opentimelineio.url_utils import filepath_from_url
 
 from provenance.timeline.model import Media, Remap
 
+MAX_FRAMES = 2_000_000  # per clip: a 3-hour feature at 60 fps is 648,000
+
+
+class SequenceTooLong(ValueError):
+    """A clip names more frames than any real cut uses: a hostile edit, not "missing"."""
+
 
 class Resolver:
     def __init__(self, base: Path, remaps: Sequence[Remap] = (), known: Sequence[Path] = ()) -> None:
@@ -64,6 +70,9 @@ class Resolver:
         rate = ref.rate or used.duration.rate
         start = used.start_time.rescaled_to(rate)
         count = max(0, round(used.duration.value_rescaled_to(rate)))
+        if count > MAX_FRAMES:
+            raise SequenceTooLong(f"clip uses {count} frames of {ref.name_prefix}…{ref.name_suffix}, "
+                                  f"more than {MAX_FRAMES}")
         base_url = ref.target_url_base
         frames: dict[int, str] = {}
         try:
