@@ -138,3 +138,15 @@ def relist(built: Built) -> None:
 
     pkl.write_text(re.sub(r"<Hash>[^<]*</Hash><Size>\d+</Size>(?P<mid>.*?)<OriginalFileName>(?P<name>[^<]+)"
                           r"</OriginalFileName>", fix, text))
+
+
+def reel_mxf(still: Path, out: Path) -> Path:
+    """A three-second reel: one second of test pattern, one rendered from `still`, one of
+    another pattern (an AI shot cut into a reel's picture track file)."""
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=24:duration=1",
+           "-loop", "1", "-t", "1", "-r", "24", "-i", str(still),
+           "-f", "lavfi", "-i", "mandelbrot=size=320x240:rate=24", "-t", "3",
+           "-filter_complex", "[1:v]scale=320:240,setsar=1,format=yuv420p[ai];[2:v]trim=duration=1,"
+                              "format=yuv420p[m];[0:v]format=yuv420p[a];[a][ai][m]concat=n=3:v=1[v]",
+           "-map", "[v]", "-c:v", "mpeg2video", "-q:v", "2", "-f", "mxf", str(out))
+    return out

@@ -11,7 +11,7 @@ import pytest
 from provenance.cli import main
 from provenance.model import Scope
 from tests.gate.conftest import Show, asset
-from tests.imf.build import Built, Track, audio_mxf, relist, still_mxf, video_mxf, write_package
+from tests.imf.build import Built, Track, audio_mxf, reel_mxf, relist, still_mxf, video_mxf, write_package
 
 
 def _scan_ai_still(show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> Path:
@@ -123,3 +123,21 @@ def test_a_file_inside_a_package_is_not_approved_on_its_own(
     assert _approve(show, show.pkg / "V02_sky.mxf", capsys) == 3
     assert sorted(str(p) for p in show.pkg.rglob("*")) == before
     assert show.gate(show.pkg, capsys=capsys)[0] == 1
+
+
+def test_an_ai_shot_inside_a_reel_is_placed_at_its_own_timecode(
+        show: Show, media_tools: None, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reel's AI second (track file 1.0–2.0 s) played from entry point 12: on the timeline
+    from edit unit 12 to 36, not the whole resource."""
+    still = _scan_ai_still(show, corpus_dir, capsys)
+    reel_mxf(still, show.pkg / "REEL1.mxf")
+    built = write_package(show.pkg, [Track("REEL1.mxf", "MainImageSequence", 72)], [[("REEL1.mxf", 12, 60)]])
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1
+    (segment,) = report["masters"][0]["segments"]
+    (row,) = report["packages"][0]["timeline"]
+    assert row["track_file_id"] == built.uuid_of("REEL1.mxf")
+    # one 0.25 s sample (6 edit units) of slack either side
+    assert abs(row["record_in"] - 12) <= 6 and abs(row["record_out"] - 36) <= 6, (row, segment)
+    assert abs(row["source_in"] - 24) <= 6 and abs(row["source_out"] - 48) <= 6
+    assert row["timecode_in"].startswith("01:00:00:") and row["record_out"] < 60

@@ -332,11 +332,11 @@ def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.
         digest = _sequence_digest(outs) if g.is_sequence else outs[0].verdict.sha256
         assets.append(AssetResult(g.name, outs, g.sequence, digest))
     assets.extend(edit_assets)
+    masters = check_masters(assets, judge)  # where in each final video content memory found AI material
     packages: list[PackageReport] = []
     roots = package_roots(files)
     if roots:  # IMF packages: checked against their PKLs, approved as a set, mapped to CPL timecode
-        assets, packages = check_packages(assets, roots, judge)
-    masters = check_masters(assets, judge)  # where in each final video content memory found AI material
+        assets, packages = check_packages(assets, roots, judge, masters)
     result = GateResult(
         assets=assets,
         paths=[os.path.abspath(p) for p in paths],

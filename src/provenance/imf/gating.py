@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from provenance.approvals.verify import VerifiedApproval
+from provenance.gate.masters import MasterReport
 from provenance.gate.result import AssetResult, FileOutcome, Status
 from provenance.gate.walk import PackageFile
 from provenance.imf.approval import asset_set_digest
+from provenance.imf.documents import Composition
 from provenance.imf.package import ASSETMAP, Package, Problem, Severity, open_package
-from provenance.imf.timeline import Placement, describe, placements
+from provenance.imf.timeline import Placement, describe, narrowed, placements
 from provenance.judge import Judge, failed_verdict
 from provenance.model import Classification, Finding, Zone
 from provenance.policy import Judgement
@@ -98,7 +100,7 @@ def _display(root: Path, rel: str | None, sample: tuple[str, str] | None) -> str
 
 
 class _Gating:
-    def __init__(self, judge: Judge, root: Path) -> None:
+    def __init__(self, judge: Judge, root: Path, masters: Sequence[MasterReport] = ()) -> None:
         self.judge = judge
         self.root = root
         self.pkg: Package = open_package(root)
@@ -115,10 +117,20 @@ class _Gating:
                                       for r in rejected]
             self.granted = valid
             self.report.approvals = [a.to_dict() for a in valid]
-        self.where: dict[str, list[Placement]] = {}
+        self.where: dict[str, list[tuple[Composition, Placement]]] = {}
         for cpl in self.pkg.compositions:
             for p in placements(cpl):
-                self.where.setdefault(p.track_file_id, []).append(p)
+                self.where.setdefault(p.track_file_id, []).append((cpl, p))
+        self.segments: dict[str, list[tuple[float, float]]] = {
+            m.path: [(s.start, s.end) for s in m.segments] for m in masters}
+
+    def _ai_parts(self, asset_id: str, segments: list[tuple[float, float]] | None) -> list[Placement]:
+        """Where an AI track file plays: every resource of it, or only the parts that play the
+        segments content memory matched (a reel with one AI shot in it)."""
+        if not segments:
+            return [p for _, p in self.where.get(asset_id, [])]
+        return [n for cpl, p in self.where.get(asset_id, []) for t0, t1 in segments
+                for n in narrowed(cpl, p, t0, t1)]
 
     def outcome(self, o: FileOutcome, rel: str) -> FileOutcome:
         asset = self.pkg.by_relpath().get(rel)
@@ -134,7 +146,7 @@ class _Gating:
             o = FileOutcome(o.relpath, o.verdict, o.judgement, [*o.rejections, *said], o.notes, o.source)
         notes = []
         if asset and o.verdict.classification.is_ai:
-            for p in self.where.get(asset.id, []):
+            for p in self._ai_parts(asset.id, self.segments.get(o.relpath)):
                 notes.append(describe(p))
                 self.report.timeline.append(
                     AiPlacement(o.relpath, str(o.status), str(o.verdict.classification), p))
@@ -174,12 +186,13 @@ def _rel(source: str | None, root: Path) -> str | None:
         return None
 
 
-def check_packages(assets: list[AssetResult], roots: Sequence[Path],
-                   judge: Judge) -> tuple[list[AssetResult], list[PackageReport]]:
-    """The gate's assets with every package's findings, approvals and timeline applied."""
+def check_packages(assets: list[AssetResult], roots: Sequence[Path], judge: Judge,
+                   masters: Sequence[MasterReport] = ()) -> tuple[list[AssetResult], list[PackageReport]]:
+    """The gate's assets with every package's findings, approvals and timeline applied;
+    `masters`: the segments content memory matched in track files, placed precisely."""
     reports = []
     for root in roots:
-        g = _Gating(judge, root)
+        g = _Gating(judge, root, masters)
         carried: set[str] = set()
         sample: tuple[str, str] | None = None
         updated = []

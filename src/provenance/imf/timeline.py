@@ -11,6 +11,7 @@ and the source range of the track file it takes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -39,6 +40,8 @@ class Placement:
     record_out: int  # exclusive
     timecode_in: str
     timecode_out: str  # exclusive, as editors write an out point
+    source_in: int | None = None  # the part of the track file, when only part of the resource is
+    source_out: int | None = None  # AI (content memory matched a segment); None: the whole resource
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -108,9 +111,34 @@ def placements(cpl: Composition) -> list[Placement]:
     return out
 
 
+def narrowed(cpl: Composition, p: Placement, t0: float, t1: float) -> list[Placement]:
+    """The parts of placement `p` that play seconds [t0, t1) of its track file (a segment
+    content memory matched), one per repeat; [] when the resource does not play them."""
+    fps, start, drop = _clock(cpl)
+    per_unit = Fraction(fps) / cpl.edit_rate
+    rate = Fraction(p.resource_edit_rate)
+    scale = cpl.edit_rate / rate  # CPL edit units per resource edit unit
+    u0 = max(Fraction(t0).limit_denominator(1000) * rate, Fraction(p.entry_point))
+    u1 = min(Fraction(t1).limit_denominator(1000) * rate, Fraction(p.entry_point + p.source_duration))
+    if u1 <= u0:
+        return []
+    out = []
+    for k in range(p.repeat_count):
+        base = p.record_in + k * p.source_duration * scale
+        rin = math.floor(base + (u0 - p.entry_point) * scale)
+        rout = math.ceil(base + (u1 - p.entry_point) * scale)
+        out.append(dataclasses.replace(
+            p, record_in=rin, record_out=rout,
+            timecode_in=timecode(start + math.floor(rin * per_unit), fps, drop),
+            timecode_out=timecode(start + math.ceil(rout * per_unit), fps, drop),
+            source_in=math.floor(u0), source_out=math.ceil(u1)))
+    return out
+
+
 def describe(p: Placement) -> str:
     """One line for people: where on the timeline, and which part of the track file."""
     repeat = f" ×{p.repeat_count}" if p.repeat_count != 1 else ""
+    part = (f"; AI in track file edit units {p.source_in}–{p.source_out}" if p.source_in is not None else "")
     return (f"on the timeline of {p.composition or p.cpl}: {p.timecode_in}–{p.timecode_out} "
             f"(segment {p.segment}, {p.sequence}, resource {p.resource_id}; entry point {p.entry_point}, "
-            f"{p.source_duration}{repeat} edit units at {p.resource_edit_rate})")
+            f"{p.source_duration}{repeat} edit units at {p.resource_edit_rate}{part})")
