@@ -9,7 +9,7 @@ import pytest
 
 from provenance.imf import Severity, open_package, placements
 from provenance.imf.documents import ImfError, parse_cpl
-from provenance.imf.timeline import timecode
+from provenance.imf.timeline import narrowed, timecode
 from tests.imf.build import Track, write_package
 
 
@@ -76,3 +76,18 @@ def test_a_resource_past_its_track_file_is_refused(tmp_path: Path) -> None:
 ])
 def test_timecode(frame: int, fps: int, drop: bool, text: str) -> None:
     assert timecode(frame, fps, drop) == text
+
+
+def test_a_matched_segment_is_placed_within_the_resource_and_each_repeat(tmp_path: Path) -> None:
+    (tmp_path / "V.mxf").write_bytes(b"picture essence" * 100)
+    write_package(tmp_path, [Track("V.mxf", "MainImageSequence", 240)], [[("V.mxf", 24, 48)]])
+    cpl = next(tmp_path.glob("CPL_*.xml"))
+    cpl.write_text(cpl.read_text().replace("<RepeatCount>1</RepeatCount>", "<RepeatCount>2</RepeatCount>"))
+    (comp,) = open_package(tmp_path).compositions
+    (p,) = placements(comp)
+    assert (p.record_in, p.record_out) == (0, 96)
+    # seconds 1.5–2.5 of the track file = edit units 36–60; the resource plays 24–72
+    parts = narrowed(comp, p, 1.5, 2.5)
+    got = [(n.record_in, n.record_out, n.source_in, n.source_out, n.timecode_in) for n in parts]
+    assert got == [(12, 36, 36, 60, "01:00:00:12"), (60, 84, 36, 60, "01:00:02:12")]
+    assert narrowed(comp, p, 0.0, 0.9) == []  # before the entry point: not on the timeline
