@@ -29,9 +29,9 @@ CHUNK_RADIUS = 3
 PREFIX_RADIUS = CHUNKS * (CHUNK_RADIUS + 1) - 1  # 15: guaranteed by the pigeonhole argument
 
 
-def _flip_masks() -> np.ndarray:
+def _flip_masks(radius: int = CHUNK_RADIUS) -> np.ndarray:
     masks = [0]
-    for r in range(1, CHUNK_RADIUS + 1):
+    for r in range(1, radius + 1):
         masks.extend(sum(1 << b for b in bits) for bits in combinations(range(CHUNK_BITS), r))
     return np.array(masks, dtype=np.int64)
 
@@ -54,7 +54,11 @@ def codes_array(codes: Sequence[int]) -> np.ndarray:
 class HashIndex:
     """Immutable index of (code, id); `search` returns every id within a radius, with distances."""
 
-    def __init__(self, codes: np.ndarray, ids: np.ndarray) -> None:
+    def __init__(self, codes: np.ndarray, ids: np.ndarray, chunk_radius: int = CHUNK_RADIUS) -> None:
+        # chunk_radius < CHUNK_RADIUS is for bench/fingerprint.py's comparison only: it probes
+        # fewer chunk values but guarantees only CHUNKS * (chunk_radius + 1) - 1 prefix bits.
+        self._masks = _MASKS if chunk_radius == CHUNK_RADIUS else _flip_masks(chunk_radius)
+        self.prefix_radius = CHUNKS * (chunk_radius + 1) - 1
         self.codes = np.ascontiguousarray(codes, dtype=np.uint64).reshape(-1, WORDS)
         self.ids = np.asarray(ids, dtype=np.int64)
         prefix = self.codes[:, 0]
@@ -82,7 +86,7 @@ class HashIndex:
         found = []
         for c in range(CHUNKS):
             key = int(prefix >> np.uint64(CHUNK_BITS * c)) & 0xFFFF
-            probes = key ^ _MASKS
+            probes = key ^ self._masks
             starts = self._offsets[c][probes]
             sizes = self._offsets[c][probes + 1] - starts
             total = int(sizes.sum())
@@ -93,7 +97,7 @@ class HashIndex:
             first, length = starts[nonempty], sizes[nonempty]
             shift = first - np.concatenate(([0], np.cumsum(length)[:-1]))
             positions = np.arange(total) + np.repeat(shift, length)
-            near = np.bitwise_count(self._sorted_prefix[c][positions] ^ prefix) <= PREFIX_RADIUS
+            near = np.bitwise_count(self._sorted_prefix[c][positions] ^ prefix) <= self.prefix_radius
             found.append(self._order[c][positions[near]])
         if not found:
             return np.empty(0, dtype=np.int64)
