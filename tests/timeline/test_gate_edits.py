@@ -8,11 +8,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import opentimelineio as otio
 import pytest
 
 from provenance.model import Scope
 from tests.gate.conftest import Show, ai_png, asset, plain_png
-from tests.timeline.conftest import Media, build, write
+from tests.timeline.conftest import Media, build, rt, write
 
 
 def _map(report: dict[str, Any]) -> dict[str, Any]:
@@ -214,3 +215,20 @@ def test_a_clip_naming_billions_of_frames_is_undecided_not_enumerated(
     tl = build([Media("plate", seq=(plates, "plate.", ".png", 1001), duration=10**9, available=10**9)])
     rc, report, _ = show.gate("--allow-missing", write(tl, show.pkg / "cut.otio"), capsys=capsys)
     assert rc == 3 and "more than 2000000" in _map(report)["error"]
+
+
+def test_an_ai_voice_on_an_audio_track_is_placed_on_that_track(
+        show: Show, sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tl = build([Media("camera", plain_png(show.root / "media" / "a.png"), duration=48)])
+    voice = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    voice.append(otio.schema.Gap(duration=rt(12)))
+    ref = otio.schema.ExternalReference(
+        target_url=(sample_dir / "working" / "generated" / "c2pa_generated.wav").as_uri())
+    voice.append(otio.schema.Clip(name="temp VO", media_reference=ref,
+                                  source_range=otio.opentime.TimeRange(rt(0), rt(24))))
+    tl.tracks.append(voice)
+    rc, report, _ = show.gate(write(tl, show.pkg / "cut.otio"), capsys=capsys)
+    assert rc == 1
+    (shot,) = _map(report)["ai_shots"]
+    assert (shot["track"], shot["kind"], shot["clip"]) == ("A1", "Audio", "temp VO")
+    assert (shot["record_in"], shot["record_out"]) == ("01:00:00:12", "01:00:01:12")
