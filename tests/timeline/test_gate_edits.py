@@ -192,8 +192,11 @@ def test_media_outside_the_edits_folder_and_the_show_is_named(
         show: Show, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     secret = plain_png(tmp_path / "elsewhere" / "secret.png")
     rel = os.path.relpath(secret, show.pkg)  # ../../../elsewhere/secret.png
-    rc, report, _ = show.gate(write(build([Media("x", rel)]), show.pkg / "cut.otio"), capsys=capsys)
+    rc, report, err = show.gate(write(build([Media("x", rel)]), show.pkg / "cut.otio"), capsys=capsys)
     assert rc == 0
+    assert f"NOTE      #1 x: resolves to {secret}, outside the edit's folder and the show" in err
+    assert _map(report)["notes"] == [{"shot": 1, "clip": "x", "note": f"resolves to {secret}, outside the "
+                                                                     "edit's folder and the show"}]
     judged = asset(report, str(secret))  # named by where it really is
     assert judged["status"] == "clear"
     assert judged["notes"] == [f"resolves to {secret}, outside the edit's folder and the show"]

@@ -122,7 +122,16 @@ def edit_dict(edit: EditResult) -> dict[str, Any]:
         "ai_shots": [r.to_dict() for r in ai_rows(edit)],
         "undecided": [r.to_dict() for r in undecided_rows(edit)],
         "missing": [_missing(o) for o in edit.missing],
+        "notes": _notes(edit),
     }
+
+
+def _notes(edit: EditResult) -> list[dict[str, Any]]:
+    """What the edit made the gate do that the person running it did not ask for by name:
+    media remapped, or resolved outside the edit's folder and the show (said for every clip,
+    AI or not: a hostile edit may point anywhere)."""
+    return [{"shot": o.shot.index, "clip": o.shot.name, "note": n}
+            for o in edit.shots for n in o.shot.media.notes]
 
 
 def shot_map(result: GateResult) -> dict[str, Any]:
@@ -168,6 +177,8 @@ def text_lines(result: GateResult) -> list[str]:
                        f"{timecode(s.record_in)}–{timecode(s.record_out)}  "
                        f"src {timecode(s.source_in)}–{timecode(s.source_out)}  {s.name} ({r.file})"
                        f"  {r.asset.classification}; tool {r.tool or '—'}; risks {risks}; {r.approval}{refs}")
+        out.extend(f"  NOTE      #{n['shot']} {n['clip']}: {n['note']}" for n in _notes(edit)
+                   if "outside" in n["note"])
         for o in edit.missing:
             s = o.shot
             how = "listed (--allow-missing)" if o.missing is None else "undecided"
