@@ -25,8 +25,10 @@ def _reasons(report: dict[str, Any]) -> str:
 
 
 def test_a_package_as_built_is_clear(show: Show, imp: Built, capsys: Cap) -> None:
-    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    rc, report, err = show.gate(show.pkg, capsys=capsys)
     assert rc == 0, _reasons(report)
+    assert "IMF package EP101: 3 assets checked against 1 PKL (size, hash); CPL 'EP101 Final' (24/1); " \
+           "0 problems" in err
     pkg = _package(report)
     assert pkg["problems"] == [] and pkg["assets_sha256"]
     assert [c["id"] for c in pkg["compositions"]] == [imp.cpl_id]
@@ -94,6 +96,15 @@ def test_a_path_out_of_the_package_is_not_followed_and_blocks(
     assert f"path {path!r}" in text and "not followed" in text
     # the real file is now one no ASSETMAP entry maps
     assert "'EP101_V01.mxf' is in the package but in no ASSETMAP or PKL" in text
+
+
+def test_an_assetmap_symlinked_from_outside_is_not_followed(show: Show, imp: Built, capsys: Cap) -> None:
+    outside = show.root / "ASSETMAP.xml"
+    (show.pkg / "ASSETMAP.xml").rename(outside)
+    os.symlink(outside, show.pkg / "ASSETMAP.xml")
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1
+    assert "the ASSETMAP: path 'ASSETMAP.xml' leads out of the package" in _reasons(report)
 
 
 def test_a_symlink_out_of_the_package_blocks(show: Show, imp: Built, capsys: Cap) -> None:

@@ -63,6 +63,22 @@ class PackageReport:
     timeline: list[AiPlacement] = field(default_factory=list)
     approvals: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[str] = field(default_factory=list)
+    assets: int = 0  # how many the PKLs list
+    packing_lists: int = 0
+
+    def line(self) -> str:
+        """One line for people: what was checked, and what came of it."""
+        def n(count: int, what: str) -> str:
+            return f"{count} {what}{'' if count == 1 else 's'}"
+
+        cpls = ", ".join(f"'{c['title'] or c['cpl']}' ({c['edit_rate']})" for c in self.compositions)
+        parts = [f"IMF package {self.name}: {n(self.assets, 'asset')} checked against "
+                 f"{n(self.packing_lists, 'PKL')} (size, hash)", f"CPL {cpls or 'none'}",
+                 n(len(self.problems), "problem")]
+        if self.timeline:
+            parts.append(f"{n(len(self.timeline), 'AI placement')} on the timeline")
+        parts += [f"package approved by {a['approver']} (ref {a['reference']})" for a in self.approvals]
+        return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "imf", "name": self.name, "root": self.root, "assets_sha256": self.assets_digest,
@@ -105,7 +121,8 @@ class _Gating:
         self.root = root
         self.pkg: Package = open_package(root)
         self.digest = asset_set_digest(self.pkg.listed()) if not self.pkg.problems else None
-        self.report = PackageReport(root.name, str(root), self.digest, problems=list(self.pkg.problems))
+        self.report = PackageReport(root.name, str(root), self.digest, problems=list(self.pkg.problems),
+                                    assets=len(self.pkg.listed()), packing_lists=len(self.pkg.packing_lists))
         self.report.compositions = [{"id": c.id, "title": c.title, "cpl": c.document,
                                      "edit_rate": f"{c.edit_rate.numerator}/{c.edit_rate.denominator}"}
                                     for c in self.pkg.compositions]

@@ -155,6 +155,10 @@ def _all_files(root: Path) -> list[str]:
 
 def open_package(root: Path) -> Package:
     pkg = Package(root)
+    why = _inside(root, ASSETMAP)
+    if why:  # the map itself lives elsewhere: what it says is not this package's to say
+        pkg.problem(BLOCKED, f"the ASSETMAP: {why}; not followed", ASSETMAP)
+        return pkg
     try:
         mapped = parse_assetmap(root / ASSETMAP)
     except ImfError as exc:
@@ -202,8 +206,9 @@ def _locate(pkg: Package, mapped: list[MappedAsset]) -> None:
 
 def _read_packing_lists(pkg: Package, mapped: list[MappedAsset]) -> None:
     flagged = [m for m in mapped if m.packing_list and m.id in pkg.assets and pkg.assets[m.id].sha256]
-    if not flagged:  # some writers omit the flag: any mapped document whose root is a PackingList
+    if not flagged:  # some writers omit the flag: any mapped .xml document whose root is a PackingList
         flagged = [m for m in mapped if m.id in pkg.assets and pkg.assets[m.id].sha256
+                   and m.path.lower().endswith(".xml")
                    and (namespace_of(pkg.root / pkg.assets[m.id].relpath) or ("", ""))[1] == "PackingList"]
     if not flagged:
         pkg.problem(UNDECIDED, "the ASSETMAP locates no packing list (PKL): nothing to verify "

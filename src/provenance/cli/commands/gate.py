@@ -57,6 +57,8 @@ def _render(result: GateResult, console: Console) -> None:
 
         for line in text_lines(result):
             console.print(shown(line), highlight=False, markup=False)
+    for p in result.packages:  # what the IMF check covered, said even when it found nothing
+        console.print(shown(p.line()), highlight=False, markup=False)
     style = {"clear": "bold green", "blocked": "bold red"}.get(result.result, "bold magenta")
     console.print(f"[{style}]{result.summary()}[/]", highlight=False)
     if not result.clear:
