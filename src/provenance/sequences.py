@@ -81,13 +81,10 @@ class Sequence:
                 "last": self.frames[-1], "missing": self.missing, "pattern": self.pattern("%d")}
 
 
-@dataclass(frozen=True)
-class Group(Generic[T]):
-    """One reported unit: a single item, or the frames of a sequence in frame order."""
+class Framed:
+    """What a reported unit says about its frames, from its `sequence` (None: a single file)."""
 
-    name: str  # the item's path, or the sequence's display name
-    items: tuple[T, ...]
-    sequence: Sequence | None = None
+    sequence: Sequence | None
 
     @property
     def is_sequence(self) -> bool:
@@ -96,6 +93,19 @@ class Group(Generic[T]):
     @property
     def frames(self) -> tuple[int, ...]:
         return self.sequence.frames if self.sequence is not None else ()
+
+    @property
+    def missing_frames(self) -> list[int]:
+        return self.sequence.missing if self.sequence is not None else []
+
+
+@dataclass(frozen=True)
+class Group(Framed, Generic[T]):
+    """One reported unit: a single item, or the frames of a sequence in frame order."""
+
+    name: str  # the item's path, or the sequence's display name
+    items: tuple[T, ...]
+    sequence: Sequence | None = None
 
 
 def split(g: Group[T], key: Callable[[T], object]) -> list[Group[T]]:
@@ -142,27 +152,24 @@ def group(items: Iterable[T], path_of: Callable[[T], str], *, groupable: Callabl
         seen[p] = seen.get(p, 0) + 1
     candidates = {p: n for n, (p, item) in enumerate(zip(paths, items, strict=True))
                   if seen[p] == 1 and is_frame_name(p) and (groupable is None or groupable(item))}
-    first_of: dict[int, Sequence] = {}  # index of a sequence's first item in `items` → it
-    member: dict[int, Sequence] = {}
+    first_of: dict[int, Group[T]] = {}  # index of a sequence's first item in `items` → its group
+    member: set[int] = set()
     for found in fileseq.findSequencesInList(list(candidates)):
         frame_set = found.frameSet()
         if frame_set is None or len(frame_set) < min_frames:
             continue
         seq = Sequence(str(found.dirname()), str(found.basename()), str(found.extension()),
-                       int(found.zfill()), tuple(sorted(int(f) for f in frame_set)))
+                       int(found.zfill()), tuple(sorted(map(int, frame_set))))
         indexes = [candidates.get(seq.frame_path(f)) for f in seq.frames]
-        if any(i is None for i in indexes):
-            continue  # a name fileseq reads differently than it writes: leave its frames single
         at = [i for i in indexes if i is not None]
-        for i in at:
-            member[i] = seq
-        first_of[min(at)] = seq
+        if len(at) != len(indexes):
+            continue  # a name fileseq reads differently than it writes: leave its frames single
+        member.update(at)
+        first_of[min(at)] = Group(seq.name, tuple(items[i] for i in at), seq)
     groups: list[Group[T]] = []
     for n, (p, item) in enumerate(zip(paths, items, strict=True)):
         if n in first_of:
-            seq = first_of[n]
-            groups.append(Group(seq.name, tuple(items[candidates[seq.frame_path(f)]] for f in seq.frames),
-                                seq))
+            groups.append(first_of[n])
         elif n not in member:
             groups.append(Group(p, (item,)))
     if sum(len(g.items) for g in groups) != len(items):  # the invariant reports depend on

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED
 from provenance.model import Classification, Finding, Verdict
 from provenance.policy import Judgement
-from provenance.sequences import Sequence, frame_range
+from provenance.sequences import Framed, Sequence, frame_range
 
 if TYPE_CHECKING:
     from provenance.gate.edits import EditResult
@@ -96,25 +96,13 @@ class FileOutcome:
 
 
 @dataclass
-class AssetResult:
+class AssetResult(Framed):
     """One reported asset: a file, or an image sequence judged frame by frame."""
 
     name: str  # the file's relpath, or the sequence's name (`plates/plate.1001-1010#.exr`)
     files: list[FileOutcome]  # a sequence's in frame order
     sequence: Sequence | None = None
     sha256: str | None = None  # the file's sha256, or a manifest digest for a sequence
-
-    @property
-    def is_sequence(self) -> bool:
-        return self.sequence is not None
-
-    @property
-    def frames(self) -> tuple[int, ...]:
-        return self.sequence.frames if self.sequence is not None else ()
-
-    @property
-    def missing_frames(self) -> list[int]:
-        return self.sequence.missing if self.sequence is not None else []
 
     @cached_property
     def status(self) -> Status:
