@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from provenance.cli import main
+from tests.gate.conftest import Show, ai_png
 from tests.report.browser import colours, render
 from tests.report.conftest import Studio
 
@@ -37,3 +39,19 @@ def test_gate_html_in_chromium(studio: Studio, capsys: pytest.CaptureFixture[str
     assert any(approved["top"] <= t["top"] < approved["top"] + approved["height"] for t in thumbs)
     assert "1 clear asset" in str(page.boxes[-1]["text"]) and "clean.png" in page.dom
     assert (179, 38, 30) in colours(page.screenshot)  # the blocked banner is painted
+
+
+def test_names_from_the_show_folder_are_text_in_both_reports(
+        show: Show, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Whoever writes the show folder names its files: a name is shown, never run."""
+    hostile = '<img src=x onerror="document.title=1">.png'
+    ai_png(show.root / "final" / hostile)
+    cfg = str(show.config_file)
+    assert main(["scan", "--config", cfg, str(show.root)]) == 0
+    gate_html, disclosure_html = tmp_path / "gate.html", tmp_path / "disclosure.html"
+    assert main(["gate", "--config", cfg, "--html", str(gate_html), str(show.root / "final")]) == 1
+    assert main(["report", "--disclosure", "--config", cfg, "--html", "--out", str(disclosure_html)]) == 0
+    for page in (gate_html, disclosure_html):
+        text = page.read_text()
+        assert hostile not in text and "&lt;img src=x onerror=" in text, page.name
+        assert "<script" not in text.lower()
