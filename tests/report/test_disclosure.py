@@ -8,14 +8,17 @@ import io
 import json
 import subprocess
 import unicodedata
+from pathlib import Path
 
 import pytest
 
 from provenance.cli import main
+from provenance.config import load_config
 from provenance.identify import sha256_file
 from provenance.ledger import Ledger
 from provenance.model import Declarations, Risk, Scope, Zone
 from provenance.pipeline import Inspector
+from provenance.report.disclosure import shown_path
 from tests.gate.conftest import Show, ai_jpeg, ai_png, plain_png
 
 
@@ -53,6 +56,8 @@ def test_disclosure_lists_ai_assets_with_risks_and_verified_approval_state(
     assert by_name["face.png"]["risks"] == ["talent-likeness"] and by_name["face.png"]["tool"] == "FaceGen"
     assert by_name["face.png"]["state"] == "pending: final-deliverable, talent-likeness"
     assert by_name["matte.jpg"]["state"] == "approved" and by_name["matte.jpg"]["references"] == ["LEGAL-5"]
+    assert doc["totals"]["by_risk"] == {"talent-likeness": 1}
+    assert doc["totals"]["by_approval_state"] == {"pending": 1, "approved": 1}
 
     assert main(["report", "--disclosure", "--csv", "--config", str(show.config_file)]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -135,3 +140,13 @@ def test_disclosure_counts_a_portable_approval_the_ledger_never_recorded(
     [row] = json.loads(capsys.readouterr().out)["assets"]
     assert (row["state"], row["references"], row["approvers"]) == ("approved", ["LEGAL-9"], ["Legal"])
     assert main(["gate", "--config", str(show.config_file), str(matte)]) == 0  # the gate agrees
+
+
+def test_paths_are_shown_relative_to_the_show_or_to_the_watched_root_holding_them(tmp_path: Path) -> None:
+    show_dir, elsewhere = tmp_path / "show", tmp_path / "mnt" / "plates_vol"
+    show_dir.mkdir()
+    (show_dir / "provenance.toml").write_text(f'[[roots]]\npath = "."\n[[roots]]\npath = "{elsewhere}"\n')
+    config = load_config(show_dir / "provenance.toml")
+    assert shown_path(config, str(show_dir / "final" / "a.exr")) == "final/a.exr"
+    assert shown_path(config, str(elsewhere / "sh010" / "p.1001.exr")) == "plates_vol/sh010/p.1001.exr"
+    assert shown_path(config, "/srv/other/x.png") == "/srv/other/x.png"  # outside all: said in full
