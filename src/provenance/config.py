@@ -87,6 +87,7 @@ class Config:
     reconcile_interval_s: float = 600.0
     workers: int = 2
     notify_command: str | None = None
+    notify_urls: tuple[str, ...] = ()  # apprise URLs ([notify] urls)
     log_format: str = "text"  # "text" | "json"
     ledger_url: str | None = None
     trust_anchor_files: tuple[Path, ...] = ()
@@ -274,6 +275,7 @@ def _from_file(f: ConfigFile, data: dict[str, Any], path: Path) -> Config:
         reconcile_interval_s=f.watch.reconcile_seconds,
         workers=f.watch.workers,
         notify_command=f.watch.notify_command or None,
+        notify_urls=tuple(f.notify.urls),
         log_format=f.watch.log_format,
         ledger_url=ledger_url,
         trust_anchor_files=tuple(resolve(p) for p in f.trust.anchors),

@@ -70,6 +70,22 @@ class WatchTable(_Table):
     log_format: Literal["text", "json"] = "text"
 
 
+def _notify_url(url: str) -> str:
+    # apprise's own check runs when the daemon starts (importing it here would slow every
+    # command); this one catches the typo that would silently notify nobody.
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*://\S+", url):
+        raise ValueError("not an apprise URL (scheme://…, e.g. json://host/path, slack://…, mailto://…)")
+    return url
+
+
+class NotifyTable(_Table):
+    """Where the watch daemon sends each new finding, besides `watch.notify_command`."""
+
+    urls: list[Annotated[str, AfterValidator(_notify_url)]] = Field(
+        default_factory=list, description="apprise URLs (Slack, e-mail, a JSON webhook …); secrets in them "
+                                          "are never logged.")
+
+
 class LedgerTable(_Table):
     url: str | None = Field(default=None, min_length=1,
                             description="sqlite:///… on this host, or postgresql+psycopg://…")
@@ -161,6 +177,7 @@ class ConfigFile(_Table):
     roots: list[RootTable] = Field(default_factory=lambda: [RootTable(path=".")])
     zones: ZonesTable = Field(default_factory=ZonesTable)
     watch: WatchTable = Field(default_factory=WatchTable)
+    notify: NotifyTable = Field(default_factory=NotifyTable)
     ledger: LedgerTable = Field(default_factory=LedgerTable)
     trust: TrustTable = Field(default_factory=TrustTable)
     signing: SigningTable = Field(default_factory=SigningTable)

@@ -23,7 +23,7 @@ from provenance.model import Finding, Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
 from provenance.private_keys import is_private_key
 from provenance.sidecars import is_sidecar
-from provenance.watch.notify import notify
+from provenance.watch.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,7 @@ class Processor:
         self.keep_findings = keep_findings  # `scan` reports them; the daemon only logs them
         self.new_findings: list[Finding] = []
         self._on_done = on_done
+        self.notifier: Notifier | None = None  # started with the workers
 
     # -- producers -----------------------------------------------------------------------
 
@@ -205,6 +206,8 @@ class Processor:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
+        # The hook and apprise run on the notifier's own thread, never on a worker.
+        self.notifier = Notifier(lambda: (self.config.notify_command, self.config.notify_urls))
         for i in range(self.n_workers):
             t = threading.Thread(target=self._run, name=f"provenance-worker-{i}", daemon=True)
             t.start()
@@ -217,6 +220,9 @@ class Processor:
         for t in self._threads:
             t.join()
         self._threads.clear()
+        if self.notifier is not None:
+            self.notifier.close()
+            self.notifier = None
 
     def join_idle(self) -> None:
         self._queue.join()
@@ -328,5 +334,5 @@ class Processor:
                     self.new_findings.append(f)
             log.warning("FINDING %s [%s] %s: %s", f.rule, f.classification, f.path, f.message,
                         extra={"finding": f.to_dict()})
-            if self.config.notify_command:
-                notify(self.config.notify_command, f)
+            if self.notifier is not None:
+                self.notifier.submit(f)
