@@ -113,8 +113,14 @@ def own_output_failures(codes: list[str]) -> list[str]:
 XMP_NS = "XMP-provenance"  # our namespace's ExifTool group (data/exiftool.config)
 XMP_DST_TAG = "XMP-iptcExt:DigitalSourceType"
 # IPTC Photo Metadata 2025.1 AI properties (Iptc4xmpExt), as ExifTool names the tags. 12.57
-# predates them but reads them as properties of the known namespace under these names.
+# predates them: it reads them as properties of the known namespace under these names, and
+# writes them only as defined by the package's data/exiftool.config. `tag` writes them,
+# `evidence/tags.py` reads them, both through these names.
 IPTC_AI_SYSTEM = "XMP-iptcExt:AISystemUsed"
 IPTC_AI_SYSTEM_VERSION = "XMP-iptcExt:AISystemVersionUsed"
 IPTC_AI_PROMPT = "XMP-iptcExt:AIPromptInformation"
 IPTC_AI_PROMPT_WRITER = "XMP-iptcExt:AIPromptWriterName"
+IPTC_AI_FIELDS = (IPTC_AI_SYSTEM, IPTC_AI_SYSTEM_VERSION, IPTC_AI_PROMPT, IPTC_AI_PROMPT_WRITER)
+# Our namespace's fields that duplicated IPTC's (tool, version; the class is the source type):
+# read from files tagged before IPTC 2025.1 was written, removed by any re-tag, never written.
+XMP_LEGACY_FIELDS = (f"{XMP_NS}:Classification", f"{XMP_NS}:Tool", f"{XMP_NS}:ToolVersion")

@@ -96,10 +96,16 @@ def _declaration(tags: Mapping[str, Any], source: str, out: TagFindings) -> None
     if not ours:
         return
     out.content_hash = str(ours["ContentHash"]) if ours.get("ContentHash") else None
-    tool = str(ours["Tool"]) if ours.get("Tool") else None
+    # The tool and version are IPTC's AI system properties (what `tag` writes); our own
+    # Tool/ToolVersion only in files tagged before those existed.
+    iptc = {k.rpartition(":")[2].lower(): v for k, v in tags.items()
+            if matchable(k) and v not in (None, "")}
+    system, version = iptc.get(_AI_SYSTEM), iptc.get(_AI_SYSTEM_VERSION)
+    tool = str(system) if system else str(ours["Tool"]) if ours.get("Tool") else None
     out.declarations = Declarations(
         tool=tool,
-        tool_version=str(ours["ToolVersion"]) if ours.get("ToolVersion") else None,
+        tool_version=(str(version) if system and version else
+                      str(ours["ToolVersion"]) if ours.get("ToolVersion") else None),
         purpose=str(ours["Purpose"]) if ours.get("Purpose") else None,
         risks=frozenset(_RISKS[r] for r in _list(ours.get("Risks")) if r in _RISKS),
     )

@@ -3,7 +3,7 @@ the events themselves (see `recall_many`). No writes here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,7 +19,7 @@ from provenance.ledger.schema import (
     gate_decisions,
     locations,
 )
-from provenance.ledger.state import AssetMemory, asset_changes, declarations_from
+from provenance.ledger.state import AssetMemory, asset_changes, declarations_from, untag_withdrawals
 from provenance.model import (
     Classification,
     Declarations,
@@ -171,16 +171,14 @@ def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, Remembered
     recall are absent."""
     memory: dict[str, AssetMemory] = {}
     unique = sorted(set(hashes))
+    untags = _untag_events(conn) if unique else []
     for start in range(0, len(unique), _IN_CHUNK):
         chunk = unique[start:start + _IN_CHUNK]
         wanted = set(chunk)
         for_hashes, tags_from, _ = _memory_statements(conn.dialect.name)
         rows = [*conn.execute(for_hashes, {"hashes": chunk}).mappings(),
-                *conn.execute(tags_from, {"hashes": chunk}).mappings()]
-        for ev in sorted({r["id"]: r for r in rows}.values(), key=lambda r: r["id"]):
-            for sha, changes in asset_changes(ev):
-                if sha in wanted:
-                    memory.setdefault(sha, AssetMemory()).apply(changes)
+                *conn.execute(tags_from, {"hashes": chunk}).mappings(), *untags]
+        _fold(memory, sorted({r["id"]: r for r in rows}.values(), key=lambda r: r["id"]), wanted)
     out = {}
     for sha, m in memory.items():
         recalled = m.recalled()
@@ -189,14 +187,44 @@ def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, Remembered
     return out
 
 
+def _untag_events(conn: Connection) -> list[Any]:
+    """Every signed retraction (few: one per mistaken tag), read once per recall."""
+    return list(conn.execute(select(*_EVENT_COLUMNS).where(events.c.kind == "untag")).mappings())
+
+
+def _fold(memory: dict[str, AssetMemory], evs: Iterable[Mapping[str, Any]], wanted: set[str] | None) -> None:
+    """Fold events (in id order) into per-hash memory; an untag withdraws what it names."""
+    for ev in evs:
+        for sha, changes in asset_changes(ev):
+            if wanted is None or sha in wanted:
+                memory.setdefault(sha, AssetMemory()).apply(changes, ev["id"])
+        for sha, withdrawn, note in untag_withdrawals(ev):
+            if wanted is None or sha in wanted:
+                memory.setdefault(sha, AssetMemory()).withdraw(withdrawn, note)
+
+
 def remembered_hashes(conn: Connection) -> set[str]:
     """Every hash `recall_many` would answer for (from the events, like `recall_many`)."""
-    found: set[str] = set()
-    for ev in conn.execute(_memory_statements(conn.dialect.name)[2]).mappings():
-        for sha, changes in asset_changes(ev):
-            if changes["remembered"] is not None or changes["declarations"] != Declarations():
-                found.add(sha)
-    return found
+    memory: dict[str, AssetMemory] = {}
+    teaching: list[Any] = list(conn.execute(_memory_statements(conn.dialect.name)[2]).mappings())
+    _fold(memory, sorted([*teaching, *_untag_events(conn)], key=lambda r: r["id"]), None)
+    return {sha for sha, m in memory.items() if m.teaches or m.withdrawn}
+
+
+def recorded_tags(conn: Connection, sha256: str) -> list[dict[str, Any]]:
+    """The tag events that made these bytes (tagged bytes, or a sidecar's untagged ones) and
+    that no signed retraction has withdrawn yet, oldest first."""
+    withdrawn = {int(e["payload"].get("tag_event") or 0) for e in _untag_events(conn)}
+    q = select(*_EVENT_COLUMNS, events.c.row_hash).where(events.c.kind == "tag", events.c.sha256 == sha256)
+    return [dict(r) for r in conn.execute(q.order_by(events.c.id)).mappings() if r["id"] not in withdrawn]
+
+
+def teaching_events(conn: Connection, sha256: str) -> list[dict[str, Any]]:
+    """Every event that taught the ledger something about these bytes, oldest first."""
+    for_hashes, tags_from, _ = _memory_statements(conn.dialect.name)
+    rows = [*conn.execute(for_hashes, {"hashes": [sha256]}).mappings(),
+            *conn.execute(tags_from, {"hashes": [sha256]}).mappings()]
+    return [dict(r) for r in sorted({r["id"]: r for r in rows}.values(), key=lambda r: r["id"])]
 
 
 def finding_from(row: Mapping[Any, Any]) -> Finding:

@@ -61,9 +61,13 @@ class Replay:
         # Where bytes used to be: a path they left (removed, or now other bytes), per sha256,
         # so a report can say what a hash no longer on storage was.
         self.former_paths: dict[str, list[str]] = {}
+        self.kinds: dict[int, str] = {}
 
     def apply(self, event: Mapping[str, Any]) -> None:
         kind = event["kind"]
+        self.kinds[event["id"]] = kind
+        if kind == "untag":
+            self._check_untag(event)
         for sha, changes in state.asset_changes(event):
             existing = self.assets.get(sha)
             values = state.asset_values(existing, at=event["at"], event_id=event["id"], **changes)
@@ -102,6 +106,20 @@ class Replay:
             self.approvals.setdefault(row["envelope_digest"], row)
         elif kind == "gate_decision":
             self.gate_decisions[event["id"]] = state.gate_decision_row(event)
+
+    def _check_untag(self, event: Mapping[str, Any]) -> None:
+        """A retraction withdraws one earlier tag event, and only earlier events' teaching."""
+        payload = event["payload"]
+        tag = payload.get("tag_event")
+        if not isinstance(tag, int) or self.kinds.get(tag) != "tag":
+            self.problems.append(Difference("events", f"event {event['id']}", None,
+                                            f"an untag of tag event {tag}", "no such earlier tag event"))
+        for sha, ids in (payload.get("withdrawn") or {}).items():
+            unknown = sorted(i for i in ids if not isinstance(i, int) or i not in self.kinds)
+            if unknown:
+                self.problems.append(Difference("events", f"event {event['id']}", None,
+                                                f"a withdrawal of events {unknown} for {sha}",
+                                                "no such earlier events"))
 
     def differences(self, conn: Connection) -> list[Difference]:
         out = list(self.problems)

@@ -123,17 +123,49 @@ def asset_changes(event: Mapping[Any, Any]) -> list[tuple[str, dict[str, Any]]]:
 # -- memory (what the gate recalls about a hash) -----------------------------------------------
 
 
+def untag_withdrawals(event: Mapping[Any, Any]) -> list[tuple[str, frozenset[int], str]]:
+    """(sha256, the events whose teaching about it is withdrawn, a note saying so) for an
+    `untag` event: a signed retraction names exactly which events it withdraws per hash (the
+    approver signed that list), and nothing else about the hash is forgotten."""
+    if event["kind"] != "untag":
+        return []
+    p = event["payload"]
+    note = (f"tag event {p.get('tag_event')} at {p.get('tag_path') or event.get('path')} withdrawn by "
+            f"{p.get('approver')} at {event['at']}: {p.get('reason')}")
+    return [(str(sha), frozenset(int(i) for i in ids), note)
+            for sha, ids in sorted((p.get("withdrawn") or {}).items())]
+
+
 @dataclass
 class AssetMemory:
-    """The memory columns of one asset, folded from its events."""
+    """The memory of one asset, folded from its events in id order (an untag withdraws what
+    named events taught, so each piece is kept with the event it came from)."""
 
-    remembered: Memory | None = None
-    declarations: Declarations = field(default_factory=Declarations)
+    learnt: list[tuple[int, Memory | None, Declarations]] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
 
-    def apply(self, changes: Mapping[Any, Any]) -> None:
-        self.declarations = changes["declarations"].merged(self.declarations)
-        if changes["remembered"] is not None:
-            self.remembered = changes["remembered"]
+    def apply(self, changes: Mapping[Any, Any], event_id: int = 0) -> None:
+        self.learnt.append((event_id, changes["remembered"], changes["declarations"]))
+
+    def withdraw(self, events: frozenset[int], note: str) -> None:
+        self.learnt = [item for item in self.learnt if item[0] not in events]
+        self.withdrawn.append(note)
+
+    @property
+    def remembered(self) -> Memory | None:
+        return next((m for _, m, _ in reversed(self.learnt) if m is not None), None)
+
+    @property
+    def declarations(self) -> Declarations:
+        merged = Declarations()
+        for _, _, decl in self.learnt:
+            merged = decl.merged(merged)
+        return merged
+
+    @property
+    def teaches(self) -> bool:
+        """Whether anything is still remembered (AI or declarations)."""
+        return self.remembered is not None or self.declarations != Declarations()
 
     def recalled(self) -> Remembered | None:
         """As evidence for the classifier; None when there is nothing to recall."""
@@ -148,6 +180,9 @@ class AssetMemory:
             evidence.append(Evidence(source="ledger", field="earlier declarations",
                                      value=f"declared for these bytes before: tool {d.tool or '?'},"
                                            f" risks {shown}", signal=Signal.INFO))
+        # Shown (inspect, the gate's evidence), never a signal: the history stays visible.
+        evidence.extend(Evidence(source="ledger", field="withdrawn tag", value=note)
+                        for note in self.withdrawn)
         if not evidence:
             return None
         return Remembered(tuple(evidence), self.declarations)

@@ -416,17 +416,36 @@ class Ledger:
             conn.execute(locations.delete().where(locations.c.path == path))
 
     def record_tag(self, path: str, sha256_before: str | None, sha256_after: str,
-                   classification: Classification, declarations: Declarations) -> None:
+                   classification: Classification, declarations: Declarations,
+                   prior: dict[str, Any] | None = None) -> None:
         """An artist tagged `path`: both the tagged bytes and the untagged original are
-        remembered under their hashes (a copy of either elsewhere is still known)."""
+        remembered under their hashes (a copy of either elsewhere is still known). `prior` is
+        what the tag replaced outside our own namespace (an untag restores it)."""
         path = str(path)
         cls = str(classification)
         with self._write() as conn:
             payload = {"sha256_before": sha256_before, "sha256_after": sha256_after,
                        "classification": cls, "declarations": declarations.to_dict()}
+            if prior is not None:
+                payload["prior"] = prior
             ev = self._append(conn, "tag", sha256_after, path, payload)
             for sha, changes in state.asset_changes(ev.content):
                 self._upsert_asset(conn, sha, ev, changes)
+
+    def recorded_tags(self, sha256: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            return queries.recorded_tags(conn, sha256)
+
+    def teaching_events(self, sha256: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            return queries.teaching_events(conn, sha256)
+
+    def record_untag(self, path: str, sha256_tagged: str, payload: dict[str, Any]) -> int:
+        """A signed retraction of one tag event (tagging/untag.py; the payload carries the DSSE
+        envelope and exactly which events' teaching it withdraws per hash). The tag event stays:
+        history is kept, and memory folds the retraction in (state.untag_withdrawals)."""
+        with self._write() as conn:
+            return self._append(conn, "untag", sha256_tagged, str(path), payload).id
 
     def open_finding(self, f: Finding) -> bool:
         """True only if newly opened; the same (rule, sha256, path) stays one open finding."""

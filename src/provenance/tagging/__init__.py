@@ -47,7 +47,7 @@ from provenance.tagging.c2pa_sign import (
 from provenance.tagging.essence import essence_digest
 from provenance.tagging.floor import lowering
 from provenance.tagging.spec import EmbedRefused, Kind, Outcome, TagResult, TagSpec
-from provenance.tagging.xmp import XmpTool
+from provenance.tagging.xmp import XmpTool, replaced
 
 __all__ = ["Kind", "Outcome", "TagResult", "TagSpec", "Tagger", "no_identity_message", "tag"]
 
@@ -186,7 +186,9 @@ class Tagger:
 
         any_mime = mime or supported_mime(fmt)
         store = read_store(target, any_mime, self._anchors) if any_mime else None
-        xmp_ok = can_xmp and self._xmp.matches(target, spec)
+        have = self._xmp.read(target) if can_xmp else {}
+        base["prior"] = {"fields": replaced(have, spec), "sidecar_existed": False}
+        xmp_ok = can_xmp and self._xmp.matches(target, spec, have=have)
         c2pa_ok = bool(mime and store and declaration_in(store) == spec.declaration()
                        and not integrity_failures(store))
         need_xmp = can_xmp and not xmp_ok
@@ -251,8 +253,11 @@ class Tagger:
     def _sidecar(self, target: Path, shown: str, spec: TagSpec, sha256: str, dry_run: bool,
                  why: str) -> TagResult:
         side = _sidecar.sidecar_path(target)
+        existed = side.is_file()
+        prior = {"fields": replaced(self._xmp.read(side) if existed else {}, spec),
+                 "sidecar_existed": existed}
         base: dict[str, Any] = {"path": shown, "sha256_before": sha256, "sha256_after": sha256,
-                "sidecar": str(side)}
+                "sidecar": str(side), "prior": prior}
         if _sidecar.is_current(self._xmp, target, spec, sha256):
             return TagResult(**base, outcome=Outcome.UNCHANGED,
                              reason="sidecar already holds this declaration")
@@ -271,10 +276,11 @@ class Tagger:
 
 def tag(path: str | os.PathLike[str], *, kind: Kind | str, tool: str,
         tool_version: str | None = None, purpose: str | None = None,
-        risks: Iterable[Risk | str] = (), sidecar_only: bool = False, dry_run: bool = False,
+        risks: Iterable[Risk | str] = (), prompt: str | None = None,
+        prompt_writer: str | None = None, sidecar_only: bool = False, dry_run: bool = False,
         c2pa: bool = True, identity: SigningIdentity | None = None,
         trust_anchors_pem: str | None = None) -> TagResult:
     """Tag one file (see the module docstring). Raises only for a missing identity."""
-    spec = TagSpec.make(kind, tool, tool_version, purpose, risks)
+    spec = TagSpec.make(kind, tool, tool_version, purpose, risks, prompt, prompt_writer)
     with Tagger(identity, c2pa=c2pa, trust_anchors_pem=trust_anchors_pem) as tagger:
         return tagger.tag(path, spec, sidecar_only=sidecar_only, dry_run=dry_run)

@@ -17,6 +17,10 @@ from provenance.model import Classification, Risk
 from provenance.vocabulary import (
     COMPOSITE_TYPE,
     GENERATED_TYPE,
+    IPTC_AI_PROMPT,
+    IPTC_AI_PROMPT_WRITER,
+    IPTC_AI_SYSTEM,
+    IPTC_AI_SYSTEM_VERSION,
     IPTC_DST,
     XMP_DST_TAG,
     XMP_NS,
@@ -69,15 +73,19 @@ class TagSpec:
     tool_version: str | None = None
     purpose: str | None = None
     risks: frozenset[Risk] = frozenset()
+    prompt: str | None = None  # IPTC AIPromptInformation, only when given
+    prompt_writer: str | None = None  # IPTC AIPromptWriterName, only when given
 
     @classmethod
     def make(cls, kind: Kind | str, tool: str, tool_version: str | None = None,
-             purpose: str | None = None, risks: Iterable[Risk | str] = ()) -> TagSpec:
+             purpose: str | None = None, risks: Iterable[Risk | str] = (),
+             prompt: str | None = None, prompt_writer: str | None = None) -> TagSpec:
         tool = _clean(tool)
         if not tool:
             raise ValueError("a tool name is required")
         return cls(Kind(kind), tool, _clean(tool_version) or None, _clean(purpose) or None,
-                   frozenset(Risk(r) for r in risks))
+                   frozenset(Risk(r) for r in risks), _clean(prompt) or None,
+                   _clean(prompt_writer) or None)
 
     @property
     def sorted_risks(self) -> list[str]:
@@ -101,15 +109,24 @@ class TagSpec:
         return agent
 
     def xmp_fields(self) -> dict[str, str | list[str] | None]:
-        """Tag → value; None means "remove", so a re-tag never keeps a stale purpose."""
-        return {
+        """Tag → value; None means "remove", so a re-tag never keeps a stale purpose.
+
+        IPTC's own properties carry what IPTC has a field for (the source type, IPTC 2025.1's
+        AI system and version, the prompt); our namespace only what it has none for (purpose,
+        declared risks). A prompt is written only when given: a generator's own prompt in the
+        file is context a re-tag must not erase."""
+        fields: dict[str, str | list[str] | None] = {
             XMP_DST_TAG: self.kind.source_type,
-            f"{XMP_NS}:Classification": str(self.kind.classification),
-            f"{XMP_NS}:Tool": self.tool,
-            f"{XMP_NS}:ToolVersion": self.tool_version,
+            IPTC_AI_SYSTEM: self.tool,
+            IPTC_AI_SYSTEM_VERSION: self.tool_version,
             f"{XMP_NS}:Purpose": self.purpose,
             f"{XMP_NS}:Risks": self.sorted_risks or None,
         }
+        if self.prompt:
+            fields[IPTC_AI_PROMPT] = self.prompt
+        if self.prompt_writer:
+            fields[IPTC_AI_PROMPT_WRITER] = self.prompt_writer
+        return fields
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,9 @@ class TagResult:
     reason: str | None = None  # why: the error, or why a sidecar/unchanged
     sidecar: str | None = None
     checks: tuple[str, ...] = field(default=())  # what verification proved before the rename
+    # What the tag replaced outside our own namespace ({"fields": {tag: old value or None},
+    # "sidecar_existed": bool}), kept in the ledger's tag event so an untag can restore it.
+    prior: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -131,4 +151,5 @@ class TagResult:
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "outcome": str(self.outcome), "written": list(self.written),
                 "sha256_before": self.sha256_before, "sha256_after": self.sha256_after,
-                "reason": self.reason, "sidecar": self.sidecar, "checks": list(self.checks)}
+                "reason": self.reason, "sidecar": self.sidecar, "checks": list(self.checks),
+                "prior": self.prior}

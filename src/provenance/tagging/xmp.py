@@ -22,13 +22,13 @@ from exiftool.exceptions import ExifToolException, ExifToolExecuteError
 from provenance.errors import TagError
 from provenance.tagging.atomic import safe_alias
 from provenance.tagging.spec import EmbedRefused, TagSpec
-from provenance.vocabulary import XMP_DST_TAG, XMP_NS
+from provenance.vocabulary import IPTC_AI_FIELDS, XMP_DST_TAG, XMP_LEGACY_FIELDS, XMP_NS
 
 _COPY_FIRST = frozenset({"webp"})
 _SEP = "|;|"
 _LISTS = frozenset({f"{XMP_NS}:Risks"})
-_COMPARED = (XMP_DST_TAG, f"{XMP_NS}:Classification", f"{XMP_NS}:Tool",
-             f"{XMP_NS}:ToolVersion", f"{XMP_NS}:Purpose", f"{XMP_NS}:Risks")
+# What `read` returns: the IPTC properties a tag writes, and our whole namespace.
+_READ = (XMP_DST_TAG, *IPTC_AI_FIELDS, f"{XMP_NS}:all")
 
 
 def _who() -> str:
@@ -42,6 +42,7 @@ def _who() -> str:
 def tag_args(spec: TagSpec, extra: dict[str, str] | None = None) -> list[str]:
     """`-TAG=VALUE` arguments; an empty assignment deletes, a list replaces the whole bag."""
     fields: dict[str, Any] = {
+        **dict.fromkeys(XMP_LEGACY_FIELDS),
         **spec.xmp_fields(),
         f"{XMP_NS}:TaggedAt": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         f"{XMP_NS}:TaggedBy": _who(),
@@ -64,6 +65,13 @@ def _norm(value: Any) -> Any:
     if isinstance(value, list):
         return sorted(str(v) for v in value) or None
     return str(value)
+
+
+def replaced(have: dict[str, Any], spec: TagSpec) -> dict[str, Any]:
+    """What writing `spec` replaces outside our namespace (None: absent before): an untag
+    puts exactly that back, so a generator's own source type or AI system survives a tag
+    and its retraction."""
+    return {tag: have.get(tag) for tag in spec.xmp_fields() if not tag.startswith(XMP_NS + ":")}
 
 
 class XmpTool:
@@ -106,8 +114,8 @@ class XmpTool:
         """
         with safe_alias(path) as alias:
             try:
-                out = str(self._et.execute("-args", "-sep", _SEP, f"-{XMP_DST_TAG}",
-                                           f"-{XMP_NS}:all", str(alias)))
+                out = str(self._et.execute("-args", "-sep", _SEP, *(f"-{t}" for t in _READ),
+                                           str(alias)))
             except ExifToolExecuteError as exc:
                 raise TagError(f"ExifTool cannot read: {(exc.stderr or '').strip()}",
                                path) from None
@@ -120,12 +128,17 @@ class XmpTool:
             found[key] = value.split(_SEP) if key in _LISTS else value
         return found
 
-    def matches(self, path: Path, spec: TagSpec, extra: dict[str, str] | None = None) -> bool:
-        """True when the file already carries exactly this declaration (times ignored)."""
-        have = self.read(path)
+    def matches(self, path: Path, spec: TagSpec, extra: dict[str, str] | None = None, *,
+                have: dict[str, Any] | None = None) -> bool:
+        """True when the file already carries exactly this declaration (times ignored);
+        `have` is what `read` returned for it, when the caller has it already."""
+        have = self.read(path) if have is None else have
         want = {**spec.xmp_fields(), **(extra or {})}
-        return all(_norm(have.get(tag)) == _norm(want.get(tag))
-                   for tag in (*_COMPARED, *(extra or {})))
+        return all(_norm(have.get(tag)) == _norm(value) for tag, value in want.items())
+
+    def run_args(self, path: Path, *args: str) -> None:
+        """Run ExifTool with these arguments (the untag's deletions); `path` names errors."""
+        self._run(path, *args)
 
     def write_copy(self, src: Path, dst: Path, spec: TagSpec, fmt: str) -> None:
         """Write `src` plus our XMP to our new temp `dst`; `src` is only read.

@@ -68,7 +68,7 @@ def _remember(ledger: Ledger, path: Path, spec: TagSpec, result: TagResult) -> N
         if result.outcome is Outcome.UNCHANGED and ledger.recall_many([result.sha256_after]):
             return
         ledger.record_tag(os.path.abspath(path), result.sha256_before, result.sha256_after,
-                          spec.kind.classification, declared)
+                          spec.kind.classification, declared, result.prior)
     except LedgerError as exc:
         click.echo(f"warning: {shown(result.path)} is tagged, but the ledger did not record it: {exc}",
                    err=True)
@@ -93,6 +93,8 @@ def _line(r: TagResult) -> str:
 @click.option("--tool", required=True, help="The generative tool, e.g. \"Adobe Firefly\".")
 @click.option("--tool-version", help="The tool's version.")
 @click.option("--purpose", help="What the material is for (free text).")
+@click.option("--prompt", help="The prompt given to the tool (IPTC AIPromptInformation).")
+@click.option("--prompt-writer", help="Who wrote the prompt (IPTC AIPromptWriterName).")
 @click.option("--talent-likeness", is_flag=True, help="Depicts a real performer's likeness.")
 @click.option("--personal-data", is_flag=True, help="Contains personal data.")
 @click.option("--third-party-ip", is_flag=True, help="Involves third-party IP.")
@@ -110,7 +112,8 @@ def _line(r: TagResult) -> str:
               help="provenance.toml to use (default: search upward).")
 @click.pass_context
 def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool: str,
-            tool_version: str | None, purpose: str | None, talent_likeness: bool,
+            tool_version: str | None, purpose: str | None, prompt: str | None,
+            prompt_writer: str | None, talent_likeness: bool,
             personal_data: bool, third_party_ip: bool, performance: bool, sidecar_only: bool,
             no_c2pa: bool, dry_run: bool, as_json: bool, cert: Path | None, key: Path | None,
             config_file: Path | None) -> None:
@@ -130,7 +133,7 @@ def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool:
                              (Risk.THIRD_PARTY_IP, third_party_ip),
                              (Risk.PERFORMANCE, performance)) if on]
     try:
-        spec = TagSpec.make(kind, tool, tool_version, purpose, risks)
+        spec = TagSpec.make(kind, tool, tool_version, purpose, risks, prompt, prompt_writer)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     config = load_config(config_file)
