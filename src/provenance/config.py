@@ -4,7 +4,8 @@ Every command finds its configuration with `--config FILE`, `$PROVENANCE_CONFIG`
 searching upward from the current folder for `provenance.toml`, as git finds `.git`.
 Relative paths in the file are relative to the folder holding it. Without a file, the
 defaults apply with the current folder as the base and the user's configuration folder
-(`$XDG_CONFIG_HOME/provenance`) holding keys and the ledger.
+(`$XDG_CONFIG_HOME/provenance`) holding keys; which ledger a show uses is
+`ledger_location`'s one decision (no show config, no ledger).
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class Config:
 
     @property
     def config_dir(self) -> Path:
-        """Where keys, the signing identity and the default ledger live."""
+        """Where keys and the signing identity live (not the ledger: see `ledger_location`)."""
         if self.file is not None:
             return self.base_dir / STATE_DIR
         xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -130,7 +131,11 @@ class Config:
 
     @property
     def effective_ledger_url(self) -> str:
-        return self.ledger_url or f"sqlite:///{self.config_dir / 'ledger.db'}"
+        """The ledger this show uses on this host; `ledger_location` decides (ConfigError
+        without a show config: a per-user ledger would mix shows)."""
+        from provenance.ledger_location import ledger_url  # it needs host_state, above config
+
+        return ledger_url(self)
 
     @property
     def effective_approvers_file(self) -> Path:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,11 @@ def test_init_writes_a_loadable_commented_config(show: Path) -> None:
     assert text.count("#") > 20
     cfg = load_config(show / "provenance.toml")
     assert cfg.roots[0].path == show.resolve()
-    assert cfg.effective_ledger_url == f"sqlite:///{show.resolve()}/.provenance/ledger.db"
+    # The ledger is on this host's disk, one per show, never in the (shared) show folder.
+    url = cfg.effective_ledger_url
+    assert url.startswith(f"sqlite:///{os.environ['PROVENANCE_STATE_DIR']}/shows/show-")
+    assert url.endswith("/ledger.db") and str(show.resolve()) not in url
+    assert Path(url.removeprefix("sqlite:///")).is_file()  # made by init: a gate here finds it
 
 
 def test_init_refuses_to_overwrite(show: Path) -> None:

@@ -58,6 +58,11 @@ def write_show(folder: Path, extra: str = "", settle: float = SETTLE) -> Path:
     return cfg
 
 
+def show_ledger_url(show: Path) -> str:
+    """The ledger the show's daemon uses on this host (its default: this host's state folder)."""
+    return load_config(show / "provenance.toml").effective_ledger_url
+
+
 def verdict_shas(ledger: Ledger, path: Path | str) -> list[str | None]:
     """Every sha256 ever recorded in a verdict for `path` (the history, not just the latest)."""
     with ledger.engine.connect() as conn:

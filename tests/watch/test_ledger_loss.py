@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.watch.conftest import png_bytes, wait_for, write_show
+from tests.watch.conftest import png_bytes, show_ledger_url, wait_for, write_show
 from tests.watch.test_process import Proc, status, wait_running
 
 
@@ -36,7 +36,7 @@ def test_a_lost_ledger_stops_the_daemon_loudly(tmp_path: Path, exiftool_availabl
                                                how: str, activity: bool) -> None:
     show = tmp_path / "show"
     write_show(show)
-    db = show / ".provenance" / "ledger.db"
+    db = Path(show_ledger_url(show).removeprefix("sqlite:///"))
     log = tmp_path / "daemon.log"
     proc = Proc(["watch", str(show)], log)
     try:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from provenance.cli import main
 from provenance.ledger import Ledger
 from provenance.ledger.schema import events, locations
-from tests.watch.conftest import write_show
+from tests.watch.conftest import show_ledger_url, write_show
 
 PEM, DER = serialization.Encoding.PEM, serialization.Encoding.DER
 PKCS8, TRAD, SSH = (serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL,
@@ -82,7 +82,7 @@ def test_scan_never_records_a_private_key_and_warns(
         assert main(["scan", str(show), "--config", str(cfg)]) == 0
     capsys.readouterr()
 
-    with Ledger.open(f"sqlite:///{show / '.provenance' / 'ledger.db'}", create=False) as ledger, \
+    with Ledger.open(show_ledger_url(show), create=False) as ledger, \
             ledger.engine.connect() as c:
         paths = {r.path for r in c.execute(select(locations.c.path))}
         history = " ".join(str(tuple(r)) for r in c.execute(select(events)))

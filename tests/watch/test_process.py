@@ -18,7 +18,7 @@ from provenance.config import load_config
 from provenance.ledger import Ledger
 from provenance.ledger.schema import events, findings
 from provenance.watch.daemon import status_path
-from tests.watch.conftest import open_at, png_bytes, sha, verdict_shas, wait_for, write_show
+from tests.watch.conftest import open_at, png_bytes, sha, show_ledger_url, verdict_shas, wait_for, write_show
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,7 +88,7 @@ def test_sigkill_during_burst_then_restart_classifies_each_file_once(tmp_path: P
     proc = Proc(["watch", str(show)], log)
     try:
         wait_running(show, proc)
-        with Ledger.open(f"sqlite:///{show / '.provenance' / 'ledger.db'}") as ledger:
+        with Ledger.open(show_ledger_url(show)) as ledger:
             pngs = {str(f) for f in files}
             wait_for(lambda: pngs <= {loc.path for loc in ledger.locations()}, 120, "every file recorded")
             wait_settled(show, proc, start)
@@ -120,7 +120,7 @@ def test_restart_does_not_rehash_or_rerecord_unchanged_files(tmp_path: Path) -> 
             wait_settled(show, proc, start)
         finally:
             assert proc.close() == 0
-    url = f"sqlite:///{show / '.provenance' / 'ledger.db'}"
+    url = show_ledger_url(show)
     with Ledger.open(url) as ledger, ledger.engine.connect() as c:
         n = c.execute(select(func.count()).select_from(events).where(events.c.kind == "verdict")).scalar()
     assert n == 21  # 20 images + provenance.toml, each recorded once across two runs
@@ -178,7 +178,7 @@ def test_sighup_reloads_zones_and_roots_without_losing_work(tmp_path: Path) -> N
         comp = show / "working" / "comp" / "y.png"
         comp.parent.mkdir()
         comp.write_bytes(png_bytes(3001, ai=True))
-        with Ledger.open(f"sqlite:///{show / '.provenance' / 'ledger.db'}") as ledger:
+        with Ledger.open(show_ledger_url(show)) as ledger:
             wait_for(lambda: ledger.location(str(comp)) is not None, what="comp recorded")
             assert ledger.location(str(outside)) is None  # not a root yet
             cfg.write_text(cfg.read_text() + f'\n[[roots]]\npath = "."\n[[roots]]\npath = "{extra_root}"\n'
@@ -240,7 +240,7 @@ def test_readme_main_job_flags_final_at_startup_and_new_copy_within_seconds(tmp_
     show = root / "show"
     proc = Proc(["watch", "show"], tmp_path / "daemon.log", cwd=root)
     try:
-        with Ledger.open(f"sqlite:///{show / '.provenance' / 'ledger.db'}") as ledger:
+        with Ledger.open(show_ledger_url(show)) as ledger:
             poster = show / "final" / "poster_generated.png"
             wait_for(lambda: "temporary-material" in open_at(ledger, poster), 60,
                      "AI asset in final/ flagged")

@@ -149,3 +149,19 @@ def info(as_json: bool, config_path: Path | None, url: str | None) -> None:
     for key, value in stats.items():
         table.add_row(key, "" if value is None else str(value))
     Console().print(table)
+
+
+@command.command("move")
+@json_option
+@config_option
+def move(as_json: bool, config_path: Path | None) -> None:
+    """Move a ledger kept in the show folder (where a config without [ledger] url used to put
+    it) to this host's disk, verified, the original kept renamed. Stop the daemon first."""
+    from provenance.ledger_location import move_to_host
+
+    source, target, events = move_to_host(load_config(config_path))
+    if as_json:
+        click.echo(json.dumps({"from": str(source), "to": str(target), "events": events}))
+    else:
+        click.echo(f"moved {events} events: {source} → {target} (the original is kept as "
+                   f"{source.name}.moved-*)")

@@ -47,7 +47,12 @@ def _open_ledger(config: Config, dry_run: bool) -> Ledger | None:
     """The show's ledger, when there is a show configuration; None (with a warning) when it
     cannot be opened. Tagging never waits on the ledger: the tag is in the file or its
     sidecar either way, and the watch daemon records it when it sees the file."""
-    if config.file is None or dry_run:
+    if dry_run:
+        return None
+    if config.file is None:  # a per-user ledger would mix shows: say where the tag is instead
+        click.echo("note: no provenance.toml here or above, so no show ledger: the tag is in the "
+                   "file (or its sidecar) only; run in the show folder or pass --config to "
+                   "record it", err=True)
         return None
     try:
         return Ledger.open(config.effective_ledger_url)
