@@ -37,12 +37,12 @@ from provenance import __version__
 from provenance._os import write_atomic
 from provenance.config import Config, Root, load_config
 from provenance.errors import LedgerError
-from provenance.host_state import show_dir
+from provenance.host_state import show_dir, show_key
 from provenance.ledger.store import redacted
 from provenance.pathtext import to_text
 from provenance.watch import sd_notify
 from provenance.watch.handler import WatchHandler
-from provenance.watch.lock import LOCK_NAME, DaemonLock
+from provenance.watch.lock import LOCK_NAME, DaemonLock, ledger_lock
 from provenance.watch.observer import OverflowCounter, RootWatch, Supervisor
 from provenance.watch.reconcile import ReconcileLoop, ReconcileResult, reconcile
 from provenance.watch.settle import Settler
@@ -356,7 +356,7 @@ def run(config: Config, stop_event: threading.Event | None = None,
     ping_every = sd_notify.watchdog_interval_s()
     # The lock before the ledger: a second daemon must not even migrate or reconcile.
     with DaemonLock(lock_path(config)), _signals(stop, reload), \
-            Ledger.open(config.effective_ledger_url) as ledger:
+            Ledger.open(config.effective_ledger_url) as ledger, ledger_lock(ledger, show_key(config)):
         daemon = Daemon(config, ledger)
         daemon.start()
         sd_notify.notify("READY=1", f"STATUS=watching {len(config.roots)} root(s)")
