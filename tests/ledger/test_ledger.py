@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from sqlalchemy import inspect, text
 
 from provenance.config import Config
@@ -13,8 +14,10 @@ from provenance.errors import LedgerError
 from provenance.judge import Judge
 from provenance.ledger import Ledger
 from provenance.ledger.migrations import LATEST
-from provenance.model import Classification, Declarations, Risk, Signal, Zone
+from provenance.model import Classification, Declarations, Finding, Risk, Signal, Zone
 from provenance.pipeline import Inspector
+from tests.core.test_model import assert_fully_populated
+from tests.core.test_model import findings as FINDINGS
 from tests.ledger.helpers import ai_verdict, finding, plain_verdict, sha
 
 KEY = (2049, 1234, 100, 1_700_000_000_123_456_789, 1_700_000_000_987_654_321)
@@ -243,3 +246,15 @@ def test_v2_ledger_gains_the_declared_flag_from_its_history(ledger_url: str) -> 
         assert ledger.remembered_hashes() == {sha("a")}
         assert ledger.recall_many([sha("a")])[sha("a")].declarations == decl
         assert ledger.verify().ok
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=FINDINGS)
+def test_a_finding_comes_back_from_the_ledger_exactly_as_it_went_in(value: Finding) -> None:
+    """Through the findings table and back (Finding.to_dict in, Finding.from_dict out): a field
+    added to Finding that the ledger did not keep fails here instead of reading as its default."""
+    assert_fully_populated(value)
+    with Ledger.open("sqlite://") as ledger:
+        assert ledger.open_finding(value)
+        assert ledger.open_findings_at(value.path) == [value]
+        assert ledger.audit()[1] == []  # and the replay of the chain derives the same row

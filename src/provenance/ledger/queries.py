@@ -25,7 +25,6 @@ from provenance.model import (
     Declarations,
     Finding,
     Remembered,
-    Scope,
     Zone,
 )
 
@@ -227,17 +226,11 @@ def teaching_events(conn: Connection, sha256: str) -> list[dict[str, Any]]:
     return [dict(r) for r in sorted({r["id"]: r for r in rows}.values(), key=lambda r: r["id"])]
 
 
-def finding_from(row: Mapping[Any, Any]) -> Finding:
-    return Finding(rule=row["rule"], principle=row["principle"], path=row["path"], sha256=row["sha256"],
-                   classification=Classification(row["classification"]), message=row["message"],
-                   clears_with=tuple(Scope(s) for s in row["clears_with"]), blocking=bool(row["blocking"]))
-
-
 def open_findings(conn: Connection, path: str | None = None) -> list[Finding]:
     q = select(findings).where(findings.c.status == "open")
     if path is not None:
         q = q.where(findings.c.path == path)
-    return [finding_from(r) for r in conn.execute(q.order_by(findings.c.id)).mappings()]
+    return [Finding.from_dict(r) for r in conn.execute(q.order_by(findings.c.id)).mappings()]
 
 
 def approvals_for(conn: Connection, sha256: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provenance.model import Classification, Declarations, Evidence, Remembered, Signal
+from provenance.model import Classification, Declarations, Evidence, Finding, Remembered, Signal
 
 AI_CLASSES = (str(Classification.AI_GENERATED), str(Classification.AI_EDITED))
 STAT_COLUMNS = ("dev", "inode", "size", "mtime_ns", "ctime_ns")
@@ -202,11 +202,10 @@ def location_row(event: Mapping[Any, Any]) -> Row:
 
 
 def finding_row(event: Mapping[Any, Any]) -> Row:
-    f = event["payload"]
-    return {"open_key": open_key(f["rule"], f.get("sha256"), f["path"]), "rule": f["rule"],
-            "principle": f["principle"], "sha256": f.get("sha256"), "path": f["path"],
-            "classification": f["classification"], "message": f["message"],
-            "clears_with": list(f.get("clears_with") or ()), "blocking": bool(f["blocking"]),
+    # The row holds the finding exactly as `Finding.to_dict` says it (read back with
+    # `Finding.from_dict`): one (de)serialisation, so a field cannot be dropped on the way.
+    f = Finding.from_dict(event["payload"]).to_dict()
+    return {**f, "open_key": open_key(f["rule"], f["sha256"], f["path"]),
             "status": "open", "opened_at": event["at"], "resolved_at": None, "resolution": None}
 
 
