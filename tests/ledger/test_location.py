@@ -187,3 +187,14 @@ def test_ledger_move_takes_the_show_folder_ledger_to_this_host_verified(
         assert ledger.verify().ok and ledger.recall_many([sha256_file(original)])
     assert main(["ledger", "move", "--config", str(cfg)]) == 3  # nothing left to move
     assert "already on this host" in capsys.readouterr().err
+
+
+def test_inspect_without_a_show_config_reads_the_files_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    png = _png(tmp_path / "loose" / "a.png", 6)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROVENANCE_CONFIG", raising=False)
+    capsys.readouterr()
+    assert main(["inspect", "--json", str(png)]) == 0
+    [verdict] = json.loads(capsys.readouterr().out)
+    assert verdict["classification"] == "unknown" and verdict["memory"] == []

@@ -148,4 +148,4 @@ def test_two_daemons_a_transfer_host_and_a_workstation_share_one_postgres_ledger
     verified = _run(["ledger", "verify", "--url", url, "--json"], env_c)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     report = json.loads(verified.stdout)
-    assert report["ok"] and report["state_differences"] == [] and report["rows"] > 40
+    assert report["ok"] and report["state_differences"] == [] and report["rows"] > 2 * BURST

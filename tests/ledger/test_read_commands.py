@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import main
-from tests.watch.conftest import png_bytes, write_show
+from tests.watch.conftest import png_bytes, show_ledger_url, write_show
 
 COMMANDS = [
     ["findings"], ["findings", "--json"], ["status"], ["status", "--json"],
@@ -32,11 +32,16 @@ def _show_with_findings(tmp_path: Path) -> Path:
 
 
 def _ledger_file(cfg: Path) -> Path:
-    return cfg.parent / ".provenance" / "ledger.db"
+    return Path(show_ledger_url(cfg.parent).removeprefix("sqlite:///"))
+
+
+def _ledger_files(cfg: Path, suffix: str = "*") -> list[Path]:
+    db = _ledger_file(cfg)
+    return list(db.parent.glob(db.name + suffix))
 
 
 def _garbage(cfg: Path) -> str:
-    for f in cfg.parent.glob(".provenance/ledger.db*"):
+    for f in _ledger_files(cfg):
         f.unlink()
     _ledger_file(cfg).write_bytes(b"this is not a database\n" * 400)
     return "not a database"
@@ -44,7 +49,7 @@ def _garbage(cfg: Path) -> str:
 
 def _truncated(cfg: Path) -> str:
     db = _ledger_file(cfg)
-    for f in cfg.parent.glob(".provenance/ledger.db-*"):
+    for f in _ledger_files(cfg, "-*"):
         f.unlink()  # the WAL would otherwise still hold the pages
     data = db.read_bytes()
     db.write_bytes(data[:4096] + b"\xff" * (len(data) - 4096))
@@ -52,7 +57,7 @@ def _truncated(cfg: Path) -> str:
 
 
 def _deleted(cfg: Path) -> str:
-    for f in cfg.parent.glob(".provenance/ledger.db*"):
+    for f in _ledger_files(cfg):
         f.unlink()
     return "does not exist"
 

@@ -230,7 +230,7 @@ def open_findings(conn: Connection, path: str | None = None) -> list[Finding]:
     q = select(findings).where(findings.c.status == "open")
     if path is not None:
         q = q.where(findings.c.path == path)
-    return [Finding.from_dict(r) for r in conn.execute(q.order_by(findings.c.id)).mappings()]
+    return [Finding.from_dict(dict(r)) for r in conn.execute(q.order_by(findings.c.id)).mappings()]
 
 
 def approvals_for(conn: Connection, sha256: str) -> list[dict[str, Any]]:

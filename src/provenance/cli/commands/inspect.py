@@ -89,6 +89,8 @@ def _ledger(config: Config, stack: ExitStack) -> Ledger | None:
 
     from provenance.ledger import Ledger
 
+    if config.file is None and config.ledger_url is None:
+        return None  # no show config, so no show's ledger: what the files themselves say
     url = make_url(config.effective_ledger_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
         return None
