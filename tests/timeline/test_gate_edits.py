@@ -235,3 +235,23 @@ def test_an_ai_voice_on_an_audio_track_is_placed_on_that_track(
     (shot,) = _map(report)["ai_shots"]
     assert (shot["track"], shot["kind"], shot["clip"]) == ("A1", "Audio", "temp VO")
     assert (shot["record_in"], shot["record_out"]) == ("01:00:00:12", "01:00:01:12")
+
+
+def test_an_xml_file_that_is_not_fcp_xml_is_judged_as_a_file(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    cpl = show.pkg / "CPL_ep101.xml"  # an IMF CPL, a vendor's metadata: XML, not an edit
+    cpl.write_text('<?xml version="1.0"?>\n<CompositionPlaylist xmlns="http://www.smpte-ra.org/schemas/'
+                   '2067-3/2016"><Id>urn:uuid:0</Id></CompositionPlaylist>\n')
+    rc, report, _ = show.gate(cpl, capsys=capsys)
+    assert rc == 0 and report["shot_map"] is None
+    assert [a["status"] for a in report["assets"]] == ["clear"]
+
+
+def test_fcp_xml_is_an_edit_however_long_its_prolog(show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    gen = ai_png(show.root / "media" / "gen.png")
+    edit = write(build([Media("gen", gen)]), show.pkg / "cut.xml")
+    text = edit.read_text()
+    head, _, rest = text.partition("\n")
+    edit.write_text(f"{head}\n<!-- {'x' * 20000} -->\n{rest}")  # the root is far past any sniffed prefix
+    rc, report, _ = show.gate(edit, capsys=capsys)
+    assert rc == 1 and len(_map(report)["ai_shots"]) == 1
