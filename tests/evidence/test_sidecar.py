@@ -51,18 +51,31 @@ def test_fresh_sidecar_counts(tmp_path: Path) -> None:
     assert list(iter_files([tmp_path])) == [plate]  # the sidecar is not an asset itself
 
 
-def test_stale_sidecar_is_reported_not_trusted(tmp_path: Path) -> None:
+def test_stale_sidecar_is_reported_not_trusted_and_its_ai_claim_is_a_possible_derivation(
+        tmp_path: Path) -> None:
     plate = _plate(tmp_path)
     _write_sidecar(tmp_path / "plate.exr.xmp",
                    f"-XMP-iptcExt:DigitalSourceType={IPTC}trainedAlgorithmicMedia",
                    "-XMP-provenance:Tool=Runway",
                    "-XMP-provenance:ContentHash=sha256:" + "0" * 64)
     v = _inspect(plate)
-    assert v.classification is Classification.UNKNOWN
     assert [e.field for e in v.evidence if e.signal is Signal.STALE] == [
         "XMP-provenance:ContentHash"]
-    assert v.declarations.tool is None
+    assert v.declarations.tool is None  # its declarations described other bytes
     assert any("stale" in e.field for e in v.evidence if e.signal is Signal.INFO)
+    # Evidence of derivation, never silence (issue 11): AI, naming the sidecar and its hash.
+    assert v.classification is Classification.AI_GENERATED
+    [derived] = [e for e in v.evidence if e.field == "possibly_derived_from"]
+    assert "plate.exr.xmp" in derived.value and "0" * 64 in derived.value
+
+
+def test_a_stale_sidecar_claiming_capture_proves_nothing(tmp_path: Path) -> None:
+    plate = _plate(tmp_path)
+    _write_sidecar(tmp_path / "plate.exr.xmp", f"-XMP-iptcExt:DigitalSourceType={IPTC}digitalCapture",
+                   "-XMP-provenance:ContentHash=sha256:" + "0" * 64)
+    v = _inspect(plate)
+    assert v.classification is Classification.UNKNOWN
+    assert not [e for e in v.evidence if e.field == "possibly_derived_from"]
 
 
 def test_unbound_stem_sidecar_ai_claim_counts_capture_does_not(tmp_path: Path) -> None:

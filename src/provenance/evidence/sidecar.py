@@ -7,9 +7,12 @@ difference: it is not part of the asset's bytes, so it is bound to them by
 
 - hash matches → its facts count like embedded tags;
 - hash differs → STALE evidence, and its AI/capture/declaration facts are reported as INFO
-  only: it described other bytes (DESIGN: "a stale one is reported, not trusted"). The
-  current bytes may well derive from AI material; the ledger's lineage, not a stale file,
-  is what carries that forward, and the STALE signal lets policy ask for review;
+  only: it described other bytes (DESIGN: "a stale one is reported, not trusted"). But a
+  stale sidecar that claims AI is evidence of derivation, never silence: the file is most
+  likely what the AI asset became (one re-rendered frame of an approved AI EXR sequence),
+  so it is a *possible derivative* of what the sidecar described, with the AI signal (it
+  blocks in final/ until these bytes are approved or re-tagged). A stale capture claim
+  proves nothing, so it stays INFO;
 - no hash (e.g. written by Lightroom or a DIT tool) → its AI claims count (missing an AI
   asset is worse than a review), but a capture claim from an unbound sidecar does not: anyone
   can drop a "camera" sidecar beside a generated file.
@@ -40,6 +43,20 @@ def sidecar_path(path: Path) -> Path | None:
 
 def _demote(e: Evidence, why: str) -> Evidence:
     return dataclasses.replace(e, signal=Signal.INFO, field=f"{e.field} ({why})")
+
+
+def _possible_derivative(side: Path, recorded: str, claims: list[Evidence]) -> Evidence | None:
+    """The AI evidence a stale sidecar's AI claim becomes: a possible derivative, naming it."""
+    ai = [e for e in claims if e.signal in (Signal.AI_GENERATED, Signal.AI_EDITED)]
+    if not ai:
+        return None
+    signal = Signal.AI_GENERATED if any(e.signal is Signal.AI_GENERATED for e in ai) else Signal.AI_EDITED
+    generator = next((e.generator for e in ai if e.generator), None)
+    return Evidence(SOURCE, "possibly_derived_from",
+                    f"possibly derived from what {side} described (sha256 {recorded}, {signal}): the "
+                    f"sidecar's content hash no longer matches these bytes (re-rendered or edited since it "
+                    f"was tagged). An approval of those bytes does not cover these: approve these bytes, "
+                    f"or tag them again", signal, generator=generator)
 
 
 class SidecarReader:
@@ -81,6 +98,9 @@ class SidecarReader:
                 Signal.STALE))
             out.evidence.extend(_demote(e, "stale, not trusted") if e.signal is not Signal.INFO
                                 else e for e in found.evidence)
+            derived = _possible_derivative(side, recorded, found.evidence)
+            if derived is not None:
+                out.evidence.append(derived)
             return out  # its declarations described other bytes, too
         if not recorded:
             out.evidence.extend(_demote(e, "unbound sidecar, not trusted")

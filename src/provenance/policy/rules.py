@@ -104,8 +104,12 @@ def temporary_material(ctx: RuleContext) -> Iterable[Finding]:
     v = ctx.verdict
     made_with = f" (made with {v.declarations.tool or v.generator})" if (v.declarations.tool or v.generator) \
         else ""
-    yield ctx.finding(f"{v.classification} material{made_with} is in final deliverables",
-                      clears_with=(Scope.FINAL_DELIVERABLE,))
+    # A derivation the file's own readers found (a stale AI sidecar) is said here; content
+    # memory's matches say themselves among the verdict's recollections.
+    derived = next((e.value for e in v.evidence if e.field == "possibly_derived_from"
+                    and e.source != "content" and e.signal in (Signal.AI_GENERATED, Signal.AI_EDITED)), None)
+    yield ctx.finding(f"{v.classification} material{made_with} is in final deliverables"
+                      + (f": {derived}" if derived else ""), clears_with=(Scope.FINAL_DELIVERABLE,))
 
 
 RISK_PRINCIPLES: dict[Scope, str] = {
