@@ -80,6 +80,11 @@ def test_a_mistaken_tag_is_withdrawn_signed_recorded_and_removed(
     row = json.loads(out)[0]
     assert row["outcome"] == "withdrawn" and row["approver"] == "J. Doe"
     assert row["removed"] == ["xmp"] and row["classification_now"] == "unknown"
+    # inspect still shows the history: the withdrawal, by whom and why (never a signal).
+    shown_now = inspect(capsys, show, plate)
+    assert shown_now["classification"] == "unknown"
+    said = " ".join(m["statement"] for m in shown_now["memory"])
+    assert "withdrawn by J. Doe" in said and "wrong plate tagged" in said, said
     tags = xmp_tags(plate)
     assert not [k for k in tags if k.startswith(("XMP-provenance:", "XMP-iptcExt:"))], tags
     assert essence_digest(plate, "jpeg") == pixels
@@ -136,18 +141,41 @@ def test_untag_never_removes_a_generators_own_evidence(
 def test_our_c2pa_manifest_and_a_sidecar_are_removed(
         show: dict[str, Path], media: Callable[..., Path], signing_identity: SigningIdentity,
         capsys: pytest.CaptureFixture[str]) -> None:
-    jpeg, exr = media("jpeg"), media("exr")
+    jpeg, png, exr = media("jpeg"), media("png"), media("exr")
+    pixels = essence_digest(png, "png")
     code, out = cli(capsys, "tag", "--edited", "--tool", "Nuke", "--cert", signing_identity.chain_path,
-                    "--key", signing_identity.key_path, "--config", show["config"], jpeg, exr)
+                    "--key", signing_identity.key_path, "--config", show["config"], jpeg, png, exr)
     assert code == EXIT_OK, out
-    assert read_store(jpeg, "image/jpeg") is not None and Path(f"{exr}.xmp").is_file()
+    assert read_store(jpeg, "image/jpeg") is not None and read_store(png, "image/png") is not None
+    assert Path(f"{exr}.xmp").is_file()
     exr_bytes = exr.read_bytes()
     code, out = cli(capsys, "untag", "--reason", "not ours", "--key", show["approver"], "--json",
-                    "--config", show["config"], jpeg, exr)
+                    "--config", show["config"], jpeg, png, exr)
     assert code == EXIT_OK, out
     rows = {Path(r["path"]).name: r for r in json.loads(out)}
     assert rows[jpeg.name]["removed"] == ["xmp", "c2pa"]
-    assert read_store(jpeg, "image/jpeg") is None
+    assert rows[png.name]["removed"] == ["xmp", "c2pa"] and rows[png.name]["classification_now"] == "unknown"
+    assert read_store(jpeg, "image/jpeg") is None and read_store(png, "image/png") is None
+    assert essence_digest(png, "png") == pixels
     assert rows[exr.name]["removed"] == ["sidecar"] and not Path(f"{exr}.xmp").exists()
     assert exr.read_bytes() == exr_bytes
     assert inspect(capsys, show, jpeg)["classification"] == "unknown"
+
+
+def test_a_c2pa_history_beside_ours_is_kept_whole(
+        show: dict[str, Path], sample: Callable[[str], Path], signing_identity: SigningIdentity,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # A generator's signed manifest, then our tag on top: removing ours would drop its history
+    # (or, XMP alone, break its signature), so the file stays exactly as it is.
+    path = sample("show/working/generated/c2pa_generated.jpg")
+    code, out = cli(capsys, "tag", "--generated", "--tool", "Gen", "--cert", signing_identity.chain_path,
+                    "--key", signing_identity.key_path, "--config", show["config"], path)
+    assert code == EXIT_OK, out
+    tagged = path.read_bytes()
+    code, out = cli(capsys, "untag", "--reason", "oops", "--key", show["approver"], "--json",
+                    "--config", show["config"], path)
+    assert code == EXIT_OK, out
+    row = json.loads(out)[0]
+    assert row["removed"] == [] and "history" in row["kept"][0]
+    assert path.read_bytes() == tagged and row["classification_now"] == "ai_generated"
+    assert inspect(capsys, show, path)["c2pa"]["integrity"] == "ok"

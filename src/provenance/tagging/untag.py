@@ -7,9 +7,10 @@ What is removed is exactly what the tag event asserted, never the file's own evi
   generator's own `trainedAlgorithmicMedia` survives a tag and its retraction; a tag event
   that does not say what it replaced (recorded before untag existed) keeps them;
 - our C2PA manifest is removed only when it is the whole store (the file had no C2PA
-  before the tag) and ExifTool can delete it (JPEG's APP11 segments); a store with earlier
-  history, or a format ExifTool 12.57 cannot delete JUMBF from, is kept and reported: XMP
-  written into a signed file would break its hash, so the file is then left as it is;
+  before the tag) and it can be deleted (JPEG's APP11 segments by ExifTool, PNG's caBX
+  chunks here); a store with earlier history, or another format (MP4, WAV … — ExifTool
+  12.57 cannot delete JUMBF), is kept and reported: XMP written into a signed file would
+  break its hash, so the file is then left as it is;
 - a sidecar the tag created is removed; one that existed before keeps its foreign fields.
 
 Every rewrite is temp → verify (our fields gone, the IPTC values restored, no C2PA left
@@ -37,6 +38,35 @@ from provenance.vocabulary import XMP_NS
 
 # Formats whose C2PA store ExifTool can delete as a group (12.57: APP11 holds JPEG's JUMBF).
 _C2PA_DELETE = {"jpeg": "-APP11:all="}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_C2PA = b"caBX"
+
+
+def drop_png_c2pa(src: Path, dst: Path) -> None:
+    """Copy a PNG without its `caBX` chunks (the C2PA store), every other byte as it was.
+
+    Written here because nothing installed can: ExifTool 12.57 does not delete JUMBF,
+    c2pa-python has no removal, and Pillow would re-encode the image. A PNG is a signature
+    then length/type/data/CRC chunks, so dropping whole chunks needs no CRC recomputed."""
+    with open(src, "rb") as fh, open(dst, "wb") as out:
+        if fh.read(8) != _PNG_SIGNATURE:
+            raise TagError("not a PNG (signature)", src)
+        out.write(_PNG_SIGNATURE)
+        while True:
+            head = fh.read(8)
+            if not head:
+                break
+            if len(head) < 8:
+                raise TagError("truncated PNG chunk header", src)
+            length = int.from_bytes(head[:4], "big")
+            body = fh.read(length + 4)
+            if len(body) < length + 4:
+                raise TagError("truncated PNG chunk", src)
+            if head[4:] != _PNG_C2PA:
+                out.write(head + body)
+            if head[4:] == b"IEND":
+                out.write(fh.read())  # bytes after IEND are kept as they are
+                break
 
 
 @dataclass(frozen=True)
@@ -154,16 +184,21 @@ class Untagger:
                     "xmp and c2pa (the C2PA store has history beside our manifest: removing "
                     "XMP would break its signature, removing the manifest would lose the "
                     "history)"])
-            if fmt not in _C2PA_DELETE:
+            if fmt not in _C2PA_DELETE and fmt != "png":
                 return (sha256_file(target), [], [
                     f"xmp and c2pa (ExifTool cannot delete a C2PA manifest from {fmt}; "
                     "removing XMP alone would break its signature)"])
-            args.append(_C2PA_DELETE[fmt])
+            if fmt in _C2PA_DELETE:
+                args.append(_C2PA_DELETE[fmt])
             removed.append("c2pa")
         with Workspace(target) as ws:
             temp = ws.new()
             before = essence_digest(target, fmt)
-            with safe_alias(target) as alias:
+            source = target
+            if fmt == "png" and "c2pa" in removed:
+                source = ws.new()
+                drop_png_c2pa(target, source)
+            with safe_alias(source) as alias:
                 self._xmp.run_args(target, "-o", str(temp), *args, str(alias))
             have = self._xmp.read(temp)
             if _ours(have):

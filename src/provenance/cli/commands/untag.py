@@ -107,9 +107,13 @@ def _untag_one(path: Path, reason: str, key: Any, registry: ApproverRegistry, le
             "it was withdrawn already: an untag withdraws only what a tag asserted"))
     tag = tags[-1]
     withdrawn = withdrawals(ledger, tag, sha)
+    # The approver was checked before any file was touched; signing after the strip lets the
+    # record name the bytes it left (which then show the withdrawal in `inspect`). A failure
+    # between the two leaves the ledger remembering AI: the safe side.
+    stripped = untagger.strip(path, tag["payload"].get("prior"))
+    withdrawn.setdefault(stripped.sha256_after, [])
     envelope, approver = sign_retraction(key, registry, tag_event=tag["id"], tag_event_hash=tag["row_hash"],
                                          sha256=sha, path=path.name, reason=reason, withdrawn=withdrawn)
-    stripped = untagger.strip(path, tag["payload"].get("prior"))
     ledger.record_untag(os.path.abspath(path), sha, {
         "tag_event": tag["id"], "tag_event_hash": tag["row_hash"], "tag_path": tag["path"],
         "sha256_before": tag["payload"].get("sha256_before"), "sha256_after": stripped.sha256_after,
