@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -138,7 +139,10 @@ def main() -> int:
               f"{args.small} x 4 KB, 4 AI markers)")
         find_files = f"find {pkg} -type f -print0 | xargs -0 -n 256 -P 1"
         timed(f"{find_files} cat > /dev/null", shell=True)  # warm the page cache for everyone
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t_ssl, _ = timed(f"{find_files} openssl dgst -sha256 > /dev/null", shell=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_ssl = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         cfg = fresh_show(work / "show")
         t_cold, py_cold, kids_cold = gate_cpu(cfg, pkg, work / "rusage.json")
         rc_cold = "see JSON"
@@ -156,6 +160,9 @@ def main() -> int:
             warm["warm cpu"].append(py + kids)
         med = {k: statistics.median(v) for k, v in warm.items()}
         print(f"load average {os.getloadavg()[0]:.1f}; medians of {args.warm_runs} interleaved runs")
+        print(f"openssl (with find, xargs): {t_ssl:.2f} s wall, CPU {cpu_ssl:.2f} s; "
+              f"gate cold CPU / openssl CPU "
+              f"{(py_cold + kids_cold) / cpu_ssl:.2f}×")
         print(f"gate cold: {t_cold:.2f} s wall; CPU Python {py_cold:.2f} s "
               f"({py_cold / nfiles * 1e6:.0f} µs/file), ExifTool {kids_cold:.2f} s "
               f"({kids_cold / nfiles * 1e6:.0f} µs/file)")
