@@ -88,7 +88,7 @@ def run(cmd: list[str]) -> tuple[float, bytes]:
 
 def ours_dst(out: bytes) -> dict[str, str | None]:
     result: dict[str, str | None] = {}
-    for v in json.loads(out):
+    for v in json.loads(out)["verdicts"]:
         dst = next((e["value"] for e in v["evidence"]
                     if e["field"].endswith(":DigitalSourceType")), None)
         result[v["path"]] = dst

@@ -1,7 +1,9 @@
 """Every error provenance raises on purpose, and the exit code each one means.
 
-Exit codes are a contract with handoff scripts (DESIGN.md): 0 clear, 1 blocked,
-2 usage error (click's own), 3 could not decide. Anything unexpected is 3, never 0 or 1.
+Exit codes are a contract with handoff scripts (DESIGN.md), the same for every command:
+0 ok / clear, 1 blocked / a finding (the gate, `ledger verify`, `verify-delivery`), 2 usage
+(click's own, and `InvalidUsage`), 3 could not decide or could not do it. Anything unexpected
+is 3, never 0 or 1. `cli.main` is the one place an error becomes an exit code.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ class ProvenanceError(Exception):
         self.reason = reason
         self.path = None if path is None else str(path)
         super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class InvalidUsage(ProvenanceError):
+    """The command line asks for something that cannot be done as asked and a different
+    command line would do it: a file exists and `--force` was not given, flags that exclude
+    each other. Nothing was changed."""
+
+    exit_code = EXIT_USAGE
 
 
 class ConfigError(ProvenanceError):
@@ -55,6 +65,8 @@ class TrustError(ProvenanceError):
 
 
 class ApprovalError(ProvenanceError):
-    """An approval does not verify, with the specific reason."""
+    """An approval does not verify, or cannot be signed, with the specific reason.
 
-    exit_code = EXIT_BLOCKED
+    Exit 3 when it reaches the CLI: the command could not do what it was asked (`approve` with
+    a key that may not grant the scope, like a key it cannot read). A delivery blocked by an
+    approval that does not verify is the gate's result (exit 1), never this exception."""

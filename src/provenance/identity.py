@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provenance._os import stage_atomic, write_atomic
-from provenance.errors import SigningError
+from provenance.errors import InvalidUsage, SigningError
 
 CA_CERT = "ca.pem"
 CA_KEY = "ca.key"
@@ -113,10 +113,10 @@ def create_identity(
     check_key_mode(key_mode)
     directory.mkdir(parents=True, exist_ok=True)
     if not overwrite and (directory / LEAF_KEY).exists():
-        raise SigningError("a signing identity already exists here (use overwrite to replace)",
+        raise InvalidUsage("a signing identity already exists here (use --force to replace it)",
                            directory)
     if not overwrite and ca_key_path.exists():
-        raise SigningError("a CA key already exists here (use overwrite to replace)", ca_key_path)
+        raise InvalidUsage("a CA key already exists here (use --force to replace it)", ca_key_path)
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     leaf_key = ec.generate_private_key(ec.SECP256R1())

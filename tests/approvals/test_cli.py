@@ -41,8 +41,8 @@ def test_keys_new_writes_0600_and_never_prints_the_private_key(tmp_path, capsys)
     body = "".join(private.strip().splitlines()[1:-1])
     assert "PRIVATE" not in out + err and body not in out + err and body[:20] not in out + err
     assert json.loads(out)["public_key"] == str(key) + ".pub"
-    # An existing key is never silently replaced.
-    assert run(capsys, "keys", "new", "--out", str(key))[0] == 3
+    # An existing key is never silently replaced: a usage error (--force would do it).
+    assert run(capsys, "keys", "new", "--out", str(key))[0] == 2
     assert key.read_text() == private
 
 
@@ -110,7 +110,7 @@ def test_approve_writes_portable_file_ledger_record_and_clears_the_finding(show,
     code, out, err = run(capsys, "approve", str(asset), "--scope", "final-deliverable", "--ref", "LEGAL-7",
                          "--key", str(key), "--json", "--config", str(show / "provenance.toml"))
     assert code == 0, err
-    [result] = json.loads(out)
+    [result] = json.loads(out)["results"]
     assert result["findings_cleared"] == [{"rule": "temporary-material", "path": str(asset)}]
     portable = show / "final" / "shot.png.approval.json"
     assert result["portable"] == str(portable)
@@ -135,7 +135,7 @@ def test_approve_refuses_a_scope_the_key_may_not_grant_and_writes_nothing(show, 
     asset.write_bytes(b"bytes")
     code, _, err = run(capsys, "approve", str(asset), "--scope", "third-party-ip", "--ref", "R",
                        "--key", str(key), "--config", str(show / "provenance.toml"))
-    assert code == 1 and "may not grant third-party-ip" in err
+    assert code == 3 and "may not grant third-party-ip" in err  # could not approve, like a bad key
     assert not (show / "final" / "shot.png.approval.json").exists()
 
 
@@ -145,7 +145,7 @@ def test_approve_with_an_unregistered_key_is_refused(show, capsys):
     asset.write_bytes(b"bytes")
     code, _, err = run(capsys, "approve", str(asset), "--scope", "final-deliverable", "--ref", "R",
                        "--key", str(key), "--config", str(show / "provenance.toml"))
-    assert code == 1 and "belongs to no approver" in err
+    assert code == 3 and "belongs to no approver" in err
 
 
 def test_changed_file_loses_its_portable_approval_with_the_reason(show, capsys, admin):

@@ -39,6 +39,6 @@ def test_the_signatures_example_in_the_template_flags_its_generator(
                     str(jpeg)], check=True)
     capsys.readouterr()
     assert main(["inspect", "--json", "--config", str(config), str(jpeg)]) == 0
-    (verdict,) = json.loads(capsys.readouterr().out)
+    (verdict,) = json.loads(capsys.readouterr().out)["verdicts"]
     assert verdict["classification"] == "ai_generated", verdict
     assert verdict["generator"] == "InHouseGen"

@@ -66,7 +66,7 @@ def test_fifos_named_like_sidecars_do_not_hang_inspect_or_scan(tmp_path: Path) -
         os.mkfifo(pkg / name)
     inspected = _run([PROVENANCE, "inspect", "--json", pkg], cwd=root, timeout=120)
     assert inspected.returncode == 3, inspected.stderr  # the FIFOs are reported as unreadable
-    by_name = {Path(v["path"]).name: v for v in json.loads(inspected.stdout)}
+    by_name = {Path(v["path"]).name: v for v in json.loads(inspected.stdout)["verdicts"]}
     assert by_name["x.png"]["classification"] == "ai_generated"
     assert by_name["x.png.xmp"]["errors"] == ["not a regular file (a FIFO)"]
     assert by_name["pipe.png"]["errors"] == ["not a regular file (a FIFO)"]
@@ -85,7 +85,7 @@ def test_an_unreadable_folder_is_reported_by_inspect_and_scan(unprivileged: Unpr
     (root / "final" / "locked").chmod(0)
     inspected = unprivileged.run([PROVENANCE, "inspect", "--json", "final"], cwd=root)
     assert inspected.returncode == 3, inspected.stderr
-    by_name = {Path(v["path"]).name: v for v in json.loads(inspected.stdout)}
+    by_name = {Path(v["path"]).name: v for v in json.loads(inspected.stdout)["verdicts"]}
     assert by_name["locked"]["errors"] == [
         "cannot read folder: Permission denied (nothing inside it was judged)"]
     scanned = unprivileged.run([PROVENANCE, "scan", "final"], cwd=root)
@@ -107,7 +107,7 @@ def test_scan_records_and_flags_an_ai_file_whose_name_is_not_utf8(tmp_path: Path
         assert ledger.verify().ok
     inspected = subprocess.run([str(PROVENANCE), "inspect", "--json", "final"], cwd=root, capture_output=True,
                                timeout=120)
-    (verdict,) = json.loads(inspected.stdout.decode("utf-8"))  # valid UTF-8, lossless text form
+    (verdict,) = json.loads(inspected.stdout.decode("utf-8"))["verdicts"]  # valid UTF-8, lossless text form
     assert verdict["path"] == "final/ai_\\xff\\xfe.png" and from_text(verdict["path"]) == f"final/{name}"
     rescanned = _run([PROVENANCE, "scan", "final"], cwd=root)
     assert "0 judged, 1 unchanged" in rescanned.stdout  # found again under the same key

@@ -158,7 +158,7 @@ def test_hostile_names_through_the_cli(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "provenance", "inspect", "--json", str(tmp_path)],
                          capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    out = json.loads(run.stdout)
+    out = json.loads(run.stdout)["verdicts"]
     assert [o["classification"] for o in out] == ["ai_generated", "ai_generated"]
 
 

@@ -18,7 +18,7 @@ KEYS = {"path", "sha256", "format", "classification", "evidence", "c2pa", "error
 
 def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, list[dict]]:
     code = main(argv)
-    return code, json.loads(capsys.readouterr().out)
+    return code, json.loads(capsys.readouterr().out)["verdicts"]
 
 
 def test_inspect_json_all_readable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,5 +71,5 @@ def test_usage_error_is_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_readers(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["readers", "--json"]) == 0
-    names = {r["name"] for r in json.loads(capsys.readouterr().out)}
+    names = {r["name"] for r in json.loads(capsys.readouterr().out)["readers"]}
     assert {"c2pa", "metadata", "sidecar"} <= names

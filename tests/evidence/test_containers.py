@@ -61,7 +61,7 @@ def gate(show: Show, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str,
 def inspect_json(path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     capsys.readouterr()
     main(["inspect", "--json", str(path)])
-    return json.loads(capsys.readouterr().out)[0]  # type: ignore[no-any-return]
+    return json.loads(capsys.readouterr().out)["verdicts"][0]  # type: ignore[no-any-return]
 
 
 def assert_blocked(show: Show, capsys: pytest.CaptureFixture[str], name: str) -> dict[str, Any]:

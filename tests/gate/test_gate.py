@@ -90,7 +90,7 @@ def test_image_sequence_is_one_asset_with_frame_count_and_blocks_on_one_frame(
     assert seq["status"] == "blocked"
     assert seq["frames"]["range"] == "1-12" and seq["frames"]["pattern"] == "plates/plate.%04d.png"
     assert any(r.startswith("1 of 12 frames (7): ") for r in seq["reasons"])
-    assert "12 files in 1 assets: 0 clear, 1 blocked" in err
+    assert "12 files in 1 asset: 0 clear, 1 blocked" in err
 
 
 def test_decision_record_appended_unless_dry_run(show: Show, capsys: pytest.CaptureFixture[str]) -> None:

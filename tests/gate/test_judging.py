@@ -43,11 +43,11 @@ def test_inspect_and_gate_agree_on_remembered_bytes_and_every_output_says_why(
     html = tmp_path / "report.html"
     capsys.readouterr()
     assert main(["gate", "--config", str(show.config_file), "--html", str(html), str(show.pkg)]) == 1
-    assert f"from memory: {said}" in capsys.readouterr().err  # the text output
+    assert f"from memory: {said}" in capsys.readouterr().out  # the text output
     assert said in html.read_text()
 
     assert main(["inspect", "--json", "--config", str(show.config_file), str(plate)]) == 0
-    [inspected] = json.loads(capsys.readouterr().out)
+    [inspected] = json.loads(capsys.readouterr().out)["verdicts"]
     assert inspected["classification"] == "ai_edited"
     assert inspected["memory"] == [{"source": "ledger", "statement": said},
                                    {"source": "ledger", "statement": declared}]
@@ -61,7 +61,7 @@ def test_inspect_without_a_ledger_neither_fails_nor_creates_one(
     (show.root / "provenance.toml").write_text("[policy]\nunknown = \"pass\"\n")  # default ledger
     capsys.readouterr()
     assert main(["inspect", "--json", "--config", str(show.config_file), str(plate)]) == 0
-    [inspected] = json.loads(capsys.readouterr().out)
+    [inspected] = json.loads(capsys.readouterr().out)["verdicts"]
     assert inspected["memory"] == [] and not db.exists()
 
 

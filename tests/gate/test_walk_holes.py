@@ -77,7 +77,7 @@ def test_an_ai_file_whose_name_is_not_utf8_is_blocked_and_the_decision_recorded(
     done = subprocess.run([str(PROVENANCE), "gate", "--config", str(show.config_file), str(show.pkg)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
-    assert "BLOCKED   ai_\\xff\\xfe.png (ai_generated)" in done.stderr  # the report goes to stderr
+    assert "BLOCKED   ai_\\xff\\xfe.png (ai_generated)" in done.stdout  # the report goes to stdout
     rc, report, _ = _gate(show, show.pkg)
     # JSON readers get valid UTF-8 and the lossless text form, which maps back to the name
     assert rc == 1 and asset(report, "ai_\\xff\\xfe.png")["status"] == "blocked"
@@ -126,6 +126,7 @@ def test_a_fifo_in_place_of_the_config_or_the_status_file_is_exit_3_not_a_hang(s
     gated = subprocess.run([str(PROVENANCE), "gate", "--config", str(fifo_config), str(show.pkg)],
                            capture_output=True, text=True, timeout=120)
     assert gated.returncode == 3 and "not a regular file (a FIFO)" in gated.stderr
+    assert gated.stdout == "gate: UNDECIDED — do not send (exit 3)\n"
     status_file = status_path(load_config(show.config_file))  # this host's state folder for the show
     status_file.parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(status_file)

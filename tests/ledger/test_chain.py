@@ -102,7 +102,7 @@ def test_cli_verify_exit_codes(ledger_url: str, capsys: pytest.CaptureFixture[st
     out = json.loads(capsys.readouterr().out)
     assert (out["ok"], out["first_bad"]) == (False, 2)
     assert main(["ledger", "verify", "--url", ledger_url]) == 1
-    assert "first bad event: 2" in capsys.readouterr().err
+    assert "first bad event: 2" in capsys.readouterr().out  # the result, on stdout
 
 
 def test_cli_verify_uses_the_configured_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

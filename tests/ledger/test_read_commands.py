@@ -80,7 +80,7 @@ def test_a_broken_ledger_is_exit_3_with_the_reason_never_an_empty_answer(
     cfg = _show_with_findings(tmp_path)
     capsys.readouterr()
     assert main(["findings", "--json", "--config", str(cfg)]) == 0
-    assert json.loads(capsys.readouterr().out), "the healthy ledger lists the finding"
+    assert json.loads(capsys.readouterr().out)["findings"], "the healthy ledger lists the finding"
     why = BREAKAGES[breakage](cfg)
     rc = main([*args, "--config", str(cfg)])
     out = capsys.readouterr()

@@ -83,8 +83,8 @@ def test_a_location_pointed_at_an_approved_hash_is_named(ledger_url: str, capsys
                                          "column": "sha256", "chain": GENERATED, "stored": APPROVED}]
     capsys.readouterr()
     assert main(["ledger", "verify", "--url", ledger_url]) == 1
-    err = capsys.readouterr().err
-    assert "locations /show/final/matte.exr: column sha256" in err and APPROVED in err and GENERATED in err
+    out = capsys.readouterr().out  # the result, on stdout
+    assert "locations /show/final/matte.exr: column sha256" in out and APPROVED in out and GENERATED in out
 
 
 @pytest.mark.parametrize("edit", [

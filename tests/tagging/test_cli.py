@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import main
-from provenance.errors import EXIT_OK, EXIT_UNDECIDED
+from provenance.errors import EXIT_OK, EXIT_UNDECIDED, EXIT_USAGE
 from provenance.identify import sha256_file
 from provenance.identity import SigningIdentity
 
@@ -50,7 +50,7 @@ def test_signer_init_then_tag_folder(show: Path, media: Callable[..., Path]) -> 
     assert stat.S_IMODE((signing / "signer.key").stat().st_mode) == 0o600
     assert not (signing / "ca.key").exists()  # the CA key is never beside the signing key
     assert stat.S_IMODE(signing.stat().st_mode) == 0o700
-    assert run("signer", "init", cwd=show).returncode == EXIT_UNDECIDED  # no silent replace
+    assert run("signer", "init", cwd=show).returncode == EXIT_USAGE  # no silent replace: --force would
 
     folder = show / "shots"
     folder.mkdir()
@@ -62,12 +62,12 @@ def test_signer_init_then_tag_folder(show: Path, media: Callable[..., Path]) -> 
     proc = run("tag", "--edited", "--tool", "Nuke", "--talent-likeness", "--json", "shots",
                cwd=show)
     assert proc.returncode == EXIT_UNDECIDED  # one file failed; the rest were tagged
-    rows = {Path(r["path"]).name: r for r in json.loads(proc.stdout)}
+    rows = {Path(r["path"]).name: r for r in json.loads(proc.stdout)["results"]}
     assert rows["a.jpg"]["outcome"] == "written" and rows["-b.wav"]["outcome"] == "written"
     assert rows["bad.jpg"]["outcome"] == "error" and rows["bad.jpg"]["reason"]
 
     proc = run("inspect", "--json", "--", "shots/-b.wav", cwd=show)
-    verdict = json.loads(proc.stdout)[0]
+    verdict = json.loads(proc.stdout)["verdicts"][0]
     assert verdict["classification"] == "ai_edited"
     # The show's own CA verifies the tag but proves nothing: only host-pinned capture anchors do.
     assert verdict["c2pa"]["trust"] == "untrusted" and verdict["c2pa"]["integrity"] == "ok"

@@ -115,7 +115,7 @@ def test_a_group_of_artists_can_sign_with_tag(unprivileged: Unprivileged,
     target.chmod(0o666)
     tagged = unprivileged.run([PROVENANCE, "tag", "--generated", "--tool", "X", "--json", target], cwd=show)
     assert tagged.returncode == 0, tagged.stdout + tagged.stderr
-    row = json.loads(tagged.stdout)[0]
+    row = json.loads(tagged.stdout)["results"][0]
     assert row["outcome"] == "written" and "c2pa" in json.dumps(row)
 
 

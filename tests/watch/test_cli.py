@@ -37,7 +37,7 @@ def test_scan_judges_changes_only_and_lists_findings(tmp_path: Path) -> None:
     code, out = _run("scan", str(show), "--config", cfg, "--json")
     assert json.loads(out)["removed"] == 1
     code, out = _run("findings", "--config", cfg, "--json")
-    assert code == 0 and not [f for f in json.loads(out) if f["rule"] == "temporary-material"]
+    assert code == 0 and not [f for f in json.loads(out)["findings"] if f["rule"] == "temporary-material"]
 
 
 def test_findings_lists_path_hash_principle_and_what_clears_it(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_findings_lists_path_hash_principle_and_what_clears_it(tmp_path: Path) -
     (show / "final" / "gen.png").write_bytes(png_bytes(5002, ai=True))
     _run("scan", str(show), "--config", cfg)
     code, out = _run("findings", "--config", cfg, "--json")
-    found = [f for f in json.loads(out) if f["rule"] == "temporary-material"]
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "temporary-material"]
     assert code == 0 and len(found) == 1
     f = found[0]
     assert f["path"] == str(show / "final" / "gen.png") and f["classification"] == "ai_generated"

@@ -14,7 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from provenance.errors import SigningError
+from provenance.errors import InvalidUsage, SigningError
 from provenance.identity import write_private, write_public
 
 
@@ -38,7 +38,7 @@ def new_keypair(out: Path, *, force: bool = False) -> tuple[Path, str]:
     if not force:
         for p in (out, pub):
             if p.exists():
-                raise SigningError("already exists (use --force to replace it)", p)
+                raise InvalidUsage("already exists (use --force to replace it)", p)
     out.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     write_private(out, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -17,12 +17,14 @@ import os
 import pkgutil
 import sys
 import traceback
+from collections.abc import Callable
 from typing import NoReturn
 
 import click
 
 from provenance import __version__
 from provenance.cli import commands as _commands_pkg
+from provenance.cli.output import emit_error, wants_json
 from provenance.errors import EXIT_UNDECIDED, EXIT_USAGE, ProvenanceError
 
 
@@ -53,32 +55,46 @@ def cli(verbose: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    as_json = wants_json(args)
     try:
-        result = cli.main(args=argv, prog_name="provenance", standalone_mode=False)
+        result = cli.main(args=args, prog_name="provenance", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:
-        exc.show()
-        return EXIT_USAGE
+        return _failed(exc.format_message(), "usage", EXIT_USAGE, as_json, exc.show)
     except click.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
+        return _failed("aborted", "interrupted", 130, as_json)
     except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code if exc.exit_code not in (0, 1) else EXIT_UNDECIDED
+        code = exc.exit_code if exc.exit_code not in (0, 1) else EXIT_UNDECIDED
+        return _failed(exc.format_message(), "error", code, as_json, exc.show)
     except ProvenanceError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return exc.exit_code
+        return _failed(str(exc), type(exc).__name__, exc.exit_code, as_json, path=exc.path, reason=exc.reason)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        return 130
+        return _failed("interrupted", "interrupted", 130, as_json)
     except BrokenPipeError:
         return EXIT_UNDECIDED
-    except Exception:  # the firewall: an unexpected crash is "could not decide"
+    except Exception as exc:  # the firewall: an unexpected crash is "could not decide"
         click.echo("internal error (exit 3: could not decide):", err=True)
         traceback.print_exc(file=sys.stderr)
+        if as_json:
+            emit_error(f"internal error: {type(exc).__name__}: {exc}", "internal", EXIT_UNDECIDED)
         return EXIT_UNDECIDED
     return int(result) if isinstance(result, int) else 0
+
+
+def _failed(message: str, kind: str, code: int, as_json: bool, show: Callable[[], None] | None = None,
+            path: str | None = None, reason: str | None = None) -> int:
+    """The one place an error becomes output and an exit code: the message on stderr (click's
+    own form for its errors, with the usage line), and with `--json` the error document on
+    stdout, so stdout is JSON whatever happened."""
+    if show is not None:
+        show()
+    else:
+        click.echo(f"error: {message}", err=True)
+    if as_json:
+        emit_error(reason if reason is not None else message, kind, code, path)
+    return code
 
 
 def run() -> NoReturn:

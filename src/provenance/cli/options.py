@@ -16,6 +16,16 @@ def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(f)
 
 
+def scopes_option(f: F) -> F:
+    """`--scope S` (repeatable) for `approve` and `approvers add` alike; `--scopes` is the same
+    option, and either takes a comma list too (`--scopes a,b`, as `approvers add` used to)."""
+    return click.option(
+        "--scope", "--scopes", "scopes", multiple=True, required=True, metavar="SCOPE",
+        help="A scope (repeatable, or comma-separated): final-deliverable, talent-likeness, "
+             "personal-data, third-party-ip.",
+    )(f)
+
+
 def config_option(f: F) -> F:
     return click.option(
         "--config", "config_path", type=click.Path(path_type=Path), default=None,

@@ -12,6 +12,7 @@ from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED
 from provenance.model import Classification, Finding, Verdict
 from provenance.policy import Judgement
 from provenance.sequences import Framed, Sequence, frame_range
+from provenance.wording import plural
 
 if TYPE_CHECKING:
     from provenance.gate.edits import EditResult
@@ -227,9 +228,9 @@ class GateResult:
 
     def summary(self) -> str:
         c = self.counts
-        head = f"{self.n_files} files"
+        head = plural(self.n_files, "file")
         if len(self.assets) != self.n_files:
-            head += f" in {len(self.assets)} assets"
+            head += f" in {plural(len(self.assets), 'asset')}"
         parts = [f"{c['clear']} clear", f"{c['blocked']} blocked"]
         parts += [f"{c[k]} {k}" for k in ("approved", "warning", "undecided") if c[k]]
         line = f"{head}: {', '.join(parts)}"

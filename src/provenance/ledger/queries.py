@@ -226,10 +226,13 @@ def teaching_events(conn: Connection, sha256: str) -> list[dict[str, Any]]:
     return [dict(r) for r in sorted({r["id"]: r for r in rows}.values(), key=lambda r: r["id"])]
 
 
-def open_findings(conn: Connection, path: str | None = None) -> list[Finding]:
+def open_findings(conn: Connection, path: str | None = None, since: str | None = None) -> list[Finding]:
+    """Open findings (at `path`; opened at or after `since`, an ISO time in UTC as events write it)."""
     q = select(findings).where(findings.c.status == "open")
     if path is not None:
         q = q.where(findings.c.path == path)
+    if since is not None:
+        q = q.where(findings.c.opened_at >= since)
     return [Finding.from_dict(dict(r)) for r in conn.execute(q.order_by(findings.c.id)).mappings()]
 
 

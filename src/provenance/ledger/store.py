@@ -302,9 +302,9 @@ class Ledger:
         with self._read() as conn:
             return queries.remembered_hashes(conn)
 
-    def open_findings(self) -> list[Finding]:
+    def open_findings(self, since: str | None = None) -> list[Finding]:
         with self._read() as conn:
-            return queries.open_findings(conn)
+            return queries.open_findings(conn, since=since)
 
     def open_findings_at(self, path: str) -> list[Finding]:
         """The open findings of the file at `path` (indexed; the daemon asks per file)."""

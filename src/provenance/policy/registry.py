@@ -17,7 +17,8 @@ import functools
 from collections.abc import Iterable
 
 from provenance.errors import ConfigError
-from provenance.policy.rules import RULES, UNDECIDED_RULES, Rule
+from provenance.model import Finding
+from provenance.policy.rules import RULES, UNDECIDED_REMEDIES, UNDECIDED_RULES, Rule
 
 GROUP = "provenance.rules"
 
@@ -57,3 +58,16 @@ def active_rules() -> tuple[Rule, ...]:
 def available() -> dict[str, str]:
     """Every rule name with its principle (`provenance rules`-style listings, docs)."""
     return {r.name: r.principle for r in active_rules()}
+
+
+def remedy(finding: Finding) -> str:
+    """What clears `finding`, in words: its rule's own remedy; for a plug-in rule that gives
+    none, the approval scopes that clear it, if any."""
+    if finding.rule in UNDECIDED_REMEDIES:
+        return UNDECIDED_REMEDIES[finding.rule]
+    own = next((r.remedy for r in active_rules() if r.name == finding.rule and r.remedy), None)
+    if own:
+        return own
+    if finding.clears_with:
+        return "an approval with scope " + " or ".join(f"'{s}'" for s in finding.clears_with)
+    return "see the message (no approval clears this)"

@@ -65,6 +65,9 @@ class Rule:
     zones: frozenset[Zone]
     classes: frozenset[Classification]
     check: RuleFn
+    # What clears a finding of this rule, in words, for `findings` and the reports; it lives
+    # with the rule so each rule's advice fits it (a tampered manifest is not "vet the tool").
+    remedy: str = ""
 
     def applies(self, verdict: Verdict, zone: Zone) -> bool:
         return zone in self.zones and verdict.classification in self.classes
@@ -73,10 +76,10 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(name: str, principle: str, *, zones: frozenset[Zone] = ACTIVE_ZONES,
+def rule(name: str, principle: str, *, remedy: str, zones: frozenset[Zone] = ACTIVE_ZONES,
          classes: frozenset[Classification] = ALL_CLASSES) -> Callable[[RuleFn], RuleFn]:
     def register(fn: RuleFn) -> RuleFn:
-        RULES.append(Rule(name, principle, zones, classes, fn))
+        RULES.append(Rule(name, principle, zones, classes, fn, remedy))
         return fn
     return register
 
@@ -88,7 +91,14 @@ def _scopes_text(scopes: Iterable[Scope]) -> str:
 UNREADABLE = "Fail closed: an asset that cannot be read cannot be judged."
 
 
-@rule("unreadable", UNREADABLE)
+# The undecided findings' remedies (rule-error is made by policy itself, not by a rule).
+UNDECIDED_REMEDIES = {
+    "unreadable": "fix the file or the reader that failed, then judge it again; no approval clears this",
+    "rule-error": "fix the rule (or the file it failed on), then judge it again; no approval clears this",
+}
+
+
+@rule("unreadable", UNREADABLE, remedy=UNDECIDED_REMEDIES["unreadable"])
 def unreadable(ctx: RuleContext) -> Iterable[Finding]:
     # A reader error means the verdict may be missing the very evidence that matters.
     if ctx.verdict.errors:
@@ -99,7 +109,8 @@ def unreadable(ctx: RuleContext) -> Iterable[Finding]:
 TEMPORARY = "Netflix principle 4: generated material is temporary and not part of the final deliverables."
 
 
-@rule("temporary-material", TEMPORARY, zones=frozenset({Zone.FINAL}), classes=AI_CLASSES)
+@rule("temporary-material", TEMPORARY, zones=frozenset({Zone.FINAL}), classes=AI_CLASSES,
+      remedy="an approval with scope 'final-deliverable', or take it out of the delivery")
 def temporary_material(ctx: RuleContext) -> Iterable[Finding]:
     v = ctx.verdict
     made_with = f" (made with {v.declarations.tool or v.generator})" if (v.declarations.tool or v.generator) \
@@ -133,14 +144,16 @@ def _declared_risk(scope: Scope) -> RuleFn:
 
 
 for _scope in RISK_PRINCIPLES:
-    rule(str(_scope), RISK_PRINCIPLES[_scope])(_declared_risk(_scope))
+    rule(str(_scope), RISK_PRINCIPLES[_scope], remedy=f"an approval with scope '{_scope}'")(
+        _declared_risk(_scope))
 
 
 VETTING = ("Netflix principles 2 and 3: the generative tool does not train on production data and runs "
            "in an enterprise-secured environment.")
 
 
-@rule("unvetted-tool", VETTING, classes=AI_CLASSES)
+@rule("unvetted-tool", VETTING, classes=AI_CLASSES,
+      remedy="vet the tool in the production's [[tools]] registry (no approval clears this)")
 def unvetted_tool(ctx: RuleContext) -> Iterable[Finding]:
     tool = ctx.verdict.declarations.tool or ctx.verdict.generator
     blocking = ctx.config.unvetted_tool_policy == "block"
@@ -193,7 +206,8 @@ def _unproven(v: Verdict) -> str:
 
 
 @rule("unknown-provenance", STRICT, zones=frozenset({Zone.FINAL}),
-      classes=frozenset({Classification.UNKNOWN, Classification.NOT_AI}))
+      classes=frozenset({Classification.UNKNOWN, Classification.NOT_AI}),
+      remedy="C2PA provenance from a trusted signer, or an approval with scope 'final-deliverable'")
 def unknown_provenance(ctx: RuleContext) -> Iterable[Finding]:
     v = ctx.verdict
     if ctx.config.unknown_policy != "require-declaration" or v.errors:
@@ -208,7 +222,9 @@ def unknown_provenance(ctx: RuleContext) -> Iterable[Finding]:
 TAMPER = "Content Credentials integrity: the bytes changed after the C2PA manifest was signed."
 
 
-@rule("tampered-c2pa", TAMPER)
+@rule("tampered-c2pa", TAMPER,
+      remedy="re-export the file from its source (or strip the broken manifest and tag it again); "
+             "reported only: it does not block on its own")
 def tampered_c2pa(ctx: RuleContext) -> Iterable[Finding]:
     # Reported, not blocking on its own: a tampered AI claim is still AI (temporary-material
     # blocks it), and a tampered capture claim falls to the unknown policy.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,8 @@ from provenance.approvals.lookup import portable_path
 from provenance.approvals.registry import parse_expiry, parse_scopes
 from provenance.approvals.sign import approver_for_key
 from provenance.approvals.statement import format_time
-from provenance.cli.options import config_option, json_option, trust_option
+from provenance.cli.options import config_option, json_option, scopes_option, trust_option
+from provenance.cli.output import emit
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED, ApprovalError, ProvenanceError
 from provenance.identify import sha256_file
@@ -27,6 +27,7 @@ from provenance.imf.approval import outside_package, package_subject
 from provenance.imf.package import enclosing_package, is_package
 from provenance.ledger import Ledger
 from provenance.model import Scope
+from provenance.wording import plural
 
 
 @dataclass
@@ -132,9 +133,7 @@ def _approve_package(path: Path, key: Any, registry: ApproverRegistry, config: C
 
 @click.command("approve")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--scope", "scopes", multiple=True, required=True,
-              help="What the approval clears (repeatable): final-deliverable, talent-likeness, "
-                   "personal-data, third-party-ip.")
+@scopes_option
 @click.option("--ref", required=True, help="Ticket or email id of the written approval.")
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Your approver private key (from `provenance keys new`).")
@@ -157,6 +156,8 @@ def command(paths: tuple[Path, ...], scopes: tuple[str, ...], ref: str, key_file
     the ledger, and closes the watch daemon's open findings it clears. Change one byte of the
     file and the approval no longer applies. Exit 0 when every file is approved, 3 otherwise.
     """
+    if not ref.strip():
+        raise click.UsageError("--ref names the written approval (a ticket or email id); it cannot be empty")
     try:
         scope_set = parse_scopes(list(scopes))
     except ApprovalError as exc:
@@ -182,9 +183,10 @@ def command(paths: tuple[Path, ...], scopes: tuple[str, ...], ref: str, key_file
             outcomes.append(outcome)
             if not as_json:
                 click.echo(_line(outcome), err=outcome.error is not None)
+    code = EXIT_UNDECIDED if any(o.error for o in outcomes) else EXIT_OK
     if as_json:
-        click.echo(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))
-    return EXIT_UNDECIDED if any(o.error for o in outcomes) else EXIT_OK
+        emit("approve", {"results": [o.to_dict() for o in outcomes], "exit_code": code}, ensure_ascii=False)
+    return code
 
 
 def _line(o: Outcome) -> str:
@@ -194,7 +196,7 @@ def _line(o: Outcome) -> str:
     line = (f"approved  {o.path}  sha256 {o.sha256[:12]}…  {', '.join(o.approval['scopes'])}"
             f"  by {o.approval['approver']}  → {o.portable}")
     if o.cleared:
-        line += f"  (cleared {len(o.cleared)} open finding{'s' if len(o.cleared) > 1 else ''}: " \
+        line += f"  (cleared {plural(len(o.cleared), 'open finding')}: " \
                 f"{', '.join(sorted({c['rule'] for c in o.cleared}))})"
     if o.embedded:
         assert o.sha256_before_embed is not None

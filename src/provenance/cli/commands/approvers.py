@@ -7,7 +7,6 @@ for a threshold above one); hosts verify it against the admin keys pinned in the
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
@@ -18,9 +17,11 @@ from provenance.approvals import ApproverRegistry
 from provenance.approvals.keys import load_private, load_public
 from provenance.approvals.registry import parse_scopes, parse_when
 from provenance.approvals.statement import format_time
-from provenance.cli.options import config_option, json_option, trust_option
+from provenance.cli.options import config_option, json_option, scopes_option, trust_option
+from provenance.cli.output import emit
 from provenance.config import load_config
 from provenance.errors import ApprovalError, ConfigError
+from provenance.wording import plural
 
 admin_key_option = click.option(
     "--admin-key", "admin_keys", multiple=True, required=True,
@@ -58,10 +59,11 @@ def init(admin_keys: tuple[Path, ...], threshold: int, show: str | None, from_fi
     registry = ApproverRegistry.init(target, show=show or config.base_dir.name, threshold=threshold,
                                      admin=[load_private(k) for k in admin_keys], from_text=text)
     if as_json:
-        click.echo(json.dumps(_summary(registry)))
+        emit("approvers", _summary(registry))
         return
     click.echo(f"signed {registry.path} (show {registry.show!r}, version {registry.version}, "
-               f"{len(registry.approvers)} approvers, {len(registry.signed_by)} admin signature(s))")
+               f"{plural(len(registry.approvers), 'approver')}, "
+               f"{plural(len(registry.signed_by), 'admin signature')})")
 
 
 @command.command("add")
@@ -70,18 +72,17 @@ def init(admin_keys: tuple[Path, ...], threshold: int, show: str | None, from_fi
 @click.option("--public-key", "public_key", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Their public key (FILE.pub from `keys new`, or an ssh-ed25519 .pub).")
-@click.option("--scopes", required=True,
-              help="Comma-separated: final-deliverable, talent-likeness, personal-data, third-party-ip.")
+@scopes_option
 @click.option("--expires", help="Last day (YYYY-MM-DD, UTC) or ISO time their authority lasts.")
 @admin_key_option
 @json_option
 @trust_option
 @config_option
-def add(name: str, email: str, public_key: Path, scopes: str, expires: str | None,
+def add(name: str, email: str, public_key: Path, scopes: tuple[str, ...], expires: str | None,
         admin_keys: tuple[Path, ...], as_json: bool, config_path: Path | None) -> None:
     """Add an approver (the key is copied inline, so the file reviews as one diff)."""
     try:
-        scope_set = parse_scopes([scopes])
+        scope_set = parse_scopes(scopes)
         until = parse_when(expires) if expires else None
     except ApprovalError as exc:
         raise click.UsageError(exc.reason) from None
@@ -91,7 +92,7 @@ def add(name: str, email: str, public_key: Path, scopes: str, expires: str | Non
     added = updated.get(name)
     assert added is not None
     if as_json:
-        click.echo(json.dumps(added.to_dict()))
+        emit("approver", added.to_dict())
     else:
         click.echo(f"added {added.name} (key id {added.key_id[:12]}…) to {updated.path} "
                    f"(version {updated.version}, signed)")
@@ -110,7 +111,7 @@ def revoke(name: str, admin_keys: tuple[Path, ...], as_json: bool, config_path: 
     revoked = updated.get(name)
     assert revoked is not None
     if as_json:
-        click.echo(json.dumps(revoked.to_dict()))
+        emit("approver", revoked.to_dict())
     else:
         click.echo(f"revoked {revoked.name} in {updated.path} (version {updated.version}, signed)")
 
@@ -129,7 +130,7 @@ def list_(as_json: bool, config_path: Path | None) -> None:
     registry = ApproverRegistry.load(load_config(config_path))
     now = dt.datetime.now(dt.UTC)
     if as_json:
-        click.echo(json.dumps(_summary(registry), indent=2))
+        emit("approvers", _summary(registry))
         return
     if not registry.approvers:
         click.echo(f"no approvers in {registry.path}")

@@ -1,8 +1,10 @@
 """`provenance gate PATH...`: refuse a delivery while it holds AI material without valid approval.
 
 Exit 0 clear, 1 blocked, 2 usage, 3 could not decide. Anything but 0 means "do not send".
-Human output goes to stderr so `--json` on stdout stays machine-readable; reports can be
-written at the same time (`--junit FILE`, `--html FILE`, `--decision FILE` for the receiver).
+The report goes to stdout and ends with one verdict line, clear or not (`gate … > log` keeps
+it); progress and diagnostics go to stderr. With `--json` stdout holds only the JSON report
+and the human report moves to stderr, for whoever watches the hook. Reports can be written
+at the same time (`--junit FILE`, `--html FILE`, `--decision FILE` for the receiver).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from provenance.gate import GateResult, Status, gate
 from provenance.gate.core import decision_record, gc_paused
 from provenance.pathtext import shown
 from provenance.report.json import fatal_report, gate_report
+from provenance.wording import plural
 
 _STYLE = {Status.BLOCKED: "bold red", Status.UNDECIDED: "bold magenta", Status.APPROVED: "green",
           Status.WARNING: "yellow", Status.CLEAR: "dim"}
@@ -39,7 +42,7 @@ def _render(result: GateResult, console: Console) -> None:
     for a in result.assets:
         if a.status in (Status.CLEAR,):
             continue
-        frames = f" [{len(a.frames)} frames]" if a.is_sequence else ""
+        frames = f" [{plural(len(a.frames), 'frame')}]" if a.is_sequence else ""
         name = escape(shown(a.name))  # one line, and a `[` in a name is not markup
         console.print(f"[{_STYLE[a.status]}]{a.status.upper():9}[/] {name}{frames} ({a.classification})",
                       highlight=False)
@@ -61,8 +64,14 @@ def _render(result: GateResult, console: Console) -> None:
         console.print(shown(p.line()), highlight=False, markup=False)
     style = {"clear": "bold green", "blocked": "bold red"}.get(result.result, "bold magenta")
     console.print(f"[{style}]{result.summary()}[/]", highlight=False)
-    if not result.clear:
-        console.print(f"[{style}]gate: {result.result.upper()} — do not send (exit {result.exit_code})[/]")
+    console.print(f"[{style}]{verdict_line(result.result, result.exit_code)}[/]", highlight=False)
+
+
+def verdict_line(result: str, exit_code: int) -> str:
+    """The last line of every gate run: what to do, and the exit code that says it."""
+    if exit_code == 0:
+        return f"gate: {result.upper()} — ok to send (exit 0)"
+    return f"gate: {result.upper()} — do not send (exit {exit_code})"
 
 
 @click.command("gate")
@@ -105,22 +114,26 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     report file (written and fsynced beside its name); record the decision, with exit 3 and the
     reason if a report could not be staged; only then move the reports into place.
     """
-    console = Console(stderr=True, soft_wrap=True)
+    console = Console(stderr=as_json, soft_wrap=True)  # the human report: stdout unless --json
+    err = Console(stderr=True, soft_wrap=True)
     if decision_key is not None and decision_out is None:
         raise click.UsageError("--decision-key signs the --decision file: give --decision FILE too")
     key = load_private(decision_key) if decision_key is not None else None
     reports = {"--junit": junit_file, "--html": html_file, "--decision": decision_out,
                **_report_options(report_specs)}
     try:
-        result = _run(paths, config_path, dry_run, verify_hashes, console, not as_json,
+        result = _run(paths, config_path, dry_run, verify_hashes, err, not as_json,
                       {flag: path for flag, path in reports.items() if path is not None}, key, origins,
                       allow_missing)
     except ProvenanceError as exc:  # bad config, unreachable ledger: fail closed, and say so
-        if as_json:
-            click.echo(json.dumps(fatal_report(str(exc), [str(p) for p in paths]), indent=2))
-        # escape: a reason may quote a config table ("[watch] …") that rich would read as markup
-        console.print(f"[bold magenta]gate: could not decide — {escape(str(exc))}[/] (exit 3: do not send)",
-                      highlight=False)
+        if as_json:  # the gate's own report, undecided, with the error as every command gives it
+            report = fatal_report(str(exc), [str(p) for p in paths])
+            report["error"] = {"type": type(exc).__name__, "message": exc.reason, "path": exc.path}
+            click.echo(json.dumps(report, indent=2))
+        # The reason is a diagnostic (stderr), the verdict a result (stdout). escape: a reason
+        # may quote a config table ("[watch] …") that rich would read as markup.
+        err.print(f"[bold magenta]gate: could not decide — {escape(str(exc))}[/]", highlight=False)
+        console.print(f"[bold magenta]{verdict_line('undecided', EXIT_UNDECIDED)}[/]", highlight=False)
         return EXIT_UNDECIDED
     if as_json:
         # Compact: scripts parse it, and only the compact form uses the C encoder (a 20,000-file

@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 
 from provenance.cli.options import json_option
+from provenance.cli.output import emit
 from provenance.config import CONFIG_NAME, STATE_DIR, load_config
-from provenance.errors import ConfigError, LedgerError
+from provenance.errors import InvalidUsage, LedgerError
 from provenance.identity import write_public
 
 # The template's commented example; `--ledger` puts the real line after it.
@@ -67,7 +68,7 @@ def command(directory: Path, force: bool, ledger_url: str | None, as_json: bool)
     """Write a commented DIR/provenance.toml (roots, zones, settle, ledger, policy)."""
     target = directory / CONFIG_NAME
     if target.exists() and not force:
-        raise ConfigError("already exists (use --force to overwrite)", target)
+        raise InvalidUsage("already exists (use --force to overwrite)", target)
     template = files("provenance").joinpath("data/provenance.toml.template").read_text()
     if ledger_url is not None:
         url = _checked_ledger_url(ledger_url, directory)
@@ -77,8 +78,8 @@ def command(directory: Path, force: bool, ledger_url: str | None, as_json: bool)
     write_public(target, template.encode())
     shown_url, problem = _open_ledger(target)
     if as_json:
-        click.echo(json.dumps({"config": str(target.resolve()), "ledger": shown_url,
-                               **({"ledger_error": problem} if problem else {})}))
+        emit("init", {"config": str(target.resolve()), "ledger": shown_url,
+                      **({"ledger_error": problem} if problem else {})})
         return
     click.echo(f"wrote {target}")
     click.echo(f"ledger: {shown_url}")

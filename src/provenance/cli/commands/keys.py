@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from provenance.approvals.keys import new_keypair
 from provenance.cli.options import config_option, json_option
+from provenance.cli.output import emit
 
 
 @click.group("keys")
@@ -29,7 +29,7 @@ def new(out: Path, force: bool, as_json: bool, config_path: Path | None) -> None
     """
     pub, kid = new_keypair(out, force=force)
     if as_json:
-        click.echo(json.dumps({"private_key": str(out), "public_key": str(pub), "key_id": kid}))
+        emit("keys", {"private_key": str(out), "public_key": str(pub), "key_id": kid})
         return
     click.echo(f"private key  {out}  (mode 0600: keep it to yourself)")
     click.echo(f"public key   {pub}")

@@ -20,9 +20,11 @@ from provenance._os import write_atomic
 from provenance.approvals.keys import load_private, load_public
 from provenance.checkpoint import Checkpoint, CheckpointError, check, open_checkpoint, sign_checkpoint
 from provenance.cli.options import config_option, json_option
+from provenance.cli.output import emit
 from provenance.config import load_config
 from provenance.errors import EXIT_BLOCKED, LedgerError
 from provenance.ledger import Ledger
+from provenance.wording import plural
 
 
 def _open(config_path: Path | None, url: str | None) -> Ledger:
@@ -72,19 +74,20 @@ def verify(ctx: click.Context, as_json: bool, config_path: Path | None, url: str
     if as_json:
         listed = [{"file": str(path), **cp.to_dict(), "holds": report.ok and why is None, "reason": why}
                   for path, cp, why in held]
-        click.echo(json.dumps({**report.to_dict(), "ok": ok, "ledger": where, "checkpoints": listed,
+        emit("ledger-verify", {**report.to_dict(), "ok": ok, "ledger": where, "checkpoints": listed,
                                "state_differences": None if differences is None
-                               else [d.to_dict() for d in differences]}, indent=2, default=str))
+                               else [d.to_dict() for d in differences],
+                               "exit_code": 0 if ok else EXIT_BLOCKED}, default=str)
     elif not report.ok:
         click.echo(f"TAMPERED: {report.reason} (first bad event: {report.first_bad}; "
-                   f"{report.rows} events read; {where})", err=True)
+                   f"{report.rows} events read; {where})")
     else:
         for path, why in broken:
-            click.echo(f"TAMPERED: {why} ({path}; {where})", err=True)
+            click.echo(f"TAMPERED: {why} ({path}; {where})")
         for d in differences or ():
-            click.echo(f"TAMPERED: state table edited: {d}", err=True)
+            click.echo(f"TAMPERED: state table edited: {d}")
         if ok:
-            holding = f"; {len(signed)} checkpoint(s) hold" if signed else ""
+            holding = f"; {plural(len(signed), 'checkpoint holds', 'checkpoints hold')}" if signed else ""
             click.echo(f"ok: {report.rows} events verify{holding}; every state table matches them ({where})")
     if not ok:
         ctx.exit(EXIT_BLOCKED)
@@ -126,12 +129,13 @@ def checkpoint(as_json: bool, config_path: Path | None, url: str | None, key_pat
     text = json.dumps(envelope, indent=2) + "\n"
     if out is not None:
         write_atomic(out, text.encode("utf-8"))
-    if out is None:
+    if as_json:  # the envelope itself too when there is no file: stdout holds one JSON document
+        emit("ledger-checkpoint", {"file": None if out is None else str(out), **cp.to_dict(),
+                                   **({"envelope": envelope} if out is None else {})})
+    elif out is None:
         click.echo(text, nl=False)
-    elif as_json:
-        click.echo(json.dumps({"file": str(out), **cp.to_dict()}, indent=2))
     else:
-        click.echo(f"checkpoint: event {cp.last_id} ({cp.last_hash[:12]}…) signed → {out}", err=True)
+        click.echo(f"checkpoint: event {cp.last_id} ({cp.last_hash[:12]}…) signed → {out}")
 
 
 @command.command("info")
@@ -143,7 +147,7 @@ def info(as_json: bool, config_path: Path | None, url: str | None) -> None:
     with _open(config_path, url) as ledger:
         stats = ledger.stats()
     if as_json:
-        click.echo(json.dumps(stats, indent=2))
+        emit("ledger-info", stats)
         return
     table = Table(title="ledger", show_header=False)
     for key, value in stats.items():

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from provenance.cli.output import emit
 from provenance.evidence.registry import DEFAULT_READERS, available
 
 
@@ -16,7 +15,7 @@ def command(as_json: bool) -> None:
     rows = [{"name": name, "target": target, "default": name in DEFAULT_READERS}
             for name, target in sorted(available().items())]
     if as_json:
-        click.echo(json.dumps(rows))
+        emit("readers", {"readers": rows})
         return
     for row in rows:
         click.echo(f"{row['name']:<12} {row['target']}{'  (default)' if row['default'] else ''}")

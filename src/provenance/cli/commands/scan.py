@@ -7,15 +7,16 @@ was read, 3 when any file or folder could not be (use `provenance gate` for a de
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from provenance.cli.options import config_option, json_option, trust_option
+from provenance.cli.output import emit
 from provenance.config import load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED
 from provenance.pathtext import shown
+from provenance.wording import plural
 
 
 @click.command("scan")
@@ -50,14 +51,15 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) ->
 
         result = scan(config, [str(p) for p in paths], progress=progress)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        emit("scan", result.to_dict())
     else:
-        click.echo(f"{result.files} files: {result.judged} judged, {result.unchanged} unchanged, "
-                   f"{result.removed} removed, {result.errors} errors ({result.duration_s:.1f} s walk)")
+        click.echo(f"{plural(result.files, 'file')}: {result.judged} judged, {result.unchanged} unchanged, "
+                   f"{result.removed} removed, {plural(result.errors, 'error')} "
+                   f"({result.duration_s:.1f} s walk)")
         if result.new_findings:
-            click.echo(f"{len(result.new_findings)} new findings:")
-            findings_table(result.new_findings)
-        click.echo(f"{result.open_findings} findings open in the ledger (`provenance findings`)")
+            click.echo(f"{plural(len(result.new_findings), 'new finding')}:")
+            findings_table(result.new_findings, config.base_dir if config.file is not None else None)
+        click.echo(f"{plural(result.open_findings, 'finding')} open in the ledger (`provenance findings`)")
         for folder in result.unreadable_dirs:
             click.echo(f"could not read folder {shown(folder)}: nothing inside it was judged", err=True)
     # A folder the walk could not enter may hold anything: that is not "every file was read".

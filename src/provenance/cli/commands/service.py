@@ -17,6 +17,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from provenance._os import write_atomic
 from provenance.cli.commands.hook import this_provenance
+from provenance.cli.options import json_option
+from provenance.cli.output import emit
 from provenance.config import load_config
 from provenance.errors import ConfigError
 
@@ -52,14 +54,19 @@ def command() -> None:
 @click.option("--name", default="provenance-watch", show_default=True, help="Unit name (for the comments).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the unit here (atomically) instead of to stdout.")
-def unit(config_file: Path | None, user: str, group: str | None, name: str, out: Path | None) -> None:
+@json_option
+def unit(config_file: Path | None, user: str, group: str | None, name: str, out: Path | None,
+         as_json: bool) -> None:
     """The watch daemon's systemd unit for this show (Type=notify, watchdog, state on local disk)."""
     config = load_config(config_file)
     if config.file is None:
         raise ConfigError("no provenance.toml found: a unit watches one show (pass --config FILE)")
     text = render_unit(config.file, config.base_dir, this_provenance(), user, group or user, name)
-    if out is None:
+    if out is not None:
+        write_atomic(out, text.encode("utf-8"))
+    if as_json:
+        emit("service-unit", {"unit": text, "file": None if out is None else str(out)})
+    elif out is None:
         click.echo(text, nl=False)
     else:
-        write_atomic(out, text.encode("utf-8"))
         click.echo(f"wrote {out}")

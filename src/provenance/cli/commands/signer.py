@@ -26,8 +26,9 @@ from pathlib import Path
 import click
 
 from provenance.cli.options import json_option
+from provenance.cli.output import emit
 from provenance.config import Config, load_config
-from provenance.errors import ConfigError
+from provenance.errors import ConfigError, SigningError
 from provenance.identity import check_key_mode, create_identity
 from provenance.private_state import PrivateStateUnavailable, private_dir
 
@@ -69,6 +70,8 @@ def _mode(text: str | None, shared: bool) -> int:
         return check_key_mode(int(text, 8))
     except ValueError:
         raise click.BadParameter(f"not an octal mode: {text}", param_hint="--mode") from None
+    except SigningError as exc:  # a mode the key may not have is a usage error, like a bad one
+        raise click.BadParameter(exc.reason, param_hint="--mode") from None
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -133,9 +136,9 @@ def init(org: str, directory: Path | None, force: bool, config_file: Path | None
     how = _register(config, target)
     shared_with = f"group {group}" if group is not None else "its owner only"
     if as_json:
-        click.echo(json.dumps({"directory": str(target), "chain": str(identity.chain_path),
+        emit("signer", {"directory": str(target), "chain": str(identity.chain_path),
                                "ca": str(identity.ca_path), "ca_key": str(ca_path),
-                               "key_mode": f"{key_mode:04o}", "key_group": group, "trust": how}))
+                               "key_mode": f"{key_mode:04o}", "key_group": group, "trust": how})
         return
     click.echo(f"created signing identity in {target}")
     click.echo(f"  certificate chain: {identity.chain_path}")

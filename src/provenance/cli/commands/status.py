@@ -22,6 +22,7 @@ import click
 
 from provenance._os import pid_alive, read_regular
 from provenance.cli.options import config_option, json_option
+from provenance.cli.output import emit
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_UNDECIDED, LedgerError
 from provenance.pathtext import shown
@@ -88,8 +89,9 @@ def command(ctx: click.Context, config_path: Path | None, as_json: bool) -> None
         stats, open_findings = None, None
         why += f"; ledger: {exc}"
     if as_json:
-        click.echo(json.dumps({"state": state, "reason": why, "daemon": snap, "ledger": stats,
-                               "open_findings": open_findings}, indent=2, default=str))
+        emit("status", {"state": state, "reason": why, "daemon": snap, "ledger": stats,
+                        "open_findings": open_findings,
+                        "exit_code": 0 if healthy(state, stats) else EXIT_UNDECIDED}, default=str)
         if not healthy(state, stats):
             ctx.exit(EXIT_UNDECIDED)
         return

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from provenance.cli.output import emit
 from provenance.config import Config, load_config
 from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED, LedgerError, SigningError
 from provenance.identity import SigningIdentity
@@ -92,8 +92,9 @@ def _line(r: TagResult) -> str:
 
 @click.command("tag")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--generated", "kind", flag_value="generated", help="Made by a generative model.")
-@click.option("--edited", "kind", flag_value="edited",
+@click.option("--generated", "kinds", flag_value="generated", multiple=True,
+              help="Made by a generative model.")
+@click.option("--edited", "kinds", flag_value="edited", multiple=True,
               help="Captured/human media with AI-generated parts.")
 @click.option("--tool", required=True, help="The generative tool, e.g. \"Adobe Firefly\".")
 @click.option("--tool-version", help="The tool's version.")
@@ -116,7 +117,7 @@ def _line(r: TagResult) -> str:
 @click.option("--config", "config_file", type=click.Path(path_type=Path),
               help="provenance.toml to use (default: search upward).")
 @click.pass_context
-def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool: str,
+def command(ctx: click.Context, paths: tuple[Path, ...], kinds: tuple[str, ...], tool: str,
             tool_version: str | None, purpose: str | None, prompt: str | None,
             prompt_writer: str | None, talent_likeness: bool,
             personal_data: bool, third_party_ip: bool, performance: bool, sidecar_only: bool,
@@ -131,8 +132,11 @@ def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool:
     tagged or already was, 1 if a tag was refused, 3 if any file failed (the rest are
     still tagged).
     """
-    if kind is None:
+    if not kinds:
         raise click.UsageError("say what the files are: --generated or --edited")
+    if len(set(kinds)) > 1:  # with one destination the last flag used to win, silently
+        raise click.UsageError("--generated and --edited exclude each other: say which the files are")
+    kind = kinds[0]
     risks = [r for r, on in ((Risk.TALENT_LIKENESS, talent_likeness),
                              (Risk.PERSONAL_DATA, personal_data),
                              (Risk.THIRD_PARTY_IP, third_party_ip),
@@ -162,8 +166,7 @@ def command(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, tool:
             if not as_json:
                 click.echo(_line(result))
     if as_json:
-        click.echo(json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False,
-                              default=os.fsdecode))
+        emit("tag", {"results": [r.to_dict() for r in results]}, ensure_ascii=False, default=os.fsdecode)
     failed = sum(not r.ok for r in results)
     if not as_json:
         counts: dict[str, int] = {}

@@ -15,6 +15,7 @@ import click
 
 from provenance.approvals.keys import load_public
 from provenance.cli.options import json_option
+from provenance.cli.output import emit
 from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED
 from provenance.gate.delivery import DecisionFileError, open_decision, verify_delivery
 
@@ -54,18 +55,17 @@ def command(paths: tuple[Path, ...], decision_path: Path, public_key: Path | Non
         raise exc from None
     code = EXIT_OK if check.ok else (EXIT_UNDECIDED if check.unreadable else EXIT_BLOCKED)
     if as_json:
-        click.echo(json.dumps({**check.to_dict(), "signature_checked": signed, "exit_code": code}, indent=2))
+        emit("verify-delivery", {**check.to_dict(), "signature_checked": signed, "exit_code": code})
         return code
     for label, names in (("CHANGED", check.changed), ("MISSING", check.missing), ("EXTRA", check.extra),
                          ("UNREADABLE", check.unreadable)):
         for name in names:
-            click.echo(f"{label:10} {name}", err=True)
+            click.echo(f"{label:10} {name}")
     if check.result != "clear":
-        click.echo(f"the gate decision was '{check.result}', not clear: this delivery was never cleared",
-                   err=True)
+        click.echo(f"the gate decision was '{check.result}', not clear: this delivery was never cleared")
     if check.ok:
         whose = "signed by the given key" if signed else "unsigned decision: its origin was not checked"
         click.echo(f"ok: the delivery is what the gate cleared (inputs digest {check.digest[:16]}…; {whose})")
     else:
-        click.echo(f"verify-delivery: MISMATCH — this is not what the gate cleared (exit {code})", err=True)
+        click.echo(f"verify-delivery: MISMATCH — this is not what the gate cleared (exit {code})")
     return code

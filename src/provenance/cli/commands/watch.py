@@ -39,6 +39,10 @@ def command(config_arg: Path | None, config_path: Path | None, as_json: bool) ->
     from provenance.watch import run
     from provenance.watch.logs import configure
 
+    if config_path is not None and config_arg is not None and config_path.absolute() != config_arg.absolute():
+        # One daemon watches one show: taking one of two and ignoring the other hid the mistake.
+        raise click.UsageError(f"two configurations given ({config_path} and {config_arg}): give one, "
+                               "as CONFIG or as --config")
     config = resolve_config(config_path or config_arg)
     if as_json:
         config = dataclasses.replace(config, log_format="json")
