@@ -123,6 +123,11 @@ CASES: list[tuple[str, Case, int]] = [
     ("verify-delivery unreadable decision", lambda s, t: [
         "verify-delivery", s.pkg, "--decision", s.pkg / "plain.png"], 3),
     ("service unit", lambda s, t: ["service", "unit", *cfg(s)], 0),
+    ("memory dismiss", lambda s, t: ["memory", "dismiss", s.pkg / "plain.png",
+                                     "--original", s.pkg / "gen.png",
+                                     "--ref", "REVIEW-1", "--key", s.keys["doe"], *cfg(s)], 0),
+    ("memory dismiss usage", lambda s, t: ["memory", "dismiss", s.pkg / "plain.png", "--ref", "R",
+                                           "--key", s.keys["doe"], *cfg(s)], 2),
 ]
 
 

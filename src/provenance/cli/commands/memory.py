@@ -4,7 +4,6 @@ content-memory match with a signed not-derived-from record."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from provenance.approvals.not_derived import LEDGER_SCOPE, REQUIRED_SCOPE, sign_
 from provenance.approvals.sign import approver_for_key
 from provenance.cli.commands.approve import _hash_unchanging
 from provenance.cli.options import config_option, json_option, trust_option
+from provenance.cli.output import emit
 from provenance.config import load_config
 from provenance.errors import EXIT_OK, EXIT_UNDECIDED, ProvenanceError
 from provenance.ledger import Ledger
@@ -83,9 +83,10 @@ def dismiss(paths: tuple[Path, ...], original: str, ref: str, key_file: Path, no
             results.append(result)
             if not as_json:
                 click.echo(_line(result), err=not result["ok"])
+    code = EXIT_OK if all(r["ok"] for r in results) else EXIT_UNDECIDED
     if as_json:
-        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
-    return EXIT_OK if all(r["ok"] for r in results) else EXIT_UNDECIDED
+        emit("memory-dismiss", {"results": results, "exit_code": code}, ensure_ascii=False)
+    return code
 
 
 def _line(r: dict[str, Any]) -> str:
