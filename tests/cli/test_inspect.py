@@ -19,9 +19,9 @@ from tests.gate.conftest import PROVENANCE
 
 @pytest.fixture
 def frames(tmp_path: Path) -> Path:
-    folder = tmp_path / "ep101_sq010_sh0420_comp_v003_plates_from_the_long_night"
-    for n in (2999, 998, 10):
-        plain_png(folder / f"shot_f{n}.png", n)
+    folder = tmp_path / "ep101_sq010_sh0420_comp_v003_plates_of_the_night"  # + name: 69 characters
+    for n in (2999, 998, 10):  # not a frame number (that would be a sequence): a name's number
+        plain_png(folder / f"shot_f{n}_comp.png", n)
     ai_png(folder / "zz_gen.png")
     return folder
 
@@ -31,17 +31,17 @@ def test_natural_order_and_a_path_column_that_holds_the_path(frames: Path, capsy
     monkeypatch.chdir(frames.parent)
     assert main(["inspect", str(frames)]) == 0
     out = capsys.readouterr().out
-    order = [out.index(f"shot_f{n}.png") for n in (10, 998, 2999)]
+    order = [out.index(f"shot_f{n}_comp.png") for n in (10, 998, 2999)]
     assert order == sorted(order), "f998 comes before f2999"
     assert all(len(line) <= 120 for line in out.splitlines())
     # Relative to the current folder, on one line, never wrapped mid-name.
-    whole = f"{frames.name}/shot_f2999.png"
+    whole = f"{frames.name}/shot_f2999_comp.png"
     assert whole in out and str(frames.parent) not in out
 
 
 def test_progress_goes_to_a_terminal_on_stderr_and_never_to_stdout(frames: Path, tmp_path: Path) -> None:
     for n in range(30):
-        plain_png(frames / f"more_{n}.png", n)
+        plain_png(frames / f"more_{n}_take.png", n)
     leader, follower = pty.openpty()
     proc = subprocess.Popen([str(PROVENANCE), "inspect", str(frames)], stdout=subprocess.PIPE,
                             stderr=follower, env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
@@ -62,7 +62,7 @@ def test_progress_goes_to_a_terminal_on_stderr_and_never_to_stdout(frames: Path,
     os.close(leader)
     assert proc.returncode == 0
     assert b"inspect" in seen and b"files" in seen, seen[:400]
-    assert b"\x1b[" not in out and b"shot_f998.png" in out  # stdout: the table, no terminal codes
+    assert b"\x1b[" not in out and b"shot_f998_comp.png" in out  # stdout: the table, no terminal codes
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(frames: Path) -> None:

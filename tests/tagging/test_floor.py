@@ -28,9 +28,9 @@ def test_edited_on_a1111_png_is_refused_and_nothing_is_written(
     proc = run("tag", "--generated", "--tool", "Stable Diffusion", "--no-c2pa", "--json", str(png),
                cwd=show)
     assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
-    assert json.loads(proc.stdout)[0]["outcome"] == "written"
+    assert json.loads(proc.stdout)["results"][0]["outcome"] == "written"
     proc = run("inspect", "--json", str(png), cwd=show)
-    assert json.loads(proc.stdout)[0]["classification"] == "ai_generated"
+    assert json.loads(proc.stdout)["verdicts"][0]["classification"] == "ai_generated"
 
 
 def test_our_own_generated_tag_is_not_lowered_either(
@@ -40,7 +40,7 @@ def test_our_own_generated_tag_is_not_lowered_either(
     tagged = sha256_file(path)
     proc = run("tag", "--edited", "--tool", "X", "--no-c2pa", "--json", str(path), cwd=show)
     assert proc.returncode == EXIT_BLOCKED
-    row = json.loads(proc.stdout)[0]
+    row = json.loads(proc.stdout)["results"][0]
     assert row["outcome"] == "refused" and "untag" in row["reason"]
     assert sha256_file(path) == tagged
     # Raising is always allowed: edited → generated.
