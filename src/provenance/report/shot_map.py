@@ -22,6 +22,7 @@ from provenance.pathtext import to_text
 from provenance.report.disclosure import csv_cell
 from provenance.sequences import frame_range
 from provenance.timeline import Shot, seconds, timecode
+from provenance.wording import plural
 
 SCHEMA = "provenance.shot-map/v1"
 AI = frozenset({Classification.AI_GENERATED, Classification.AI_EDITED})
@@ -167,8 +168,8 @@ def text_lines(result: GateResult) -> list[str]:
             out.append(f"shot map: {edit.path}: could not read the edit: {edit.error}")
             continue
         ai = ai_rows(edit)
-        out.append(f"shot map: {edit.path} ({t.format}, {t.rate:g} fps): {len(t.shots)} clips"
-                   + (f", {t.skipped} generators skipped" if t.skipped else "") + f"; {len(ai)} AI")
+        out.append(f"shot map: {edit.path} ({t.format}, {t.rate:g} fps): {plural(len(t.shots), 'clip')}"
+                   + (f", {plural(t.skipped, 'generator')} skipped" if t.skipped else "") + f"; {len(ai)} AI")
         for r in [*ai, *undecided_rows(edit)]:
             s = r.shot
             risks = ", ".join(r.risks) or "none"

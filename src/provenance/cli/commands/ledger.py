@@ -80,7 +80,7 @@ def verify(ctx: click.Context, as_json: bool, config_path: Path | None, url: str
                                "exit_code": 0 if ok else EXIT_BLOCKED}, default=str)
     elif not report.ok:
         click.echo(f"TAMPERED: {report.reason} (first bad event: {report.first_bad}; "
-                   f"{report.rows} events read; {where})")
+                   f"{plural(report.rows, 'event')} read; {where})")
     else:
         for path, why in broken:
             click.echo(f"TAMPERED: {why} ({path}; {where})")
@@ -88,7 +88,8 @@ def verify(ctx: click.Context, as_json: bool, config_path: Path | None, url: str
             click.echo(f"TAMPERED: state table edited: {d}")
         if ok:
             holding = f"; {plural(len(signed), 'checkpoint holds', 'checkpoints hold')}" if signed else ""
-            click.echo(f"ok: {report.rows} events verify{holding}; every state table matches them ({where})")
+            click.echo(f"ok: {plural(report.rows, 'event verifies', 'events verify')}{holding}; "
+                       f"every state table matches them ({where})")
     if not ok:
         ctx.exit(EXIT_BLOCKED)
 
