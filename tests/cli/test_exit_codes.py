@@ -111,6 +111,8 @@ CASES: list[tuple[str, Case, int]] = [
     ("watch with two configurations", lambda s, t: ["watch", s.config_file, "--config", _no_ledger(t)], 2),
     ("report", lambda s, t: ["report", "--disclosure", *cfg(s)], 0),
     ("report --csv --json", lambda s, t: ["report", "--disclosure", "--csv", "--json", *cfg(s)], 2),
+    ("report over a file that is no report", lambda s, t: ["report", "--disclosure", "--html",
+                                                           s.pkg / "plain.png", *cfg(s)], 2),
     ("report no ledger", lambda s, t: ["report", "--disclosure", "--config", _no_ledger(t)], 3),
     ("ledger verify", lambda s, t: ["ledger", "verify", *cfg(s)], 0),
     ("ledger verify tampered", lambda s, t: ["ledger", "verify", *cfg(s), *_tampered(s)], 1),
@@ -167,3 +169,17 @@ def test_exit_code(template: Show, tmp_path: Path, cli, argv: Case, code: int,  
             assert done.err.strip(), "a failure says why, on stderr"
         if code == 2 and not as_json:
             assert not done.out.strip(), "a usage error prints no result"
+
+
+def test_report_takes_its_file_like_the_gate_and_never_writes_over_an_edit(template: Show, tmp_path: Path,
+                                                                         cli) -> None:  # type: ignore[no-untyped-def]
+    show = _copy(template, tmp_path)
+    html = tmp_path / "disclosure.html"
+    done = cli("report", "--disclosure", "--html", html, *cfg(show))
+    assert done.code == 0 and done.out == f"wrote {html}\n"
+    assert html.read_text().startswith("<!doctype html>")
+    edit = tmp_path / "cut.edl"
+    edit.write_text("TITLE: cut\n")
+    before = edit.read_bytes()
+    cli("report", "--disclosure", "--json", edit, *cfg(show))  # the edit is an EDIT, not --json's FILE
+    assert edit.read_bytes() == before
