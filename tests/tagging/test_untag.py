@@ -54,7 +54,7 @@ def xmp_tags(path: Path) -> dict[str, Any]:
 def inspect(capsys: pytest.CaptureFixture[str], show: dict[str, Path], path: Path) -> dict[str, Any]:
     code, out = cli(capsys, "inspect", "--json", "--config", show["config"], path)
     assert code == EXIT_OK, out
-    return dict(json.loads(out)[0])
+    return dict(json.loads(out)["verdicts"][0])
 
 
 def test_a_mistaken_tag_is_withdrawn_signed_recorded_and_removed(
@@ -77,7 +77,7 @@ def test_a_mistaken_tag_is_withdrawn_signed_recorded_and_removed(
     code, out = cli(capsys, "untag", "--reason", "wrong plate tagged", "--key", show["approver"],
                     "--json", "--config", show["config"], plate)
     assert code == EXIT_OK, out
-    row = json.loads(out)[0]
+    row = json.loads(out)["results"][0]
     assert row["outcome"] == "withdrawn" and row["approver"] == "J. Doe"
     assert row["removed"] == ["xmp"] and row["classification_now"] == "unknown"
     # inspect still shows the history: the withdrawal, by whom and why (never a signal).
@@ -131,7 +131,7 @@ def test_untag_never_removes_a_generators_own_evidence(
     code, out = cli(capsys, "untag", "--reason", "not AI, honest", "--key", show["approver"],
                     "--json", "--config", show["config"], png)
     assert code == EXIT_OK, out
-    row = json.loads(out)[0]
+    row = json.loads(out)["results"][0]
     assert row["removed"] == ["xmp"] and row["classification_now"] == "ai_generated"
     assert inspect(capsys, show, png)["classification"] == "ai_generated"
     assert "Parameters" in subprocess.run(["exiftool", "-G1", "-s", str(png)], text=True,
@@ -152,7 +152,7 @@ def test_our_c2pa_manifest_and_a_sidecar_are_removed(
     code, out = cli(capsys, "untag", "--reason", "not ours", "--key", show["approver"], "--json",
                     "--config", show["config"], jpeg, png, exr)
     assert code == EXIT_OK, out
-    rows = {Path(r["path"]).name: r for r in json.loads(out)}
+    rows = {Path(r["path"]).name: r for r in json.loads(out)["results"]}
     assert rows[jpeg.name]["removed"] == ["xmp", "c2pa"]
     assert rows[png.name]["removed"] == ["xmp", "c2pa"] and rows[png.name]["classification_now"] == "unknown"
     assert read_store(jpeg, "image/jpeg") is None and read_store(png, "image/png") is None

@@ -166,7 +166,7 @@ def move(as_json: bool, config_path: Path | None) -> None:
 
     source, target, events = move_to_host(load_config(config_path))
     if as_json:
-        click.echo(json.dumps({"from": str(source), "to": str(target), "events": events}))
+        emit("ledger-move", {"from": str(source), "to": str(target), "events": events})
     else:
         click.echo(f"moved {events} events: {source} → {target} (the original is kept as "
                    f"{source.name}.moved-*)")

@@ -9,7 +9,6 @@ evidence says now (a generator's marks keep their class: an untag only withdraws
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from provenance.approvals.keys import load_private
 from provenance.approvals.retraction import sign_retraction
 from provenance.approvals.sign import approver_for_key
 from provenance.cli.options import config_option, json_option, trust_option
+from provenance.cli.output import emit
 from provenance.config import load_config
 from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED, ProvenanceError
 from provenance.evidence import ReaderSettings
@@ -90,11 +90,11 @@ def command(paths: tuple[Path, ...], reason: str, key_file: Path, as_json: bool,
             results.append(result)
             if not as_json:
                 click.echo(_line(result))
+    code = (EXIT_UNDECIDED if any(r.outcome == "error" for r in results)
+            else EXIT_BLOCKED if any(r.outcome == "refused" for r in results) else EXIT_OK)
     if as_json:
-        click.echo(json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False))
-    if any(r.outcome == "error" for r in results):
-        return EXIT_UNDECIDED
-    return EXIT_BLOCKED if any(r.outcome == "refused" for r in results) else EXIT_OK
+        emit("untag", {"results": [r.to_dict() for r in results], "exit_code": code}, ensure_ascii=False)
+    return code
 
 
 def _untag_one(path: Path, reason: str, key: Any, registry: ApproverRegistry, ledger: Ledger,
