@@ -196,5 +196,5 @@ def test_inspect_without_a_show_config_reads_the_files_alone(
     monkeypatch.delenv("PROVENANCE_CONFIG", raising=False)
     capsys.readouterr()
     assert main(["inspect", "--json", str(png)]) == 0
-    [verdict] = json.loads(capsys.readouterr().out)
+    [verdict] = json.loads(capsys.readouterr().out)["verdicts"]
     assert verdict["classification"] == "unknown" and verdict["memory"] == []
