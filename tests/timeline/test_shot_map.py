@@ -65,6 +65,8 @@ def test_html_map_shows_the_blocked_shot_with_its_in_point_in_chromium(
     (shot,) = report["shot_map"]["edits"][0]["ai_shots"]
     assert shot["source_in"] == "00:00:01:12"
     page = html.read_text()
+    section = page.split('<section class="shot-map"', 1)[1].split("</section>", 1)[0]
+    assert str(show.root) not in section and "media/gen_move.mp4" in section  # relative to the show
     thumb = page.split('alt="clip 1 at its in-point" src="data:image/jpeg;base64,', 1)[1].split('"', 1)[0]
     picture = Image.open(io.BytesIO(base64.b64decode(thumb))).convert("L")
     assert ImageStat.Stat(picture).mean[0] > 200  # 1.5 s in: the white second, not the black first frame

@@ -203,11 +203,26 @@ def _thumb(r: ShotRow) -> str | None:
     return thumbnail_uri(f.source, f.verdict.format, at=seconds(r.shot.source_in))
 
 
+def _relative(value: Any, show_dir: str | None) -> Any:
+    """Every string in a view with the show folder's prefix taken off (`report.html`'s rule:
+    a report sent out names no host path the show is mounted at)."""
+    from provenance.report.html import relative_text
+
+    if isinstance(value, str):
+        return relative_text(value, show_dir)
+    if isinstance(value, list):
+        return [_relative(v, show_dir) for v in value]
+    if isinstance(value, dict):
+        return {k: _relative(v, show_dir) for k, v in value.items()}
+    return value
+
+
 def html_view(result: GateResult) -> list[dict[str, Any]]:
-    """What `_shot_map.html.j2` renders: per edit, its AI rows with thumbnails."""
+    """What `_shot_map.html.j2` renders: per edit, its AI rows with thumbnails, paths relative
+    to the show."""
     views = []
     for edit in result.edits:
-        d = edit_dict(edit)
+        d = _relative(edit_dict(edit), result.show_dir)
         for row, out in zip(ai_rows(edit), d["ai_shots"], strict=True):
             out["thumb"] = _thumb(row)
         views.append(d)
