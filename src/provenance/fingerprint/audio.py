@@ -15,7 +15,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import av
 import numpy as np
 
 from provenance.errors import AssetError
@@ -50,6 +49,8 @@ def chromaprint(path: Path) -> tuple[tuple[int, ...], float | None]:
 
 
 def audio_essence(path: Path) -> str:
+    import av  # lazy: ~0.1 s of every gate's start-up, needed only when media is decoded
+
     h = hashlib.sha256()
     try:
         with av.open(str(path)) as container:

@@ -26,13 +26,16 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 from PIL import Image, ImageOps
 
 from provenance.errors import AssetError
 from provenance.fingerprint.jpeg import coded_essence
+
+if TYPE_CHECKING:
+    import av
 
 MAX_SIDE = 512
 PILLOW_FORMATS = frozenset({"jpeg", "png", "webp", "gif", "tiff", "bmp"})
@@ -128,6 +131,8 @@ def _decode_pillow(path: Path, fmt: str, essence: bool) -> Picture | None:
 
 
 def _decode_pyav(path: Path, essence: bool) -> Picture:
+    import av  # lazy: ~0.1 s of every gate's start-up, needed only when media is decoded
+
     with av.open(str(path), mode="r") as container:
         stream = container.streams.video[0]
         frame = next(container.decode(stream))
@@ -150,6 +155,8 @@ def _decode_pyav(path: Path, essence: bool) -> Picture:
 
 def decode(path: Path, fmt: str, essence: bool = True) -> Picture:
     """The display-referred picture of a still, or AssetError naming the file and why."""
+    import av  # lazy: ~0.1 s of every gate's start-up, needed only when media is decoded
+
     try:
         if fmt in PILLOW_FORMATS:
             picture = _decode_pillow(path, fmt, essence)

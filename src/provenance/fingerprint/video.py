@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 
 from provenance.errors import AssetError
 from provenance.fingerprint import still
 from provenance.fingerprint.display import MAX_SIDE, srgb_encode
 from provenance.fingerprint.model import FrameHash
+
+if TYPE_CHECKING:
+    import av
 
 INTERVAL = 0.25  # seconds between samples: a trimmed copy starts at most 0.125 s off a sample
 SCENE_CUT = 0.25  # mean absolute change of the 32×32 grey thumbnail that counts as a cut
@@ -42,6 +45,8 @@ def _picture(frame: av.VideoFrame) -> np.ndarray:
 
 
 def _essence(path: Path) -> str:
+    import av  # lazy: ~0.1 s of every gate's start-up, needed only when media is decoded
+
     h = hashlib.sha256()
     with av.open(str(path)) as container:
         streams = [s for s in container.streams if s.type in ("video", "audio")]
@@ -54,6 +59,8 @@ def _essence(path: Path) -> str:
 
 def fingerprint_video(path: Path) -> tuple[tuple[FrameHash, ...], float | None, str]:
     """(sampled frame hashes, duration in seconds, essence), or AssetError naming the file."""
+    import av  # lazy: ~0.1 s of every gate's start-up, needed only when media is decoded
+
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
