@@ -181,6 +181,13 @@ class Config:
             return True
         return self.zone_for(path) is Zone.IGNORE
 
+    @property
+    def gate_readers(self) -> tuple[str, ...]:
+        """What the gate reads with: every built-in reader, then `[inspect] readers`' plug-ins.
+        `[inspect] readers` may narrow what `inspect` and the daemon read; it never narrows the
+        gate, or `readers = ["sidecar"]` in a show's config would read an A1111 PNG as unknown."""
+        return tuple(dict.fromkeys((*DEFAULT_READERS, *self.readers)))
+
     def trust_anchors_pem(self) -> str | None:
         """The anchors `tag` and `approve` validate their own C2PA output against (the show's
         signing CA and `[trust] anchors`). Never used to judge: see `reader_settings`."""

@@ -121,3 +121,34 @@ def test_a_symlink_to_the_package_does_not_hide_its_config(tmp_path: Path, exift
     link.symlink_to(pkg)
     proc = hook(link, ".")
     refused(proc, link, "configuration is inside")
+
+
+def _gate(show: Show) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(PROVENANCE), "gate", "--config", str(show.config_file), str(show.pkg)],
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_a_config_others_could_change_does_not_decide(show: Show) -> None:
+    """The show's config chooses the policy (strict or not, approvals needed, readers, ledger):
+    one on group-writable storage is the artists' policy. Refused like OpenSSH's StrictModes."""
+    ai_png(show.pkg / "gen.png")
+    assert _gate(show).returncode == 1  # protected: it decides (blocked)
+    show.config_file.chmod(0o664)
+    proc = _gate(show)
+    assert proc.returncode == 3 and "writable by its group" in proc.stderr, proc.stderr
+    show.config_file.chmod(0o644)
+    show.root.chmod(0o777)  # the file is safe, but its folder lets anyone replace it
+    proc = _gate(show)
+    assert proc.returncode == 3 and f"its folder {show.root} is writable by others" in proc.stderr
+    show.root.chmod(0o755)
+    os.chown(show.config_file, 65534, 65534)  # another user's file
+    proc = _gate(show)
+    assert proc.returncode == 3 and "owned by uid 65534" in proc.stderr
+
+
+def test_a_shows_config_cannot_switch_off_the_gates_readers(show: Show) -> None:
+    """`[inspect] readers` narrows inspect and the daemon, never the gate."""
+    ai_png(show.pkg / "gen.png")
+    show.config_file.write_text(show.config_file.read_text() + '[inspect]\nreaders = ["sidecar"]\n')
+    proc = _gate(show)
+    assert proc.returncode == 1 and "gen.png" in proc.stdout + proc.stderr

@@ -6,11 +6,20 @@ from inside it. Everything that decides a delivery — the configuration, the ap
 and its signature, the trust file and its admin keys, the C2PA trust anchors, the host's
 rollback memory — must live outside (and not below) every path being judged; the trust root
 and the host's memory must also live outside the show tree, which artists can write.
+
+Outside the package is not enough for what decides how the gate judges: the configuration
+chooses the policy (strict or not, how many approvers a scope needs, which tools are vetted,
+which ledger remembers what), so it must also be a file nobody but this user or root can
+change — the check OpenSSH's StrictModes makes of authorized_keys: the file and every folder
+above it owned by root or us and not writable by group or others (a root-owned sticky folder
+such as /tmp excepted). A show config on group-writable shared storage is refused with the
+fix: protect it, or keep the gate's config on this host (`--config /etc/provenance/show.toml`).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -41,6 +50,36 @@ def check_outside(what: Iterable[tuple[str, Path | None]], folders: Sequence[Pat
                 raise TrustError(f"the gate's {label} is inside {os.path.abspath(folder)} ({why})", path)
 
 
+def _writable_by_others(st: os.stat_result) -> str | None:
+    """Why someone else could change this file or folder's entries, or None."""
+    if st.st_uid not in (0, os.geteuid()):
+        return f"owned by uid {st.st_uid}"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        if stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX and st.st_uid == 0:
+            return None  # /tmp: others cannot rename or remove what is ours
+        return f"writable by {'others' if st.st_mode & stat.S_IWOTH else 'its group'}"
+    return None
+
+
+def check_protected(what: Iterable[tuple[str, Path | None]]) -> None:
+    """TrustError naming the first file of `what` that someone other than us or root could
+    change: the file itself or any folder above it (symlinks resolved)."""
+    for label, path in what:
+        if path is None or not os.path.lexists(path):
+            continue
+        real = _real(path)
+        for p in (real, *real.parents):
+            try:
+                why = _writable_by_others(os.stat(p))
+            except OSError as exc:
+                raise TrustError(f"cannot check who may change the gate's {label}: {exc.strerror}", p) from None
+            if why:
+                where = "it" if p == real else f"its folder {p}"
+                raise TrustError(f"the gate's {label} could be changed by someone else ({where} is {why}): "
+                                 "protect it (owned by root or this user, not group- or world-writable), or "
+                                 "keep the gate's configuration on this host (--config FILE)", path)
+
+
 def refuse_own_policy(config: Config, judged: Sequence[Path]) -> ApproverRegistry:
     """Refuse policy from inside `judged` or trust from inside the show; return the authenticated
     registry (so a registry that does not verify stops the gate before anything is read)."""
@@ -67,4 +106,5 @@ def refuse_own_policy(config: Config, judged: Sequence[Path]) -> ApproverRegistr
     if config.file is not None:
         check_outside(host_trust, [config.base_dir], "the trust root is pinned on this host, outside the "
                                                      "show tree that artists can write")
+    check_protected([("configuration", config.file), *host_trust])
     return ApproverRegistry.load(config)

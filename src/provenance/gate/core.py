@@ -215,7 +215,7 @@ def decision_record(result: GateResult, config: Config) -> dict[str, Any]:
 
 def _open_cache(config: Config, settings: ReaderSettings) -> VerdictCache | None:
     try:
-        return open_cache(config.base_dir, settings_digest(settings, config.readers))
+        return open_cache(config.base_dir, settings_digest(settings, config.gate_readers))
     except (OSError, sqlite3.Error, PrivateStateUnavailable) as exc:  # slower without it, never less safe
         log.warning("gate: verdict cache unavailable (%s); reading every file", exc)
         return None
@@ -256,7 +256,7 @@ def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.
     # One Inspector (and ExifTool process) per worker: readers mostly wait on I/O and ExifTool.
     workers = 1 if inspector is not None else max(1, min(config.workers, len(files) or 1))
     pool: queue.SimpleQueue[Inspector] = queue.SimpleQueue()
-    owned = [Inspector(settings, config.readers) for _ in range(workers)] if inspector is None else []
+    owned = [Inspector(settings, config.gate_readers) for _ in range(workers)] if inspector is None else []
     for insp in owned or [inspector]:  # type: ignore[list-item]
         pool.put(insp)
 
