@@ -4,6 +4,7 @@ depends on (here: a declared risk) can be dropped on the way."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from provenance import pipeline
+from provenance.cli import main
 from provenance.model import Scope
 from tests.gate.conftest import Show, ai_png, asset, plain_png
 
@@ -50,16 +52,16 @@ def test_gating_twice_cold_then_cached_gives_the_same_decisions(
     assert _decisions(warm) == _decisions(cold)
 
 
-def test_the_readers_config_key_chooses_readers_and_a_change_of_readers_rereads(
+def test_the_readers_config_key_narrows_inspect_but_never_the_gate(
         show: Show, capsys: pytest.CaptureFixture[str]) -> None:
-    ai_png(show.pkg / "gen.png", 3)  # an A1111 signature: only the metadata reader sees it
+    gen = ai_png(show.pkg / "gen.png", 3)  # an A1111 signature: only the metadata reader sees it
     config = show.config_file.read_text()
     show.config_file.write_text(config + '[inspect]\nreaders = ["c2pa", "sidecar"]\n')
+    capsys.readouterr()
+    assert main(["inspect", "--config", str(show.config_file), "--json", str(gen)]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["classification"] == "unknown"  # as configured
     rc, report, _ = show.gate(show.pkg, capsys=capsys)
-    assert rc == 0 and asset(report, "gen.png")["classification"] == "unknown"  # as configured
-    show.config_file.write_text(config)  # back to every built-in reader
-    rc, report, _ = show.gate(show.pkg, capsys=capsys)
-    assert rc == 1 and asset(report, "gen.png")["classification"] == "ai_generated"  # not the cached read
+    assert rc == 1 and asset(report, "gen.png")["classification"] == "ai_generated"  # every built-in
 
 
 def test_an_unknown_reader_name_is_a_config_error_naming_the_file(

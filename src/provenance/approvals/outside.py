@@ -72,7 +72,8 @@ def check_protected(what: Iterable[tuple[str, Path | None]]) -> None:
             try:
                 why = _writable_by_others(os.stat(p))
             except OSError as exc:
-                raise TrustError(f"cannot check who may change the gate's {label}: {exc.strerror}", p) from None
+                raise TrustError(f"cannot check who may change the gate's {label}: {exc.strerror}",
+                                 p) from None
             if why:
                 where = "it" if p == real else f"its folder {p}"
                 raise TrustError(f"the gate's {label} could be changed by someone else ({where} is {why}): "
