@@ -48,6 +48,12 @@ class SigningIdentity:
     def chain_pem(self) -> bytes:
         return self.chain_path.read_bytes()
 
+    def subject(self) -> str:
+        """Who signs: the leaf certificate's common name (its whole subject if it has none)."""
+        leaf = x509.load_pem_x509_certificate(self.chain_pem())
+        names = leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        return str(names[0].value) if names else leaf.subject.rfc4514_string()
+
     def key_pem(self) -> bytes:
         try:
             return self.key_path.read_bytes()

@@ -63,8 +63,18 @@ def verdict_memory(verdict: Mapping[Any, Any], path: str | None, at: str) -> Mem
     return str(cls), verdict.get("generator"), f"{', '.join(outside)} evidence at {path}, {at}"
 
 
-def tag_memory(classification: str, tool: str | None, path: str | None, at: str) -> Memory | None:
-    return (classification, tool, f"tagged at {path}, {at}") if classification in AI_CLASSES else None
+def tag_memory(classification: str, tool: str | None, path: str | None, at: str,
+               by: Mapping[str, Any] | None = None) -> Memory | None:
+    """"tagged at PATH by USER (C2PA-signed as SIGNER), WHEN": who is what the tag event
+    recorded (events from before it was recorded say no one)."""
+    if classification not in AI_CLASSES:
+        return None
+    who = ""
+    if isinstance(by, Mapping) and by.get("user"):
+        who = f" by {by['user']}"
+        if by.get("signer"):
+            who += f" (C2PA-signed as {by['signer']})"
+    return classification, tool, f"tagged at {path}{who}, {at}"
 
 
 def asset_values(existing: Mapping[Any, Any] | None, *, at: str, event_id: int, classification: str,
@@ -113,7 +123,7 @@ def asset_changes(event: Mapping[Any, Any]) -> list[tuple[str, dict[str, Any]]]:
     if kind == "tag":
         cls = str(payload.get("classification"))
         decl = declarations_from(payload.get("declarations"))
-        memory = tag_memory(cls, decl.tool, event.get("path"), at)
+        memory = tag_memory(cls, decl.tool, event.get("path"), at, payload.get("by"))
         hashes = dict.fromkeys(s for s in (payload.get("sha256_after"), payload.get("sha256_before")) if s)
         return [(str(sha), {"classification": cls, "generator": decl.tool, "declarations": decl,
                             "remembered": memory}) for sha in hashes]

@@ -19,7 +19,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -417,10 +417,11 @@ class Ledger:
 
     def record_tag(self, path: str, sha256_before: str | None, sha256_after: str,
                    classification: Classification, declarations: Declarations,
-                   prior: dict[str, Any] | None = None) -> None:
+                   prior: dict[str, Any] | None = None, by: Mapping[str, str] | None = None) -> None:
         """An artist tagged `path`: both the tagged bytes and the untagged original are
         remembered under their hashes (a copy of either elsewhere is still known). `prior` is
-        what the tag replaced outside our own namespace (an untag restores it)."""
+        what the tag replaced outside our own namespace (an untag restores it); `by` who
+        tagged ({"user": OS user, "signer": the C2PA signing identity when it signed})."""
         path = str(path)
         cls = str(classification)
         with self._write() as conn:
@@ -428,6 +429,8 @@ class Ledger:
                        "classification": cls, "declarations": declarations.to_dict()}
             if prior is not None:
                 payload["prior"] = prior
+            if by:
+                payload["by"] = dict(by)
             ev = self._append(conn, "tag", sha256_after, path, payload)
             for sha, changes in state.asset_changes(ev.content):
                 self._upsert_asset(conn, sha, ev, changes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,7 +63,22 @@ def _open_ledger(config: Config, dry_run: bool) -> Ledger | None:
         return None
 
 
-def _remember(ledger: Ledger, path: Path, spec: TagSpec, result: TagResult) -> None:
+def _tagged_by(result: TagResult, identity: SigningIdentity | None) -> dict[str, str]:
+    """Who tagged, as the ledger keeps it: the OS user, and the C2PA identity that signed."""
+    # The account this process runs as, not $USER/$LOGNAME (which getpass.getuser reads first
+    # and anyone can set): what the ledger says happened "by jdoe" should be jdoe's doing.
+    try:
+        user = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # no passwd entry (a container's bare uid)
+        user = f"uid {os.geteuid()}"
+    by = {"user": user}
+    if identity is not None and "c2pa" in result.written:
+        by["signer"] = identity.subject()
+    return by
+
+
+def _remember(ledger: Ledger, path: Path, spec: TagSpec, result: TagResult,
+              by: dict[str, str] | None = None) -> None:
     """Record a tag in the ledger under both hashes; an unchanged file is recorded only if the
     ledger does not know it yet (re-running a tag adds no events)."""
     if result.outcome not in (Outcome.WRITTEN, Outcome.SIDECAR, Outcome.UNCHANGED) or not result.sha256_after:
@@ -73,7 +89,7 @@ def _remember(ledger: Ledger, path: Path, spec: TagSpec, result: TagResult) -> N
         if result.outcome is Outcome.UNCHANGED and ledger.recall_many([result.sha256_after]):
             return
         ledger.record_tag(os.path.abspath(path), result.sha256_before, result.sha256_after,
-                          spec.kind.classification, declared, result.prior)
+                          spec.kind.classification, declared, result.prior, by)
     except LedgerError as exc:
         click.echo(f"warning: {shown(result.path)} is tagged, but the ledger did not record it: {exc}",
                    err=True)
@@ -161,7 +177,7 @@ def command(ctx: click.Context, paths: tuple[Path, ...], kinds: tuple[str, ...],
         for path in _files(paths, config):
             result = tagger.tag(path, spec, sidecar_only=sidecar_only, dry_run=dry_run)
             if ledger is not None:
-                _remember(ledger, path, spec, result)
+                _remember(ledger, path, spec, result, _tagged_by(result, identity))
             results.append(result)
             if not as_json:
                 click.echo(_line(result))
