@@ -11,7 +11,17 @@ import pytest
 from provenance.cli import main
 from provenance.model import Scope
 from tests.gate.conftest import Show, asset
-from tests.imf.build import Built, Track, audio_mxf, reel_mxf, relist, still_mxf, video_mxf, write_package
+from tests.imf.build import (
+    Built,
+    Track,
+    audio_mxf,
+    ffmpeg,
+    reel_mxf,
+    relist,
+    still_mxf,
+    video_mxf,
+    write_package,
+)
 
 
 def _scan_ai_still(show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> Path:
@@ -141,3 +151,29 @@ def test_an_ai_shot_inside_a_reel_is_placed_at_its_own_timecode(
     assert abs(row["record_in"] - 12) <= 6 and abs(row["record_out"] - 36) <= 6, (row, segment)
     assert abs(row["source_in"] - 24) <= 6 and abs(row["source_out"] - 48) <= 6
     assert row["timecode_in"].startswith("01:00:00:") and row["record_out"] < 60
+
+
+def test_an_ai_voice_in_a_sound_track_file_is_blocked_on_the_audio_sequence(
+        show: Show, media_tools: None, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """IMF keeps sound in its own MXF track files: content memory hears them too."""
+    voice = show.root / "working" / "vo" / "temp_vo.wav"
+    voice.parent.mkdir(parents=True)
+    ffmpeg("-i", str(corpus_dir / "d36_sample1.mp3"), "-t", "4", str(voice))
+    assert main(["tag", "--config", str(show.config_file), "--generated", "--tool", "ElevenLabs", "--no-c2pa",
+                 str(voice)]) == 0
+    assert main(["scan", "--config", str(show.config_file), str(voice.parent)]) in (0, 1)
+    video_mxf(show.pkg / "V01.mxf", seconds=4)
+    ffmpeg("-i", str(voice), "-ac", "1", "-ar", "48000", "-c:a", "pcm_s24le", "-f", "mxf_opatom",
+           str(show.pkg / "A01.mxf"))  # every tag gone: only what it sounds like is left
+    write_package(show.pkg, [Track("V01.mxf", "MainImageSequence", 96),
+                             Track("A01.mxf", "MainAudioSequence", 192000, "48000 1")],
+                  [[("V01.mxf", 0, 96), ("A01.mxf", 0, 192000)]])
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 1
+    sound = asset(report, "A01.mxf")
+    assert (sound["status"], sound["classification"]) == ("blocked", "ai_generated")
+    assert "sounds like" in " ".join(sound["reasons"])
+    (row,) = report["packages"][0]["timeline"]
+    assert (row["sequence"], row["timecode_in"], row["timecode_out"]) == (
+        "MainAudioSequence", "01:00:00:00", "01:00:04:00")
+    assert asset(report, "V01.mxf")["status"] == "clear"

@@ -37,6 +37,8 @@ def fingerprint(path: str | Path, fmt: str, sha256: str) -> Fingerprint | None:
     """The fingerprint of one file's content, None for formats without media, AssetError on bad media."""
     p = Path(path)
     kind = kind_of(fmt)
+    if kind is Kind.VIDEO and _sound_only(p):
+        kind = Kind.AUDIO  # a container holding only sound (IMF's audio track files are MXF)
     if kind is Kind.STILL:
         picture = decode(p, fmt)
         return Fingerprint(sha256, kind, picture.essence,
@@ -48,3 +50,14 @@ def fingerprint(path: str | Path, fmt: str, sha256: str) -> Fingerprint | None:
         values, duration = chromaprint(p)
         return Fingerprint(sha256, kind, audio_essence(p), audio=values, duration=duration)
     return None
+
+
+def _sound_only(path: Path) -> bool:
+    """A video container with audio streams and no video stream (its header only)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return not container.streams.video and bool(container.streams.audio)
+    except (OSError, ValueError, av.FFmpegError):
+        return False  # the video decoder says why, naming the file

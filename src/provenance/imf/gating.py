@@ -138,8 +138,11 @@ class _Gating:
         for cpl in self.pkg.compositions:
             for p in placements(cpl):
                 self.where.setdefault(p.track_file_id, []).append((cpl, p))
+        # Picture segments only: chromaprint's span of an audio match covers the overlap it
+        # aligned, not the AI sound's extent (fpcalc also stops early in some MXF sound files),
+        # so an AI sound track file is placed as a whole.
         self.segments: dict[str, list[tuple[float, float]]] = {
-            m.path: [(s.start, s.end) for s in m.segments] for m in masters}
+            m.path: [(s.start, s.end) for s in m.segments if s.how == "frames"] for m in masters}
 
     def _ai_parts(self, asset_id: str, segments: list[tuple[float, float]] | None) -> list[Placement]:
         """Where an AI track file plays: every resource of it, or only the parts that play the
