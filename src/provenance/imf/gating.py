@@ -68,8 +68,7 @@ class PackageReport:
 
     def line(self) -> str:
         """One line for people: what was checked, and what came of it."""
-        def n(count: int, what: str) -> str:
-            return f"{count} {what}{'' if count == 1 else 's'}"
+        from provenance.wording import plural as n
 
         cpls = ", ".join(f"'{c['title'] or c['cpl']}' ({c['edit_rate']})" for c in self.compositions)
         parts = [f"IMF package {self.name}: {n(self.assets, 'asset')} checked against "
