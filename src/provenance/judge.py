@@ -102,8 +102,31 @@ def default_memories(ledger: HashRecall | None, *, prefetch: bool = False,
         return []
     from provenance.memory.recall import content_memory  # numpy and PyAV only when judging
 
+    if config is not None:
+        trust_retractions(ledger, config)
+
     content = content_memory(ledger, refresh=not prefetch, config=config)
     return [LedgerHashMemory(ledger, prefetch=prefetch), *([content] if content else [])]
+
+
+def trust_retractions(ledger: object, config: Config) -> None:
+    """Let the ledger's memory honour `untag` retractions signed by this host's authenticated
+    approvers (once per ledger). Without a registry that authenticates, none is honoured: a
+    retraction lowers memory, so an unverifiable one must not (approvals/retraction.py)."""
+    from provenance.ledger import Ledger
+
+    if not isinstance(ledger, Ledger) or ledger.retractions is not None:
+        return
+    from provenance.approvals import ApproverRegistry
+    from provenance.approvals.retraction import honour
+    from provenance.errors import ProvenanceError
+
+    try:
+        registry = ApproverRegistry.load(config)
+    except ProvenanceError as exc:
+        log.debug("untag retractions not honoured: %s", exc.reason)
+        return
+    ledger.retractions = honour(registry)
 
 
 def remember(verdict: Verdict, recalled: Sequence[Remembered]) -> Verdict:

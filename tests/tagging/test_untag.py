@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from provenance.approvals.keys import load_public, new_keypair
+from provenance.approvals import ApproverRegistry, dsse
+from provenance.approvals.keys import key_id, load_private, load_public, new_keypair
+from provenance.approvals.retraction import PAYLOAD_TYPE, STATEMENT_TYPE, honour
 from provenance.cli import main
 from provenance.config import load_config
 from provenance.errors import EXIT_BLOCKED, EXIT_OK, EXIT_UNDECIDED
@@ -91,7 +93,15 @@ def test_a_mistaken_tag_is_withdrawn_signed_recorded_and_removed(
     assert essence_digest(plate, "jpeg") == pixels
     now = sha256_file(plate)
 
-    with Ledger.open(load_config(show["config"]).effective_ledger_url) as ledger:
+    config = load_config(show["config"])
+    with Ledger.open(config.effective_ledger_url) as ledger:
+        def ai_recalled(sha: str) -> bool:
+            got = ledger.recall_many([sha]).get(sha)
+            return got is not None and any(e.signal is Signal.AI_GENERATED for e in got.evidence)
+
+        # Memory honours only retractions it can authenticate: none without the registry.
+        assert ai_recalled(untouched) and ai_recalled(tagged)
+        ledger.retractions = honour(ApproverRegistry.load(config))
         memory = ledger.recall_many([untouched, tagged, now])
         # Nothing recalls AI for any of these bytes, and the withdrawal is visible.
         for sha in (untouched, tagged):
@@ -107,6 +117,21 @@ def test_a_mistaken_tag_is_withdrawn_signed_recorded_and_removed(
         assert "tag" in kinds and kinds[-1] == "untag"
         envelope = json.loads(conn_payload(ledger))["envelope"]
         assert envelope["payloadType"] == "application/vnd.provenance.retraction+json"
+        # Anyone who can write the database can append a well-chained untag; an envelope not
+        # signed by an approver (the artist's key here) withdraws nothing.
+        other = media("png", "other.png")
+        assert cli(capsys, "tag", "--generated", "--tool", "X", "--no-c2pa", "--config",
+                   show["config"], other)[0] == EXIT_OK
+        forged_sha = sha256_file(other)
+        tag_event = ledger.recorded_tags(forged_sha)[0]
+        withdrawn = {forged_sha: [tag_event["id"]]}
+        statement = json.dumps({"_type": STATEMENT_TYPE, "tag_event": tag_event["id"],
+                                "sha256": forged_sha, "withdrawn": withdrawn}).encode()
+        artist = load_private(show["artist"])
+        ledger.record_untag(str(other), forged_sha, {
+            "tag_event": tag_event["id"], "withdrawn": withdrawn, "reason": "sneak", "approver": "J. Doe",
+            "envelope": dsse.sign(artist, statement, key_id(artist.public_key()), PAYLOAD_TYPE)})
+        assert ai_recalled(forged_sha)
     code, out = cli(capsys, "ledger", "verify", "--config", show["config"])
     assert code == EXIT_OK, out
     # A retraction withdraws a tag once; there is nothing left to withdraw.

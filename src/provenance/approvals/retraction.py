@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -49,3 +50,31 @@ def sign_retraction(key: Ed25519PrivateKey, registry: ApproverRegistry, *, tag_e
     if env.payload_type != PAYLOAD_TYPE or not dsse.verify(approver.public_key, env):
         raise ApprovalError("the retraction does not verify under the approver's registered key")
     return envelope, approver
+
+
+def honour(registry: ApproverRegistry) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether an `untag` event may lower memory: its envelope verifies under the registered
+    key of an approver who is not revoked, and its statement names what the event withdraws.
+
+    Anyone who can write the database can append a well-chained event; only an approver can
+    sign one. Without this check (`Ledger.retractions` unset: no registry) memory honours no
+    retraction at all, and keeps saying AI — the safe side."""
+    def check(event: Mapping[str, Any]) -> bool:
+        payload = event.get("payload") or {}
+        try:
+            env = dsse.parse(payload.get("envelope"), "retraction")
+        except ApprovalError:
+            return False
+        approver = registry.by_key_id(env.keyid)
+        if (env.payload_type != PAYLOAD_TYPE or approver is None or approver.revoked
+                or not dsse.verify(approver.public_key, env)):
+            return False
+        try:
+            statement = json.loads(env.payload)
+        except ValueError:
+            return False
+        return (isinstance(statement, dict) and statement.get("_type") == STATEMENT_TYPE
+                and statement.get("tag_event") == payload.get("tag_event")
+                and statement.get("sha256") == event.get("sha256")
+                and statement.get("withdrawn") == payload.get("withdrawn"))
+    return check

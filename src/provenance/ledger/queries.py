@@ -3,7 +3,7 @@ the events themselves (see `recall_many`). No writes here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -162,7 +162,11 @@ def all_locations(conn: Connection) -> list[Location]:
     return [_location(r) for r in conn.execute(select(locations).order_by(locations.c.path)).mappings()]
 
 
-def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, Remembered]:
+Honour = Callable[[Mapping[str, Any]], bool]
+
+
+def recall_many(conn: Connection, hashes: Sequence[str],
+                honour: Honour | None = None) -> dict[str, Remembered]:
     """What the ledger remembers about each hash (AI evidence, declarations), derived from the
     hash-chained events themselves, never from the mutable `assets` columns: an edited
     `assets.remembered` cannot erase it, and an edited event breaks the chain (`ledger verify`,
@@ -170,7 +174,7 @@ def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, Remembered
     recall are absent."""
     memory: dict[str, AssetMemory] = {}
     unique = sorted(set(hashes))
-    untags = _untag_events(conn) if unique else []
+    untags = _untag_events(conn, honour) if unique else []
     for start in range(0, len(unique), _IN_CHUNK):
         chunk = unique[start:start + _IN_CHUNK]
         wanted = set(chunk)
@@ -186,9 +190,11 @@ def recall_many(conn: Connection, hashes: Sequence[str]) -> dict[str, Remembered
     return out
 
 
-def _untag_events(conn: Connection) -> list[Any]:
-    """Every signed retraction (few: one per mistaken tag), read once per recall."""
-    return list(conn.execute(select(*_EVENT_COLUMNS).where(events.c.kind == "untag")).mappings())
+def _untag_events(conn: Connection, honour: Honour | None) -> list[Any]:
+    """The retractions memory honours (few: one per mistaken tag), read once per recall: only
+    those `honour` authenticates (approvals/retraction.py), none without it."""
+    rows = conn.execute(select(*_EVENT_COLUMNS).where(events.c.kind == "untag")).mappings()
+    return [r for r in rows if honour is not None and honour(dict(r))]
 
 
 def _fold(memory: dict[str, AssetMemory], evs: Iterable[Mapping[str, Any]], wanted: set[str] | None) -> None:
@@ -202,18 +208,19 @@ def _fold(memory: dict[str, AssetMemory], evs: Iterable[Mapping[str, Any]], want
                 memory.setdefault(sha, AssetMemory()).withdraw(withdrawn, note)
 
 
-def remembered_hashes(conn: Connection) -> set[str]:
+def remembered_hashes(conn: Connection, honour: Honour | None = None) -> set[str]:
     """Every hash `recall_many` would answer for (from the events, like `recall_many`)."""
     memory: dict[str, AssetMemory] = {}
     teaching: list[Any] = list(conn.execute(_memory_statements(conn.dialect.name)[2]).mappings())
-    _fold(memory, sorted([*teaching, *_untag_events(conn)], key=lambda r: r["id"]), None)
+    _fold(memory, sorted([*teaching, *_untag_events(conn, honour)], key=lambda r: r["id"]), None)
     return {sha for sha, m in memory.items() if m.teaches or m.withdrawn}
 
 
 def recorded_tags(conn: Connection, sha256: str) -> list[dict[str, Any]]:
     """The tag events that made these bytes (tagged bytes, or a sidecar's untagged ones) and
     that no signed retraction has withdrawn yet, oldest first."""
-    withdrawn = {int(e["payload"].get("tag_event") or 0) for e in _untag_events(conn)}
+    # Any recorded retraction counts here: this only keeps `untag` from withdrawing twice.
+    withdrawn = {int(e["payload"].get("tag_event") or 0) for e in _untag_events(conn, lambda _: True)}
     q = select(*_EVENT_COLUMNS, events.c.row_hash).where(events.c.kind == "tag", events.c.sha256 == sha256)
     return [dict(r) for r in conn.execute(q.order_by(events.c.id)).mappings() if r["id"] not in withdrawn]
 

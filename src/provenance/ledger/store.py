@@ -186,6 +186,9 @@ class Ledger:
         self.engine = engine
         self.backend = engine.dialect.name
         self.host = host or socket.gethostname()
+        # Which `untag` retractions memory honours (approvals.retraction.honour over the
+        # host's authenticated registry, set by the judge); None: none, memory keeps saying AI.
+        self.retractions: queries.Honour | None = None
         # SQLite has one writer anyway; queue our own threads here instead of in its
         # busy handler, which sleeps in coarse steps.
         self._write_lock: AbstractContextManager[Any] = (
@@ -295,12 +298,12 @@ class Ledger:
         if not hashes:
             return {}
         with self._read() as conn:
-            return queries.recall_many(conn, hashes)
+            return queries.recall_many(conn, hashes, self.retractions)
 
     def remembered_hashes(self) -> set[str]:
         """The hashes `recall_many` answers for: one query instead of one per file (the gate)."""
         with self._read() as conn:
-            return queries.remembered_hashes(conn)
+            return queries.remembered_hashes(conn, self.retractions)
 
     def open_findings(self, since: str | None = None) -> list[Finding]:
         with self._read() as conn:
