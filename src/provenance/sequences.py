@@ -14,12 +14,12 @@ frame nobody was told about).
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import fileseq
+from natsort import natsort_keygen
 
 from provenance.formats import FRAME_EXTENSIONS
 
@@ -130,9 +130,8 @@ def split(g: Group[T], key: Callable[[T], object]) -> list[Group[T]]:
     return out
 
 
-def natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
-    """Sort key for names as people read them: `f998` before `f2999`, digits as numbers."""
-    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t)
+# Names as people sort them: `f998` before `f2999`, digits as numbers (natsort, as `inspect`).
+natural_key = natsort_keygen()
 
 
 def is_frame_name(path: str) -> bool:
