@@ -14,11 +14,9 @@ from tests.gate.conftest import Show, asset
 from tests.imf.build import (
     Built,
     Track,
-    audio_mxf,
     ffmpeg,
     reel_mxf,
     relist,
-    still_mxf,
     video_mxf,
     write_package,
 )
@@ -35,13 +33,12 @@ def _scan_ai_still(show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[s
 
 
 @pytest.fixture
-def ai_imp(show: Show, media_tools: None, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> Built:
+def ai_imp(show: Show, track_files: Path, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> Built:
     """Segment 1: two seconds of camera picture and sound; segment 2: one second rendered from
     an AI still (an editor's render strips every tag: only content memory knows it)."""
-    still = _scan_ai_still(show, corpus_dir, capsys)
-    video_mxf(show.pkg / "V01.mxf")
-    still_mxf(still, show.pkg / "V02_sky.mxf")
-    audio_mxf(show.pkg / "A01.mxf")
+    _scan_ai_still(show, corpus_dir, capsys)
+    for made, name in (("V.mxf", "V01.mxf"), ("SKY.mxf", "V02_sky.mxf"), ("A.mxf", "A01.mxf")):
+        shutil.copyfile(track_files / made, show.pkg / name)
     tracks = [Track("V01.mxf", "MainImageSequence", 48), Track("V02_sky.mxf", "MainImageSequence", 24),
               Track("A01.mxf", "MainAudioSequence", 96000, "48000 1")]
     return write_package(show.pkg, tracks, [[("V01.mxf", 0, 48), ("A01.mxf", 0, 96000)],
