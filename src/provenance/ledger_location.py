@@ -123,6 +123,7 @@ def move_to_host(config: Config) -> tuple[Path, Path, int]:
     renamed `ledger.db.moved-<time>` (kept, not deleted). No daemon may be writing: the
     show's watch lock is held throughout."""
     from provenance.ledger import Ledger
+    from provenance.tagging.atomic import fsync_dir
     from provenance.watch.lock import LOCK_NAME, DaemonLock
 
     chosen = choose(config)
@@ -162,7 +163,7 @@ def move_to_host(config: Config) -> tuple[Path, Path, int]:
         finally:
             for leftover in temp.parent.glob(f"{temp.name}*"):
                 leftover.unlink(missing_ok=True)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         for suffix in ("", "-wal", "-shm"):
             old_file = source.with_name(source.name + suffix)
@@ -170,14 +171,6 @@ def move_to_host(config: Config) -> tuple[Path, Path, int]:
                 os.replace(old_file, source.with_name(f"{source.name}.moved-{stamp}{suffix}"))
         (target.parent / LEGACY_MARKER).unlink(missing_ok=True)
     return source, target, before.rows
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _remember_legacy(marker: Path, legacy: Path) -> None:
