@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import time
+import timeit
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,12 +43,7 @@ def fileseq_groups(paths: list[str]) -> list[tuple[str, int]]:
 
 
 def best(fn: Callable[[], object], runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return min(timeit.repeat(fn, number=1, repeat=runs))
 
 
 def main() -> None:
