@@ -184,8 +184,9 @@ class Totals:
                 "period": {"first_seen": self.first_seen, "last_seen": self.last_seen}}
 
 
-def totals(rows: list[Row]) -> Totals:
-    listed = entries(rows)
+def totals(rows: list[Row], listed: list[Group[Row]] | None = None) -> Totals:
+    """Totals of `rows`, as listed by `entries` (given, when the caller has them already)."""
+    listed = entries(rows) if listed is None else listed
     heads = [g.items[0] for g in listed]
     risks = Counter(r for h in heads for r in h.risks)
     return Totals(
@@ -199,15 +200,16 @@ def totals(rows: list[Row]) -> Totals:
     )
 
 
-def _sequence_of(rows: list[Row]) -> dict[str, str]:
+def _sequence_of(listed: list[Group[Row]]) -> dict[str, str]:
     """Each frame's sha256 → the name of the sequence entry it is listed under."""
-    return {r.sha256: g.name for g in entries(rows) if g.is_sequence for r in g.items}
+    return {r.sha256: g.name for g in listed if g.is_sequence for r in g.items}
 
 
 def to_json(rows: list[Row], config: Config) -> dict[str, Any]:
-    seq = _sequence_of(rows)
+    listed = entries(rows)  # one grouping for the totals and the sequence names
+    seq = _sequence_of(listed)
     return {"schema": SCHEMA, "show": config.title, "policy_version": config.policy_version,
-            "generated_at": _now(), "count": len(rows), "totals": totals(rows).to_dict(),
+            "generated_at": _now(), "count": len(rows), "totals": totals(rows, listed).to_dict(),
             "assets": [{**r.to_dict(), "sequence": seq.get(r.sha256)} for r in rows]}
 
 
@@ -260,7 +262,7 @@ def to_csv(rows: list[Row]) -> str:
     # so a bare CR in metadata (a row break to a spreadsheet) is quoted too, not only LF.
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\r\n")
     w.writeheader()
-    seq = _sequence_of(rows)
+    seq = _sequence_of(entries(rows))
     for r in rows:
         d = {**r.to_dict(), "sequence": seq.get(r.sha256)}
         d["on_storage"] = "yes" if r.on_storage else "no"
@@ -287,6 +289,6 @@ def to_html(rows: list[Row], config: Config) -> str:
                       "range": g.sequence.frame_range if g.sequence else None,
                       "other_paths": head.paths[1:] if not g.is_sequence else (),
                       "thumb": sniffed_thumbnail_uri(src) if src and n < MAX_THUMBS else None})
-    return render("disclosure.html.j2", show=config.title, entries=views, totals=totals(rows),
+    return render("disclosure.html.j2", show=config.title, entries=views, totals=totals(rows, listed),
                   config=config, generated_at=_now(), thumbs_capped=len(listed) > MAX_THUMBS,
                   max_thumbs=MAX_THUMBS)
