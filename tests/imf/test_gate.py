@@ -173,3 +173,16 @@ def test_a_package_inside_a_delivery_folder_is_found(
     assert _package(report)["name"] == "IMP_EP101"
     assert asset(report, "IMP_EP101/V.mxf")["status"] == "blocked"
     assert urn()  # the builder's UUIDs are fresh per package
+
+
+def test_a_package_check_that_crashes_leaves_the_gate_undecided(
+        show: Show, imp: Built, capsys: Cap, monkeypatch: pytest.MonkeyPatch) -> None:
+    import provenance.imf.gating as gating
+
+    def broken(root: object) -> None:
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(gating, "open_package", broken)
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 3
+    assert "could not check the IMF package: internal error: RuntimeError: injected" in _reasons(report)

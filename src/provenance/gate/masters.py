@@ -11,6 +11,7 @@ decoded again.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 from provenance.gate.result import AssetResult, FileOutcome
 from provenance.judge import Judge
 
+log = logging.getLogger(__name__)
 _DERIVED = ("derived_from", "possibly_derived_from")
 
 
@@ -112,7 +114,12 @@ def check_masters(assets: Sequence[AssetResult], judge: Judge) -> list[MasterRep
     out = []
     for a in assets:
         for o in a.files:
-            report = _segments(o, judge)
+            try:
+                report = _segments(o, judge)
+            except Exception as exc:  # the verdict (blocked as AI) stands; only the where is missing
+                log.exception("finding the AI segments of %s failed", o.relpath)
+                o.notes.append(f"could not place the AI segments: {type(exc).__name__}: {exc}")
+                continue
             if report is None:
                 continue
             for s in report.segments:

@@ -16,6 +16,7 @@ and content memory, per-file approvals). Here, per package (`package.open_packag
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from provenance.judge import Judge, failed_verdict
 from provenance.model import Classification, Finding, Zone
 from provenance.policy import Judgement
 
+log = logging.getLogger(__name__)
 PRINCIPLE = "An IMF package is delivered exactly as its packing list describes it."
 RULE_BLOCKED = "imf-package"
 RULE_UNDECIDED = "imf-undecided"
@@ -211,22 +213,36 @@ def check_packages(assets: list[AssetResult], roots: Sequence[Path], judge: Judg
     `masters`: the segments content memory matched in track files, placed precisely."""
     reports = []
     for root in roots:
-        g = _Gating(judge, root, masters)
-        carried: set[str] = set()
-        sample: tuple[str, str] | None = None
-        updated = []
-        for a in assets:
-            files = []
-            for o in a.files:
-                rel = _rel(o.source, root)
-                if rel is None:
-                    files.append(o)
-                    continue
-                carried.add(rel)
-                sample = sample or (o.relpath, rel)
-                files.append(g.outcome(o, rel))
-            changed = any(x is not y for x, y in zip(files, a.files, strict=True))
-            updated.append(dataclasses.replace(a, files=files) if changed else a)
-        assets = updated + g.orphans(carried, sample)
-        reports.append(g.report)
+        try:
+            assets, report = _check_package(assets, root, judge, masters)
+        except Exception as exc:  # fail closed: a package we could not check is undecided, said once
+            log.exception("checking the IMF package %s failed", root)
+            reason = f"could not check the IMF package: internal error: {type(exc).__name__}: {exc}"
+            name = root.name
+            finding = _finding(Problem(Severity.UNDECIDED, reason, ASSETMAP), None, name)
+            verdict = dataclasses.replace(failed_verdict(name, reason), errors=())
+            assets = [*assets, AssetResult(name, [FileOutcome(name, verdict, Judgement([finding]))])]
+            report = PackageReport(root.name, str(root), None, problems=[Problem(Severity.UNDECIDED, reason)])
+        reports.append(report)
     return assets, reports
+
+
+def _check_package(assets: list[AssetResult], root: Path, judge: Judge,
+                   masters: Sequence[MasterReport]) -> tuple[list[AssetResult], PackageReport]:
+    g = _Gating(judge, root, masters)
+    carried: set[str] = set()
+    sample: tuple[str, str] | None = None
+    updated = []
+    for a in assets:
+        files = []
+        for o in a.files:
+            rel = _rel(o.source, root)
+            if rel is None:
+                files.append(o)
+                continue
+            carried.add(rel)
+            sample = sample or (o.relpath, rel)
+            files.append(g.outcome(o, rel))
+        changed = any(x is not y for x, y in zip(files, a.files, strict=True))
+        updated.append(dataclasses.replace(a, files=files) if changed else a)
+    return updated + g.orphans(carried, sample), g.report
