@@ -42,7 +42,7 @@ def test_tool_version_and_prompt_go_to_iptc_properties(
     for dup in ("Tool", "ToolVersion", "Classification"):
         assert f"<provenance:{dup}>" not in xmp, dup
 
-    verdict = json.loads(run("inspect", "--json", str(path), cwd=show).stdout)[0]
+    verdict = json.loads(run("inspect", "--json", str(path), cwd=show).stdout)["verdicts"][0]
     assert verdict["classification"] == "ai_generated"
     assert verdict["declarations"]["tool"] == "Adobe Firefly"
     # The metadata reader takes ExifTool's JSON, which prints 4.10 as a number (as before, with

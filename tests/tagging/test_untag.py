@@ -201,7 +201,7 @@ def test_a_c2pa_history_beside_ours_is_kept_whole(
     code, out = cli(capsys, "untag", "--reason", "oops", "--key", show["approver"], "--json",
                     "--config", show["config"], path)
     assert code == EXIT_OK, out
-    row = json.loads(out)[0]
+    row = json.loads(out)["results"][0]
     assert row["removed"] == [] and "history" in row["kept"][0]
     assert path.read_bytes() == tagged and row["classification_now"] == "ai_generated"
     assert inspect(capsys, show, path)["c2pa"]["integrity"] == "ok"
