@@ -10,6 +10,7 @@ import pytest
 
 from provenance.cli import main
 from tests.gate.conftest import Show, asset
+from tests.imf.conftest import valid_gate_report
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,7 @@ def test_a_master_with_an_ai_clip_cut_in_is_blocked_with_its_time_range(
     assert rc == 1
     master = asset(report, "EP101_master.mp4")
     assert (master["status"], master["classification"]) == ("blocked", "ai_generated")
+    valid_gate_report(report)
     (entry,) = report["masters"]
     assert entry["path"] == "EP101_master.mp4" and entry["frame_rate"] == "24/1"
     (segment,) = entry["segments"]

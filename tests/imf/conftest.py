@@ -36,3 +36,12 @@ def imp(show: Show, track_files: Path) -> Built:  # noqa: F811
     tracks = [Track("EP101_V01.mxf", "MainImageSequence", 48),
               Track("EP101_A01.mxf", "MainAudioSequence", 96000, "48000 1")]
     return write_package(show.pkg, tracks, [[("EP101_V01.mxf", 0, 48), ("EP101_A01.mxf", 0, 96000)]])
+
+
+def valid_gate_report(report: dict[str, object]) -> None:
+    """The report, packages and masters included, against the shipped gate.v1.json."""
+    from jsonschema import Draft202012Validator
+
+    from tests.cli.conftest import registry, schema_for
+
+    Draft202012Validator(schema_for("provenance.gate/v1"), registry=registry()).validate(report)

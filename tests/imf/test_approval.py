@@ -20,6 +20,7 @@ from tests.imf.build import (
     video_mxf,
     write_package,
 )
+from tests.imf.conftest import valid_gate_report
 
 
 def _scan_ai_still(show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> Path:
@@ -62,6 +63,7 @@ def test_an_ai_still_turned_into_a_track_file_is_blocked_at_its_cpl_timecode(
     sky = asset(report, "V02_sky.mxf")
     assert (sky["status"], sky["classification"]) == ("blocked", "ai_generated")
     assert asset(report, "V01.mxf")["status"] == "clear"
+    valid_gate_report(report)
     (row,) = report["packages"][0]["timeline"]
     assert row["path"] == "V02_sky.mxf" and row["track_file_id"] == ai_imp.uuid_of("V02_sky.mxf")
     # segment 2 starts after segment 1's 48 edit units, at the CPL's 01:00:00:00 start

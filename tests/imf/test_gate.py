@@ -11,6 +11,7 @@ import pytest
 
 from tests.gate.conftest import Show, asset
 from tests.imf.build import Built, Track, urn, video_mxf, write_package
+from tests.imf.conftest import valid_gate_report
 
 Cap = pytest.CaptureFixture[str]
 
@@ -46,6 +47,7 @@ def test_a_changed_byte_in_a_track_file_blocks_with_the_asset_named(
     track.write_bytes(bytes(data))
     rc, report, err = show.gate(show.pkg, capsys=capsys)
     assert rc == 1
+    valid_gate_report(report)
     a = asset(report, "EP101_V01.mxf")
     assert a["status"] == "blocked"
     assert any("imf-package" in r and "sha1 does not match" in r and imp.uuid_of("EP101_V01.mxf") in r
