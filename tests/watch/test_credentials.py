@@ -4,6 +4,7 @@ in what `status` and `findings` print — against a real PostgreSQL, as real pro
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,12 +41,19 @@ def test_a_ledger_password_appears_in_no_output(tmp_path: Path, postgres_server:
         outputs = [subprocess.run([sys.executable, "-m", "provenance", *args, "--config", str(cfg)],
                                   capture_output=True, text=True, timeout=120)
                    for args in (["status"], ["status", "--json"], ["findings"], ["findings", "--json"])]
+        # A second daemon for the show from another host: refused by the ledger's advisory lock,
+        # naming the ledger it shares (masked).
+        second = subprocess.run([sys.executable, "-m", "provenance", "watch", str(cfg)], capture_output=True,
+                                text=True, timeout=120,
+                                env={**os.environ, "PROVENANCE_STATE_DIR": str(tmp_path / "other-host")})
     finally:
         assert proc.close() == 0
     assert outputs[0].returncode == 0, outputs[0].stdout + outputs[0].stderr  # it did use the ledger
     assert "gen.png" in outputs[2].stdout
     texts = {"daemon log": log.read_text(), "status.json": status_path(load_config(cfg)).read_text(),
-             **{f"output {i}": o.stdout + o.stderr for i, o in enumerate(outputs)}}
+             **{f"output {i}": o.stdout + o.stderr for i, o in enumerate(outputs)},
+             "second daemon": second.stdout + second.stderr}
+    assert second.returncode == 3 and "another watch daemon already runs" in second.stderr
     leaked = [name for name, text in texts.items() if SECRET in text]
     assert leaked == [], leaked
     ledger = json.loads(texts["status.json"])["ledger"]  # still says which ledger, masked
