@@ -24,9 +24,13 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provenance.config import STATE_DIR, Config
 from provenance.errors import ConfigError, LedgerError
+
+if TYPE_CHECKING:
+    from provenance.ledger import Ledger
 
 LEDGER_NAME = "ledger.db"
 # In this host's state folder for the show: "this host used the ledger in the show folder".
@@ -101,11 +105,21 @@ def ledger_url(config: Config) -> str:
     return choose(config).url
 
 
+def open_for_gate(config: Config) -> Ledger:
+    """The gate's ledger, opened: never one created empty on the spot. A default ledger that
+    does not exist on this host means this host is not where the show's memory lives (a
+    transfer host gating a NAS show watched elsewhere), and a PostgreSQL database without the
+    ledger's schema is not the show's ledger (a typo in the URL, a database dropped and made
+    again): judging without that memory would clear copies the show knows are AI, so the gate
+    is undecided instead. (A SQLite file named in [ledger] url is still created if missing.)"""
+    from provenance.ledger import Ledger
+
+    url = url_for_gate(config)
+    return Ledger.open(url, create=url.startswith("sqlite"))
+
+
 def url_for_gate(config: Config) -> str:
-    """The gate's ledger: never one created empty on the spot. A default ledger that does not
-    exist on this host means this host is not where the show's memory lives (a transfer host
-    gating a NAS show watched elsewhere): judging without that memory would clear copies the
-    show knows are AI, so the gate is undecided instead."""
+    """The gate's ledger URL (see `open_for_gate`)."""
     chosen = choose(config)
     if not chosen.exists():
         raise LedgerError(

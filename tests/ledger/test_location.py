@@ -14,6 +14,7 @@ from PIL import Image
 
 from provenance.cli import main
 from provenance.config import load_config
+from provenance.errors import LedgerError
 from provenance.identify import sha256_file
 from provenance.ledger import Ledger
 from provenance.model import Classification, Declarations
@@ -198,3 +199,17 @@ def test_inspect_without_a_show_config_reads_the_files_alone(
     assert main(["inspect", "--json", str(png)]) == 0
     [verdict] = json.loads(capsys.readouterr().out)["verdicts"]
     assert verdict["classification"] == "unknown" and verdict["memory"] == []
+
+
+@pytest.mark.postgres
+def test_a_gate_on_a_postgres_database_without_the_ledger_is_undecided_and_creates_nothing(
+        tmp_path: Path, fresh_postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A URL naming an empty database (a typo, a database made again) is not the show's memory."""
+    cfg = tmp_path / "transfer" / "provenance.toml"
+    cfg.parent.mkdir()
+    cfg.write_text(f"[ledger]\nurl = {json.dumps(fresh_postgres_url)}\n")
+    pkg = _png(tmp_path / "pkg" / "a.png", 7).parent
+    rc, report, err = _gate(cfg, pkg, capsys)
+    assert rc == 3 and report["result"] == "undecided" and "no ledger schema" in err
+    with pytest.raises(LedgerError, match="no ledger schema"):
+        Ledger.open(fresh_postgres_url, create=False)  # the gate made none

@@ -208,12 +208,11 @@ def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verif
     # A package must not bring its own policy, and a registry the gate cannot authenticate
     # leaves the whole package undecided, before anything is read (issue 10 item 3, issue 13).
     refuse_own_policy(config, [*paths, *origins])
-    from provenance.ledger import Ledger
-    from provenance.ledger_location import url_for_gate
+    from provenance.ledger_location import open_for_gate
 
     with ExitStack() as stack:
         # Never a ledger created empty here, nor a per-user one: either would forget memory.
-        ledger = stack.enter_context(Ledger.open(url_for_gate(config)))
+        ledger = stack.enter_context(open_for_gate(config))
         progress = None
         if show_progress and console.is_terminal:
             bar = stack.enter_context(Progress(TextColumn("gate"), BarColumn(), MofNCompleteColumn(),
