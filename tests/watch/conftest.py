@@ -75,6 +75,18 @@ def open_at(ledger: Ledger, path: Path | str) -> list[str]:
     return sorted(f.rule for f in ledger.open_findings() if f.path == str(path))
 
 
+def start_daemon(show: Path, extra: str, workers: int = 2) -> tuple[Daemon, Ledger]:
+    """A daemon started on a fresh show with `extra` appended to its [watch] table (the
+    caller stops it and closes the ledger)."""
+    cfg = write_show(show, extra)
+    cfg.write_text(cfg.read_text().replace("workers = 2", f"workers = {workers}"))
+    config = load_config(cfg)
+    ledger = Ledger.open(config.effective_ledger_url)
+    daemon = Daemon(config, ledger)
+    daemon.start()
+    return daemon, ledger
+
+
 class Running:
     def __init__(self, daemon: Daemon, ledger: Ledger, config: Config) -> None:
         self.daemon, self.ledger, self.config = daemon, ledger, config

@@ -18,7 +18,7 @@ from provenance.ledger import Ledger
 from provenance.model import Classification, Finding
 from provenance.watch.daemon import Daemon
 from provenance.watch.notify import Notifier
-from tests.watch.conftest import open_at, png_bytes, sha, wait_for, write_show
+from tests.watch.conftest import open_at, png_bytes, sha, start_daemon, wait_for, write_show
 
 SECRET = "s3cret-token-42"
 
@@ -55,23 +55,12 @@ def http_server() -> Iterator[tuple[int, Received]]:
         server.server_close()
 
 
-def _start(show: Path, extra: str) -> tuple[Daemon, Ledger]:
-    cfg = write_show(show, extra)
-    # One worker: a hook run on it would visibly hold up the next file.
-    cfg.write_text(cfg.read_text().replace("workers = 2", "workers = 1"))
-    config = load_config(show / "provenance.toml")
-    ledger = Ledger.open(config.effective_ledger_url)
-    daemon = Daemon(config, ledger)
-    daemon.start()
-    return daemon, ledger
-
-
 def test_apprise_json_target_gets_the_finding_and_its_secret_is_never_logged(
         tmp_path: Path, http_server: tuple[int, Received], caplog: pytest.LogCaptureFixture) -> None:
     port, got = http_server
     show = tmp_path / "show"
     caplog.set_level(logging.DEBUG)
-    daemon, ledger = _start(show, f'[notify]\nurls = ["json://robot:{SECRET}@127.0.0.1:{port}/hook"]\n')
+    daemon, ledger = start_daemon(show, f'[notify]\nurls = ["json://robot:{SECRET}@127.0.0.1:{port}/hook"]\n')
     try:
         a = show / "final" / "a.png"
         a.write_bytes(png_bytes(60, ai=True))
@@ -105,7 +94,8 @@ def test_a_slow_hook_never_delays_the_next_files_finding(tmp_path: Path) -> None
     out.mkdir()
     # The first notification sleeps until the test says so (at most 8 s); the rest are instant.
     hook = f'[ -e "{out}/go" ] || sleep 8; echo "$PROVENANCE_FINDING_PATH" >> "{out}/sent"'
-    daemon, ledger = _start(show, f"notify_command = '{hook}'\n")
+    # One worker: a hook run on it would visibly hold up the next file.
+    daemon, ledger = start_daemon(show, f"notify_command = '{hook}'\n", workers=1)
     try:
         a, b = show / "final" / "a.png", show / "final" / "b.png"
         a.write_bytes(png_bytes(61, ai=True))

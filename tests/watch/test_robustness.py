@@ -15,10 +15,9 @@ from provenance import judge as judge_module
 from provenance.config import load_config
 from provenance.ledger import Ledger
 from provenance.watch import worker
-from provenance.watch.daemon import Daemon
 from provenance.watch.reconcile import ReconcileLoop, ReconcileResult
 from provenance.watch.settle import Settler
-from tests.watch.conftest import SETTLE, Running, open_at, png_bytes, sha, wait_for, write_show
+from tests.watch.conftest import SETTLE, Running, open_at, png_bytes, sha, start_daemon, wait_for, write_show
 
 
 def test_exception_in_one_file_is_logged_and_the_next_file_is_handled(
@@ -75,18 +74,9 @@ def test_raising_handler_does_not_kill_the_observer(
     assert all(w.alive() for w in running.daemon.watches.values())
 
 
-def _start(show: Path, extra: str) -> tuple[Daemon, Ledger]:
-    write_show(show, extra)
-    config = load_config(show / "provenance.toml")
-    ledger = Ledger.open(config.effective_ledger_url)
-    daemon = Daemon(config, ledger)
-    daemon.start()
-    return daemon, ledger
-
-
 def test_failing_notifier_is_logged_never_fatal(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     show = tmp_path / "show"
-    daemon, ledger = _start(show, 'notify_command = "cat > /dev/null; echo nope >&2; exit 7"\n')
+    daemon, ledger = start_daemon(show, 'notify_command = "cat > /dev/null; echo nope >&2; exit 7"\n')
     try:
         a = show / "final" / "a.png"
         a.write_bytes(png_bytes(30, ai=True))
@@ -105,7 +95,7 @@ def test_notifier_gets_finding_json_and_env(tmp_path: Path) -> None:
     out = tmp_path / "notified"
     out.mkdir()
     cmd = f'cat > "{out}/$PROVENANCE_FINDING_RULE.json"; echo "$PROVENANCE_FINDING_PATH" > "{out}/path"'
-    daemon, ledger = _start(show, f"notify_command = '{cmd}'\n")
+    daemon, ledger = start_daemon(show, f"notify_command = '{cmd}'\n")
     try:
         a = show / "final" / "a.png"
         a.write_bytes(png_bytes(32, ai=True))
