@@ -441,6 +441,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--only", choices=("stills", "media", "margin"),
                     help="only the still rows, only video/audio, or only the unrelated-pairs margin")
+    ap.add_argument("--rows", action="append", default=[], metavar="TEXT",
+                    help="only the rows whose name contains TEXT (may be repeated)")
     args = ap.parse_args()
     started = time.monotonic()
     lab = labels()
@@ -471,6 +473,8 @@ def main() -> int:
         rng = random.Random(args.seed)
         rows: list[Row] = []
         for name, op, random_params in STILL_ROWS if args.only in (None, "stills") else []:
+            if args.rows and not any(text in name for text in args.rows):
+                continue
             row = Row(name)
             draws = args.draws if random_params else 1
             for src in [*ai_stills, *other_stills, *photos[:12]]:
@@ -490,6 +494,8 @@ def main() -> int:
             media = ()
         for table, sources, others in media:
             for name, mop in table:
+                if args.rows and not any(text in name for text in args.rows):
+                    continue
                 row = Row(name)
                 for src in [*sources, *others]:
                     for k in range(max(args.draws, 3) if src in sources else args.draws):
