@@ -59,7 +59,7 @@ def test_the_readers_config_key_narrows_inspect_but_never_the_gate(
     show.config_file.write_text(config + '[inspect]\nreaders = ["c2pa", "sidecar"]\n')
     capsys.readouterr()
     assert main(["inspect", "--config", str(show.config_file), "--json", str(gen)]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["classification"] == "unknown"  # as configured
+    assert json.loads(capsys.readouterr().out)["verdicts"][0]["classification"] == "unknown"  # as configured
     rc, report, _ = show.gate(show.pkg, capsys=capsys)
     assert rc == 1 and asset(report, "gen.png")["classification"] == "ai_generated"  # every built-in
 
