@@ -73,6 +73,7 @@ def no_show_config() -> ConfigError:
 def choose(config: Config) -> LedgerChoice:
     """The ledger this show uses on this host (ConfigError when it cannot be told)."""
     if config.ledger_url:
+        _guard_in_show(config, config.ledger_url)
         return LedgerChoice(config.ledger_url, "config")
     if config.file is None and not config.roots:
         raise no_show_config()
@@ -185,6 +186,32 @@ def move_to_host(config: Config) -> tuple[Path, Path, int]:
                 os.replace(old_file, source.with_name(f"{source.name}.moved-{stamp}{suffix}"))
         (target.parent / LEGACY_MARKER).unlink(missing_ok=True)
     return source, target, before.rows
+
+
+def _guard_in_show(config: Config, url: str) -> None:
+    """A SQLite file that [ledger] url puts inside the show folder (the old template's
+    `sqlite:///.provenance/ledger.db`) can be deleted by anyone who can write the show: once
+    this host has used it, its disappearance is refused like the old default's, never
+    answered with a fresh empty ledger."""
+    if config.file is None or not url.startswith("sqlite:///"):
+        return
+    db = Path(url.removeprefix("sqlite:///"))
+    if not db.is_absolute() or not db.is_relative_to(config.base_dir):
+        return  # on this host's disk, where the operator, not the artists, decides
+    try:
+        from provenance.host_state import show_dir
+
+        marker = show_dir(config) / LEGACY_MARKER
+    except ConfigError as exc:  # no host state folder: nothing to remember with
+        log.warning("cannot keep track of the show-folder ledger: %s", exc)
+        return
+    if db.is_file():
+        _remember_legacy(marker, db)
+    elif _marker_names(marker, db):
+        raise LedgerError(
+            f"this host used the show's ledger {db} ([ledger] url), and it is gone: restore it. "
+            "Starting an empty ledger would forget every tag and approval it held; if the show "
+            f"really starts over, remove {marker}", db)
 
 
 def _remember_legacy(marker: Path, legacy: Path) -> None:

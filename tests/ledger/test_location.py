@@ -213,3 +213,23 @@ def test_a_gate_on_a_postgres_database_without_the_ledger_is_undecided_and_creat
     assert rc == 3 and report["result"] == "undecided" and "no ledger schema" in err
     with pytest.raises(LedgerError, match="no ledger schema"):
         Ledger.open(fresh_postgres_url, create=False)  # the gate made none
+
+
+def test_a_configured_show_folder_ledger_that_vanishes_is_refused_not_recreated(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The old template's `url = "sqlite:///.provenance/ledger.db"`: an artist deletes it."""
+    show = tmp_path / "show"
+    show.mkdir()
+    cfg = show / "provenance.toml"
+    cfg.write_text('[ledger]\nurl = "sqlite:///.provenance/ledger.db"\n')
+    db = show / ".provenance" / "ledger.db"
+    original = _png(show / "working" / "gen.png", 8)
+    _remember_ai(load_config(cfg).effective_ledger_url, original)  # this host uses it
+    copy = show / "final" / "gen_copy.png"
+    copy.parent.mkdir()
+    shutil.copyfile(original, copy)
+    assert _gate(cfg, copy.parent, capsys)[0] == 1
+    for f in db.parent.glob("ledger.db*"):
+        f.unlink()
+    rc, _, err = _gate(cfg, copy.parent, capsys)
+    assert rc == 3 and "it is gone" in err and not db.exists()
