@@ -88,18 +88,28 @@ def test_a_gate_on_a_host_without_the_shows_ledger_is_undecided_and_creates_none
     assert not list(other.rglob("ledger.db*"))
 
 
-def test_an_old_show_folder_ledger_keeps_working_and_is_named(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+def _old_show(tmp_path: Path, config: str, seed: int) -> tuple[Path, Path, Path]:
+    """A show as older versions left it: its ledger in `.provenance/` inside the show folder,
+    remembering an AI original, and the original's untagged bytes copied into final/.
+    Returns (config, ledger file, the copy)."""
     show = tmp_path / "show"
     show.mkdir()
     cfg = show / "provenance.toml"
-    cfg.write_text("[policy]\nunknown = \"pass\"\n")  # an old hand-written config: no [ledger] url
+    cfg.write_text(config)
     legacy = show / ".provenance" / "ledger.db"
-    original = _png(show / "working" / "gen.png", 3)
+    original = _png(show / "working" / "gen.png", seed)
     _remember_ai(f"sqlite:///{legacy}", original)
     copy = show / "final" / "gen_copy.png"
     copy.parent.mkdir()
     shutil.copyfile(original, copy)
+    return cfg, legacy, copy
+
+
+def test_an_old_show_folder_ledger_keeps_working_and_is_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    # An old hand-written config: no [ledger] url.
+    cfg, legacy, copy = _old_show(tmp_path, "[policy]\nunknown = \"pass\"\n", 3)
+    show = cfg.parent
 
     with caplog.at_level("WARNING", logger="provenance.ledger_location"):
         rc, report, _ = _gate(cfg, copy.parent, capsys)
@@ -166,13 +176,7 @@ def test_init_ledger_postgres_writes_the_url_and_creates_the_schema(
 
 def test_ledger_move_takes_the_show_folder_ledger_to_this_host_verified(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    show = tmp_path / "show"
-    show.mkdir()
-    cfg = show / "provenance.toml"
-    cfg.write_text("[policy]\nunknown = \"pass\"\n")
-    legacy = show / ".provenance" / "ledger.db"
-    original = _png(show / "working" / "gen.png", 5)
-    _remember_ai(f"sqlite:///{legacy}", original)
+    cfg, legacy, copy = _old_show(tmp_path, "[policy]\nunknown = \"pass\"\n", 5)
     assert load_config(cfg).effective_ledger_url == f"sqlite:///{legacy}"
 
     capsys.readouterr()
@@ -185,7 +189,7 @@ def test_ledger_move_takes_the_show_folder_ledger_to_this_host_verified(
     # The show now uses the moved ledger, memory intact, and the old file's absence is no alarm.
     assert load_config(cfg).effective_ledger_url == f"sqlite:///{host}"
     with Ledger.open(f"sqlite:///{host}", create=False) as ledger:
-        assert ledger.verify().ok and ledger.recall_many([sha256_file(original)])
+        assert ledger.verify().ok and ledger.recall_many([sha256_file(copy)])  # the original's bytes
     assert main(["ledger", "move", "--config", str(cfg)]) == 3  # nothing left to move
     assert "already on this host" in capsys.readouterr().err
 
@@ -218,17 +222,8 @@ def test_a_gate_on_a_postgres_database_without_the_ledger_is_undecided_and_creat
 def test_a_configured_show_folder_ledger_that_vanishes_is_refused_not_recreated(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The old template's `url = "sqlite:///.provenance/ledger.db"`: an artist deletes it."""
-    show = tmp_path / "show"
-    show.mkdir()
-    cfg = show / "provenance.toml"
-    cfg.write_text('[ledger]\nurl = "sqlite:///.provenance/ledger.db"\n')
-    db = show / ".provenance" / "ledger.db"
-    original = _png(show / "working" / "gen.png", 8)
-    _remember_ai(load_config(cfg).effective_ledger_url, original)  # this host uses it
-    copy = show / "final" / "gen_copy.png"
-    copy.parent.mkdir()
-    shutil.copyfile(original, copy)
-    assert _gate(cfg, copy.parent, capsys)[0] == 1
+    cfg, db, copy = _old_show(tmp_path, '[ledger]\nurl = "sqlite:///.provenance/ledger.db"\n', 8)
+    assert _gate(cfg, copy.parent, capsys)[0] == 1  # this host uses it
     for f in db.parent.glob("ledger.db*"):
         f.unlink()
     rc, _, err = _gate(cfg, copy.parent, capsys)
