@@ -123,7 +123,9 @@ def make_wav(dst: Path) -> None:
 def make_still(dst: Path, codec: str) -> None:
     extra = ["-pix_fmt", "rgb48le"] if codec == "dpx" else ["-pix_fmt", "gbrpf32le",
                                                               "-compression", "zip1"]
-    ffmpeg("-f", "lavfi", "-i", f"testsrc=size={W}x{H}:rate=1", "-frames:v", "1",
+    # Not testsrc: that is what the AI clip is made of, and content memory rightly knew the
+    # plate for its first frame.
+    ffmpeg("-f", "lavfi", "-i", f"mandelbrot=size={W}x{H}:rate=1", "-frames:v", "1",
            "-c:v", codec, *extra, "-map_metadata", "-1", "-fflags", "+bitexact",
            "-flags:v", "+bitexact", str(dst))
 

@@ -100,6 +100,11 @@ def _artist_show(unprivileged: Unprivileged) -> Path:
     return show
 
 
+def _own_state(who: Unprivileged) -> dict[str, str]:
+    """The artist's own host state (the show's ledger on this host lives there)."""
+    return {"PROVENANCE_STATE_DIR": str(who.home / "state")}
+
+
 def test_a_group_of_artists_can_sign_with_tag(unprivileged: Unprivileged,
                                               media: Callable[..., Path]) -> None:
     show = _artist_show(unprivileged)
@@ -113,7 +118,8 @@ def test_a_group_of_artists_can_sign_with_tag(unprivileged: Unprivileged,
     target = show / "shots" / "shot.jpg"
     target.write_bytes(media("jpeg", "shot.jpg").read_bytes())
     target.chmod(0o666)
-    tagged = unprivileged.run([PROVENANCE, "tag", "--generated", "--tool", "X", "--json", target], cwd=show)
+    tagged = unprivileged.run([PROVENANCE, "tag", "--generated", "--tool", "X", "--json", target], cwd=show,
+                              env=_own_state(unprivileged))
     assert tagged.returncode == 0, tagged.stdout + tagged.stderr
     row = json.loads(tagged.stdout)["results"][0]
     assert row["outcome"] == "written" and "c2pa" in json.dumps(row)
@@ -126,6 +132,7 @@ def test_without_a_group_another_artist_cannot_sign(unprivileged: Unprivileged,
     target = show / "shots" / "shot.jpg"
     target.write_bytes(media("jpeg", "shot.jpg").read_bytes())
     target.chmod(0o666)
-    tagged = unprivileged.run([PROVENANCE, "tag", "--generated", "--tool", "X", target], cwd=show)
+    tagged = unprivileged.run([PROVENANCE, "tag", "--generated", "--tool", "X", target], cwd=show,
+                              env=_own_state(unprivileged))
     assert tagged.returncode == 3
     assert "signer.key" in tagged.stderr or "signing" in tagged.stderr, tagged.stdout + tagged.stderr
