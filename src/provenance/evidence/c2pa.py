@@ -34,6 +34,7 @@ from provenance import sidecars
 from provenance._os import open_regular, read_regular
 from provenance.evidence import ReaderOutput, ReaderSettings
 from provenance.formats import MIME_TYPES
+from provenance.memory import soft_binding
 from provenance.model import (
     Asset,
     C2paSummary,
@@ -423,6 +424,9 @@ class C2paReader:
                 f"tool={declared.tool or '?'} purpose={declared.purpose or '?'} "
                 f"risks={','.join(sorted(declared.risks)) or 'none'}",
                 Signal.DECLARATION, declared.tool))
+        bound = soft_binding.in_store(store)
+        if bound:  # the pictures the manifests say these bytes (or their ingredients) show: memory
+            out.evidence.append(Evidence("c2pa", soft_binding.LABEL, soft_binding.encode_codes(bound)))
         return out
 
 

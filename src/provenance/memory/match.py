@@ -119,11 +119,16 @@ class Memory:
         return best
 
     def _still(self, fp: Fingerprint, found: set[int]) -> list[Match]:
-        if not fp.frames[0].hashes:
-            return []  # a flat picture has no perceptual identity
+        # Frame 0 is the picture; more frames are pictures its C2PA soft bindings carry.
+        best: dict[int, tuple[int, float]] = {}
+        for frame in fp.frames:
+            if not frame.hashes:
+                continue  # a flat picture has no perceptual identity
+            for n, hit in self._hits(frame.picture, REVIEW_RADIUS, fp.sha256).items():
+                if n not in best or hit[0] < best[n][0]:
+                    best[n] = hit
         out = []
-        for n, (dist, t) in sorted(self._hits(fp.frames[0].picture, REVIEW_RADIUS, fp.sha256).items(),
-                                   key=lambda kv: kv[1][0]):
+        for n, (dist, t) in sorted(best.items(), key=lambda kv: kv[1][0]):
             if n in found:
                 continue
             orig = self.originals[n]

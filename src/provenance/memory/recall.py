@@ -23,6 +23,7 @@ readers already judged it, and a media decoder's failure is not evidence of AI.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -36,7 +37,7 @@ from provenance.errors import AssetError, ProvenanceError
 from provenance.fingerprint import Fingerprint, FrameHash, Kind, fingerprint, kind_of, still
 from provenance.fingerprint.display import decode
 from provenance.ledger import Ledger
-from provenance.memory import store
+from provenance.memory import soft_binding, store
 from provenance.memory.match import Band, Match, Memory
 from provenance.model import Classification, Evidence, Recollection, Remembered, Signal, Verdict
 
@@ -89,20 +90,35 @@ class ContentMemory:
             return self._memory
 
     def _prints(self, verdicts: Sequence[Verdict]) -> dict[str, Fingerprint | str]:
-        """sha256 → fingerprint (loaded or computed and saved), or the reason it has none."""
-        media = {v.sha256: v for v in verdicts if v.sha256 and v.readable and kind_of(v.format)}
+        """sha256 → fingerprint (loaded or computed and saved), or the reason it has none.
+
+        The pictures a file's C2PA soft bindings carry join its fingerprint (soft_binding.py):
+        as memory of an AI original, and as more pictures to look up for anything else; a file
+        we cannot decode but whose manifest carries one is still fingerprinted by it."""
+        media = {v.sha256: v for v in verdicts
+                 if v.sha256 and v.readable and (kind_of(v.format) or _bound(v))}
         have: dict[str, Fingerprint | str] = dict(store.load(self._ledger, list(media)))
         new: list[Fingerprint] = []
         for sha, v in media.items():
             fp = have.get(sha)
             wants_variants = _own_ai(v)
             if isinstance(fp, Fingerprint) and not (wants_variants and _lacks_variants(fp)):
+                bound = _with_bound(fp, sha, _bound(v))
+                if bound is not None and bound is not fp:
+                    have[sha] = bound
+                    new.append(bound)
                 continue
             try:
-                got = fingerprint(v.path, v.format, sha) if wants_variants else _plain(v, sha)
+                if not kind_of(v.format):
+                    got = None
+                else:
+                    got = fingerprint(v.path, v.format, sha) if wants_variants else _plain(v, sha)
             except AssetError as exc:
-                have[sha] = exc.reason
-                continue
+                got = _with_bound(None, sha, _bound(v))
+                if got is None:
+                    have[sha] = exc.reason
+                    continue
+            got = _with_bound(got, sha, _bound(v))
             if got is not None:
                 have[sha] = got
                 new.append(got)
@@ -168,6 +184,23 @@ class _Dismissals:
                 for m in matches if m.original.sha256 in by_original]
         said += [Recollection(SOURCE, f"a not-derived-from record does not count: {why}") for why in rejected]
         return kept, tuple(said)
+
+
+def _bound(v: Verdict) -> list[tuple[float, int]]:
+    """The picture codes of the file's own C2PA soft bindings (the c2pa reader's evidence)."""
+    return [c for e in v.evidence if e.source == "c2pa" and e.field == soft_binding.LABEL
+            for c in soft_binding.decode_codes(e.value)]
+
+
+def _with_bound(fp: Fingerprint | None, sha: str, codes: list[tuple[float, int]]) -> Fingerprint | None:
+    """`fp` with the soft-bound pictures it lacks as more frames (`fp` itself when none are new)."""
+    have = {h for f in fp.frames for h in f.hashes} if fp is not None else set()
+    extra = tuple(FrameHash(t, (code,)) for t, code in codes if code not in have)
+    if not extra:
+        return fp
+    if fp is None:
+        return Fingerprint(sha, Kind.STILL, None, frames=extra)
+    return dataclasses.replace(fp, frames=fp.frames + extra)
 
 
 def _lacks_variants(fp: Fingerprint) -> bool:

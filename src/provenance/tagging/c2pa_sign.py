@@ -22,6 +22,7 @@ import c2pa
 from provenance.errors import SigningError, TagError
 from provenance.formats import MIME_TYPES
 from provenance.identity import SigningIdentity
+from provenance.memory import soft_binding
 from provenance.tagging.spec import (
     TOOL_NAME,
     TOOL_VERSION,
@@ -130,8 +131,11 @@ class C2paSigner:
             actions = [{"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
                        {"action": "c2pa.edited", "digitalSourceType": spec.kind.source_type,
                         "softwareAgent": agent}]
+        # The perceptual fingerprint travels too, so a stripped copy can be recovered (issue 11).
+        soft = soft_binding.for_file(source)
         self.sign_assertions(source, dest, mime, actions,
-                             [{"label": DECLARATION_LABEL, "data": spec.declaration()}], parent)
+                             [{"label": DECLARATION_LABEL, "data": spec.declaration()},
+                              *([soft] if soft else [])], parent)
 
     def sign_assertions(self, source: Path, dest: Path, mime: str, actions: list[dict[str, Any]],
                         assertions: list[dict[str, Any]], parent: Path | None) -> None:
