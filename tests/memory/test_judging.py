@@ -89,3 +89,24 @@ def test_the_daemons_reconcile_flags_a_derivative_in_final(
         found = [f for f in ledger.open_findings() if f.path.endswith("hero.jpg")]
     [finding] = [f for f in found if f.rule == "temporary-material"]
     assert finding.classification == "ai_generated" and finding.blocking
+
+
+def test_an_edited_original_fingerprint_makes_the_gate_undecided_not_clear(
+        show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Whoever can write the ledger's fingerprint rows must not make an AI derivative clear:
+    the row is authenticated by its chained event, so an edit is refused (exit 3) and named
+    by `ledger verify` (exit 1)."""
+    from sqlalchemy import text
+
+    original = _scan_working(show, corpus_dir, capsys)
+    Image.open(original).convert("RGB").save(show.pkg / "copy.jpg", quality=90)
+    assert show.gate(show.pkg, capsys=capsys)[0] == 1
+    with Ledger.open(show.config.effective_ledger_url) as ledger, ledger.engine.begin() as conn:
+        conn.execute(text("UPDATE fingerprints SET data = :d WHERE sha256 = :s"),
+                     {"d": '{"frames": [[0.0, ["' + "0" * 64 + '"]]], "audio": [], "notes": []}',
+                      "s": sha256_file(original)})
+    rc, report, _ = show.gate(show.pkg, capsys=capsys)
+    assert rc == 3 and asset(report, "copy.jpg")["status"] == "undecided"
+    assert main(["ledger", "verify", "--config", str(show.config_file)]) == 1
+    said = capsys.readouterr()
+    assert f"fingerprints {sha256_file(original)}" in said.out + said.err

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from provenance.errors import LedgerError
 from provenance.fingerprint import Fingerprint, FrameHash, Kind
 from provenance.ledger import Ledger
 from provenance.ledger.migrations import LATEST
@@ -88,3 +89,45 @@ def test_originals_come_from_the_events_not_the_editable_assets_table(ledger_url
         with ledger.engine.begin() as conn:  # someone with database access launders the asset
             conn.execute(text("UPDATE assets SET classification = 'not_ai', remembered = NULL"))
         assert [o.sha256 for o in store.originals(ledger)] == ["a" * 64]
+
+
+def test_an_edited_fingerprint_row_is_not_used_and_ledger_verify_names_it(ledger_url: str) -> None:
+    """Rows are authenticated by their chained events: whoever writes the table cannot make
+    a row say something else (the query side recomputes it from the file)."""
+    with Ledger.open(ledger_url) as ledger:
+        store.save(ledger, [_print("a" * 64), _print("b" * 64)])
+        _, differences = ledger.audit()
+        assert differences == []
+        with ledger.engine.begin() as conn:
+            conn.execute(text("UPDATE fingerprints SET essence = :e WHERE sha256 = :s"),
+                         {"e": "f" * 64, "s": "a" * 64})
+        assert set(store.load(ledger, ["a" * 64, "b" * 64])) == {"b" * 64}
+        assert store.missing(ledger, ["a" * 64, "b" * 64]) == ["a" * 64]
+        report, differences = ledger.audit()
+        assert report.ok and differences is not None
+        assert [(d.table, d.key, d.column) for d in differences] == [("fingerprints", "a" * 64, "digest")]
+        # A row no event made is not trusted either.
+        with ledger.engine.begin() as conn:
+            conn.execute(text("DELETE FROM fingerprints WHERE sha256 = :s"), {"s": "a" * 64})
+        store.save(ledger, [_print("a" * 64)])  # recomputed: a new event, the row verifies again
+        assert set(store.load(ledger, ["a" * 64])) == {"a" * 64}
+
+
+@pytest.mark.parametrize("attack", ["UPDATE fingerprints SET data = :d WHERE sha256 = :s",
+                                    "DELETE FROM fingerprints WHERE sha256 = :s"])
+def test_an_ai_originals_edited_or_deleted_row_fails_closed(ledger_url: str, attack: str) -> None:
+    """Editing or deleting an original's row would make its derivatives clear: memory refuses."""
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_verdict(_verdict("/show/w/sky.png", "a" * 64, Classification.AI_GENERATED), None,
+                              Zone.WORKING)
+        store.save(ledger, [_print("a" * 64)])
+        assert [o.sha256 for o in store.originals(ledger)] == ["a" * 64]
+        with ledger.engine.begin() as conn:
+            params = {"s": "a" * 64}
+            if ":d" in attack:
+                params["d"] = '{"frames": [[0.0, ["' + "0" * 64 + '"]]], "audio": [], "notes": []}'
+            conn.execute(text(attack), params)
+        with pytest.raises(LedgerError, match="edited or deleted"):
+            store.originals(ledger)
+        _, differences = ledger.audit()
+        assert differences and differences[0].table == "fingerprints"

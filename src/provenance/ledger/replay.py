@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from provenance.ledger import state
-from provenance.ledger.schema import approvals, assets, findings, gate_decisions, locations
+from provenance.ledger.schema import approvals, assets, findings, fingerprints, gate_decisions, locations
 
 Key = tuple[Any, ...]
 
@@ -57,6 +57,7 @@ class Replay:
         self.open_findings: dict[str, Key | None] = {}  # open_key → findings key
         self.approvals: dict[str, state.Row] = {}
         self.gate_decisions: dict[int, state.Row] = {}
+        self.fingerprints: dict[str, state.Row] = {}  # the latest record per sha256
         self.problems: list[Difference] = []
         # Where bytes used to be: a path they left (removed, or now other bytes), per sha256,
         # so a report can say what a hash no longer on storage was.
@@ -106,6 +107,8 @@ class Replay:
             self.approvals.setdefault(row["envelope_digest"], row)
         elif kind == "gate_decision":
             self.gate_decisions[event["id"]] = state.gate_decision_row(event)
+        elif kind == "fingerprint" and event.get("sha256"):
+            self.fingerprints[event["sha256"]] = state.fingerprint_record(event)
 
     def _check_untag(self, event: Mapping[str, Any]) -> None:
         """A retraction withdraws one earlier tag event, and only earlier events' teaching."""
@@ -130,6 +133,11 @@ class Replay:
                         _stored(conn, approvals, lambda r: r["envelope_digest"]), skip=("id",))
         out += _compare("gate_decisions", self.gate_decisions,
                         _stored(conn, gate_decisions, lambda r: r["event_id"]), skip=("id",))
+        # A fingerprint row is derived from the file, and authenticated by its event's digest:
+        # an edited row, a row no event made, and a recorded one that is gone are all named.
+        stored = {r["sha256"]: {"version": r["version"], "digest": state.fingerprint_digest(r)}
+                  for r in (dict(m._mapping) for m in conn.execute(select(fingerprints)))}
+        out += _compare("fingerprints", self.fingerprints, stored)
         return out
 
 

@@ -40,6 +40,23 @@ def envelope_digest(envelope: Mapping[Any, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+FINGERPRINT_COLUMNS = ("sha256", "version", "kind", "essence", "duration", "data")
+
+
+def fingerprint_digest(row: Mapping[Any, Any]) -> str:
+    """What a `fingerprint` event records of a `fingerprints` row: the sha256 of everything
+    the row says (its computed_at aside), so the row is authenticated by the chain."""
+    text = json.dumps({c: row.get(c) for c in FINGERPRINT_COLUMNS}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fingerprint_record(event: Mapping[Any, Any]) -> Row:
+    """What a `fingerprint` event says its row must be: (version, digest)."""
+    p = event["payload"]
+    return {"version": p.get("version"), "digest": p.get("digest")}
+
+
 def open_key(rule: str, sha256: str | None, path: str) -> str:
     return f"{rule}\x1f{sha256 or ''}\x1f{path}"
 

@@ -1,22 +1,37 @@
 """Fingerprints in the ledger's `fingerprints` table, and the AI originals memory is built from.
 
-Fingerprints are a function of the bytes alone, so they are stored as derived state (no
-chained event: nothing to prove, everything recomputable) with their definition's
-version; a row of another version counts as missing and is recomputed.
+Fingerprints are a function of the bytes alone, stored with their definition's version; a
+row of another version counts as missing and is recomputed. But a row decides deliveries
+(an original's row is what its derivatives are matched against; a file's own row is what
+it is matched with on a warm run), and whoever can write the database could edit one so an
+AI derivative clears. So every row is authenticated by the hash chain: `save` appends a
+`fingerprint` event recording the digest of the row it writes, in the same transaction,
+and a row counts only when its digest is the one its latest event records (the chain, and
+signed checkpoints of it, are what `ledger verify` checks; it names every edited, unrecorded
+or deleted row). A file's own row that does not verify is recomputed from the file; an AI
+original's recorded row that is edited or gone cannot be recomputed (its file may be gone),
+so memory refuses to be built and every judgement is undecided until the ledger is repaired
+(fail closed: deleting rows must not be a way to forget).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from provenance.errors import LedgerError
 from provenance.fingerprint.model import VERSION, Fingerprint
-from provenance.ledger import Ledger
+from provenance.ledger import Ledger, chain, state
 from provenance.ledger.chain import now
-from provenance.ledger.schema import assets, fingerprints, locations
+from provenance.ledger.schema import assets, events, fingerprints, locations
 from provenance.model import Evidence, Signal
+
+log = logging.getLogger(__name__)
 
 _BATCH = 500
 _AI_SIGNALS = (Signal.AI_GENERATED, Signal.AI_EDITED)
@@ -42,25 +57,56 @@ class Original:
         return self.paths[0].rsplit("/", 1)[-1] if self.paths else self.sha256[:12]
 
 
-def _write(ledger: Ledger) -> Connection:
-    conn = ledger.engine.connect()
-    # The ledger's own "begin" hook turns this into BEGIN IMMEDIATE on SQLite (see store.py).
-    conn.execution_options(ledger_write=True)
-    return conn
+EVENT = "fingerprint"
 
 
 def save(ledger: Ledger, prints: Iterable[Fingerprint]) -> int:
-    """Store fingerprints (replacing rows of the same sha256); returns how many were written."""
+    """Store fingerprints (replacing rows of the same sha256), each with the chained event
+    that authenticates it; returns how many were written."""
+    # One representation: the row as the JSON column gives it back, so its digest is stable.
     rows = [{"sha256": f.sha256, "version": f.version, "kind": str(f.kind), "essence": f.essence,
-             "duration": f.duration, "data": f.to_json(), "computed_at": now()} for f in prints]
+             "duration": f.duration, "data": json.loads(json.dumps(f.to_json())), "computed_at": now()}
+            for f in prints]
     if not rows:
         return 0
-    with _write(ledger) as conn, conn.begin():
+    # The ledger's own write transaction: its head lock orders these events with every other writer.
+    with ledger._write() as conn:
         for start in range(0, len(rows), _BATCH):
             part = rows[start:start + _BATCH]
             conn.execute(delete(fingerprints).where(fingerprints.c.sha256.in_([r["sha256"] for r in part])))
             conn.execute(insert(fingerprints), part)
+            for r in part:
+                chain.append(conn, EVENT, host=ledger.host, sha256=r["sha256"], path=None,
+                             payload={"version": r["version"], "digest": state.fingerprint_digest(r)})
     return len(rows)
+
+
+def _recorded(conn: Connection, hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The latest `fingerprint` event's record per sha256 (version, digest)."""
+    out: dict[str, dict[str, Any]] = {}
+    for sha, payload in conn.execute(select(events.c.sha256, events.c.payload).where(
+            events.c.kind == EVENT, events.c.sha256.in_(list(hashes))).order_by(events.c.id)):
+        out[sha] = state.fingerprint_record({"payload": payload})
+    return out
+
+
+def _verified(conn: Connection, hashes: Sequence[str]) -> tuple[dict[str, Fingerprint], set[str]]:
+    """(current-version rows that match their events, hashes whose current-version record
+    has no matching row: edited or deleted)."""
+    out: dict[str, Fingerprint] = {}
+    bad: set[str] = set()
+    for start in range(0, len(hashes), _BATCH):
+        part = list(hashes[start:start + _BATCH])
+        recorded = _recorded(conn, part)
+        for row in conn.execute(select(fingerprints).where(fingerprints.c.sha256.in_(part),
+                                                           fingerprints.c.version == VERSION)):
+            want = recorded.get(row.sha256)
+            if want == {"version": row.version, "digest": state.fingerprint_digest(dict(row._mapping))}:
+                out[row.sha256] = _from_row(row)
+            else:
+                log.warning("fingerprint row of %s does not match the ledger's chain: not used", row.sha256)
+        bad.update(sha for sha, want in recorded.items() if want["version"] == VERSION and sha not in out)
+    return out, bad
 
 
 def _from_row(row: object) -> Fingerprint:
@@ -69,27 +115,17 @@ def _from_row(row: object) -> Fingerprint:
 
 
 def load(ledger: Ledger, hashes: Sequence[str]) -> dict[str, Fingerprint]:
-    """Current-version fingerprints of these hashes (missing ones are absent)."""
-    out: dict[str, Fingerprint] = {}
+    """Current-version fingerprints of these hashes that the chain authenticates (missing,
+    edited and unrecorded ones are absent: the caller recomputes them from the file)."""
     if not hashes:  # a batch with no media (the gate asks per batch): no connection at all
-        return out
+        return {}
     with ledger.engine.connect() as conn:
-        for start in range(0, len(hashes), _BATCH):
-            part = list(hashes[start:start + _BATCH])
-            for row in conn.execute(select(fingerprints).where(fingerprints.c.sha256.in_(part),
-                                                               fingerprints.c.version == VERSION)):
-                out[row.sha256] = _from_row(row)
-    return out
+        return _verified(conn, hashes)[0]
 
 
 def missing(ledger: Ledger, hashes: Sequence[str]) -> list[str]:
-    """Those of `hashes` with no current-version fingerprint, in order."""
-    have: set[str] = set()
-    with ledger.engine.connect() as conn:
-        for start in range(0, len(hashes), _BATCH):
-            part = list(hashes[start:start + _BATCH])
-            have.update(conn.execute(select(fingerprints.c.sha256).where(
-                fingerprints.c.sha256.in_(part), fingerprints.c.version == VERSION)).scalars())
+    """Those of `hashes` with no authenticated current-version fingerprint, in order."""
+    have = load(ledger, hashes)
     return [h for h in hashes if h not in have]
 
 
@@ -106,7 +142,13 @@ def originals(ledger: Ledger) -> list[Original]:
         claim = next((e for e in memory.evidence if e.signal in _AI_SIGNALS), None)
         if claim is not None:
             ai[sha] = claim
-    prints = load(ledger, sorted(ai))
+    with ledger.engine.connect() as conn:
+        prints, bad = _verified(conn, sorted(ai))
+    if bad:
+        shown = ", ".join(sorted(bad)[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        raise LedgerError(f"the fingerprints of {len(bad)} AI original(s) in the ledger were edited or "
+                          f"deleted ({shown}): content memory cannot be trusted until `provenance ledger "
+                          f"verify` is clean (restore the rows from a backup, or judge the originals again)")
     shas = sorted(prints)
     paths: dict[str, list[str]] = {}
     first_seen: dict[str, str] = {}
