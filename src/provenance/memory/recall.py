@@ -133,24 +133,52 @@ class ContentMemory:
         memory: Memory | None = None
         for v in verdicts:
             fp = prints.get(v.sha256 or "")
-            if fp is None or _own_ai(v):
+            if fp is None:
                 out.append(_NOTHING)
                 continue
-            if isinstance(fp, str):
-                out.append(Remembered(recollections=(Recollection(SOURCE, f"no content fingerprint: {fp}"),)))
+            # What the file's fingerprint is (or why it has none): a note among its evidence,
+            # not a recollection (nothing about it comes from memory).
+            note = (Evidence(SOURCE, "fingerprint", f"no content fingerprint: {fp}" if isinstance(fp, str)
+                             else summary(fp)),)
+            if isinstance(fp, str) or _own_ai(v):
+                out.append(Remembered(evidence=note))
                 continue
             memory = memory or self.memory()
             matches = memory.match(fp)
             said: tuple[Recollection, ...] = ()
             if matches:
                 matches, said = dismissals.apply(v, matches)
-            if not matches:
-                out.append(Remembered(recollections=said) if said else _NOTHING)
-                continue
             evidence = tuple(evidence_for(m) for m in matches[:3])
-            out.append(Remembered(evidence=evidence, recollections=tuple(
+            out.append(Remembered(evidence=note + evidence, recollections=tuple(
                 Recollection(SOURCE, e.value) for e in evidence) + said))
         return out
+
+
+def _short(code: int) -> str:
+    return f"{code:064x}"[:12] + "…"
+
+
+def summary(fp: Fingerprint) -> str:
+    """One line for people: the kind and a short value of each part of a fingerprint."""
+    parts = [str(fp.kind)]
+    pictures = [f for f in fp.frames if f.hashes]
+    if fp.kind is Kind.STILL and pictures:
+        variants = len(pictures[0].hashes) - 1
+        crops = f" (+{variants} crop variants)" if variants else ""
+        parts.append(f"picture {_short(pictures[0].picture)}{crops}")
+        if len(pictures) > 1:
+            parts.append(f"{len(pictures) - 1} soft-bound picture(s) from its C2PA manifest")
+    elif pictures:
+        parts.append(f"{len(pictures)} sampled frames, first {_short(pictures[0].picture)}")
+    elif fp.kind is not Kind.AUDIO:
+        parts.append("no perceptual hash (a flat picture)")
+    if fp.audio:
+        parts.append(f"{len(fp.audio)} chromaprint items")
+    if fp.duration:
+        parts.append(f"{fp.duration:.1f} s")
+    if fp.essence:
+        parts.append(f"essence {fp.essence[:12]}…")
+    return "; ".join(parts)
 
 
 class _Dismissals:

@@ -54,6 +54,11 @@ def key_evidence(v: Verdict) -> str:
     return f"{e.source} {e.field}: {value}" + (f" (+{len(decisive) - 1})" if len(decisive) > 1 else "")
 
 
+def fingerprint_of(v: Verdict) -> str:
+    """Content memory's note on the file's fingerprint (kind, short values), if it made one."""
+    return next((e.value for e in v.evidence if e.source == "content" and e.field == "fingerprint"), "")
+
+
 def _cells(v: Verdict) -> tuple[str, ...]:
     return (v.format, str(v.classification), "yes" if v.tampered else "", shown(v.generator or ""),
             shown(key_evidence(v)), shown("; ".join(r.statement for r in v.recollections)),
@@ -91,6 +96,7 @@ def _table(verdicts: list[Verdict]) -> None:
     paths = [shown_path(name) for name, _ in named]
     longest = max((len(p) for p in paths), default=4)
     cells = {"key evidence": [shown(key_evidence(v)) for v in rows],
+             "fingerprint": [shown(fingerprint_of(v)) for v in rows],
              "from memory": [shown("; ".join(r.statement for r in v.recollections)) for v in rows],
              "errors": [shown("; ".join(v.errors)) for v in rows]}
     extra = [title for title, column in cells.items() if any(column)]  # no empty columns
