@@ -29,7 +29,8 @@ def test_inspect_shows_the_fingerprint_and_the_match_in_json_and_text(
     main(["inspect", "--config", str(show.config_file), "--json", str(copy)])
     doc = json.loads(capsys.readouterr().out)
     [verdict] = doc["verdicts"] if isinstance(doc, dict) else doc
-    [note] = [e["value"] for e in verdict["evidence"] if e["source"] == "content" and e["field"] == "fingerprint"]
+    [note] = [e["value"] for e in verdict["evidence"]
+              if e["source"] == "content" and e["field"] == "fingerprint"]
     assert note.startswith("still; picture " + f"{fp(copy).frames[0].picture:064x}"[:12])
     memory = " ".join(m["statement"] for m in verdict["memory"])
     assert f"derived from {original}" in memory and "perceptual distance" in memory
