@@ -81,6 +81,20 @@ def test_originals_are_the_ai_assets_with_fingerprints_and_their_paths(ledger_ur
         assert orig.first_seen
 
 
+def test_an_ai_original_of_an_older_comparable_version_stays_in_memory(ledger_url: str) -> None:
+    """A faster query-side hash must not forget originals: their older prints still match
+    (recomputed for the file itself, never dropped from memory)."""
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_verdict(_verdict("/show/w/sky.png", "a" * 64, Classification.AI_GENERATED), None,
+                              Zone.WORKING)
+        ledger.record_verdict(_verdict("/show/w/old.png", "b" * 64, Classification.AI_GENERATED), None,
+                              Zone.WORKING)
+        store.save(ledger, [dataclasses.replace(_print("a" * 64), version=1),
+                            dataclasses.replace(_print("b" * 64), version=0)])  # 0: not comparable
+        assert store.missing(ledger, ["a" * 64]) == ["a" * 64]  # the file's own print is recomputed
+        assert [(o.sha256, o.fingerprint.version) for o in store.originals(ledger)] == [("a" * 64, 1)]
+
+
 def test_originals_come_from_the_events_not_the_editable_assets_table(ledger_url: str) -> None:
     with Ledger.open(ledger_url) as ledger:
         ledger.record_verdict(_verdict("/show/w/sky.png", "a" * 64, Classification.AI_GENERATED), None,

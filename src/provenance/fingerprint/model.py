@@ -15,6 +15,13 @@ from typing import Any
 # recomputed (scan back-fills them), never compared with new ones.
 # 2: a JPEG's essence is its coded data, its picture a draft (scaled IDCT) decode.
 VERSION = 2
+# Versions whose stored pictures and audio prints are still compared with this version's:
+# forgetting an AI original because the hash of its *query* side got faster would let its
+# derivatives through until the original is judged again, and the original may be gone.
+# v1 -> v2 changed a JPEG's essence (digests of different things never collide, so an old
+# essence simply never matches) and draft-decoded its picture (0-10 of 256 bits, far inside
+# the match radius). Drop a version from here only when its hashes are no longer comparable.
+COMPARABLE_VERSIONS = frozenset({1, 2})
 
 
 class Kind(StrEnum):

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from provenance.errors import LedgerError
-from provenance.fingerprint.model import VERSION, Fingerprint
+from provenance.fingerprint.model import COMPARABLE_VERSIONS, VERSION, Fingerprint
 from provenance.ledger import Ledger, chain, state
 from provenance.ledger.chain import now
 from provenance.ledger.schema import assets, events, fingerprints, locations
@@ -90,22 +90,23 @@ def _recorded(conn: Connection, hashes: Sequence[str]) -> dict[str, dict[str, An
     return out
 
 
-def _verified(conn: Connection, hashes: Sequence[str]) -> tuple[dict[str, Fingerprint], set[str]]:
-    """(current-version rows that match their events, hashes whose current-version record
-    has no matching row: edited or deleted)."""
+def _verified(conn: Connection, hashes: Sequence[str], versions: frozenset[int] = frozenset({VERSION})
+              ) -> tuple[dict[str, Fingerprint], set[str]]:
+    """(rows of one of `versions` that match their events, hashes whose latest record is of
+    one of `versions` but has no matching row: edited or deleted)."""
     out: dict[str, Fingerprint] = {}
     bad: set[str] = set()
     for start in range(0, len(hashes), _BATCH):
         part = list(hashes[start:start + _BATCH])
         recorded = _recorded(conn, part)
         for row in conn.execute(select(fingerprints).where(fingerprints.c.sha256.in_(part),
-                                                           fingerprints.c.version == VERSION)):
+                                                           fingerprints.c.version.in_(sorted(versions)))):
             want = recorded.get(row.sha256)
             if want == {"version": row.version, "digest": state.fingerprint_digest(dict(row._mapping))}:
                 out[row.sha256] = _from_row(row)
             else:
                 log.warning("fingerprint row of %s does not match the ledger's chain: not used", row.sha256)
-        bad.update(sha for sha, want in recorded.items() if want["version"] == VERSION and sha not in out)
+        bad.update(sha for sha, want in recorded.items() if want["version"] in versions and sha not in out)
     return out, bad
 
 
@@ -143,7 +144,7 @@ def originals(ledger: Ledger) -> list[Original]:
         if claim is not None:
             ai[sha] = claim
     with ledger.engine.connect() as conn:
-        prints, bad = _verified(conn, sorted(ai))
+        prints, bad = _verified(conn, sorted(ai), COMPARABLE_VERSIONS)
     if bad:
         shown = ", ".join(sorted(bad)[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         raise LedgerError(f"the fingerprints of {len(bad)} AI original(s) in the ledger were edited or "
