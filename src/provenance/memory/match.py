@@ -36,6 +36,13 @@ FRAME_RADIUS = MATCH_RADIUS  # one sampled video frame against a stored picture
 MIN_SEGMENT_FRAMES = 3  # sampled frames agreeing on one offset before a clip counts as found
 OFFSET_TOLERANCE = INTERVAL * 1.5  # seconds: samples of two encodes fall at different times
 AUDIO_MIN_ITEMS = 16  # ~2 s of overlap
+# A query shorter than AUDIO_MIN_ITEMS may match over its whole length, but never over fewer
+# than this many sub-fingerprints (~1 s; chromaprint gives ~11 for 4 s of sound, 3 for 3 s),
+# nor over a stretch of one repeated value (a tone, near-silence): three identical items of a
+# 3 s trim matched unrelated sound at 0 % bit error and blocked a camera clip. A clip too short
+# for the floor is matched only whole, against a whole original of its length (`whole`).
+AUDIO_FLOOR_ITEMS = 8
+AUDIO_MIN_DISTINCT = 2
 AUDIO_MAX_BER = 0.30  # unrelated audio sits near 0.5
 
 
@@ -189,7 +196,13 @@ class Memory:
             for shift, _ in offsets.most_common(3):
                 stored = np.array(orig.fingerprint.audio, dtype=np.uint32)
                 ber, q0, length = _bit_error_rate(query, stored, shift)
-                if length >= min(AUDIO_MIN_ITEMS, len(query)) and ber <= AUDIO_MAX_BER:
+                informative = len(np.unique(query[q0:q0 + length])) >= AUDIO_MIN_DISTINCT
+                long_enough = length >= max(AUDIO_FLOOR_ITEMS, min(AUDIO_MIN_ITEMS, len(query))) and informative
+                # A clip too short for that is matched only whole against a whole original of
+                # the same length (a transcode of a 3 s AI sound), never inside a longer one.
+                whole = (length == len(query) and length >= len(stored) - 1 and shift == 0 and informative
+                         and _same_length(fp.duration, orig.fingerprint.duration))
+                if (long_enough or whole) and ber <= AUDIO_MAX_BER:
                     qs, os_ = q0 * AUDIO_STEP, (q0 + shift) * AUDIO_STEP
                     span = length * AUDIO_STEP
                     out.append(Match(orig, Band.MATCH, "audio", None,
@@ -199,6 +212,10 @@ class Memory:
                     found.add(n)
                     break
         return out
+
+
+def _same_length(a: float | None, b: float | None) -> bool:
+    return a is not None and b is not None and abs(a - b) <= 0.5
 
 
 def _bit_error_rate(query: np.ndarray, stored: np.ndarray, shift: int) -> tuple[float, int, int]:
