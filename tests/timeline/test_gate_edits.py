@@ -56,7 +56,13 @@ def test_each_format_blocks_the_ai_clip_at_its_record_timecode(
     names = [a["name"] for a in report["assets"]]
     assert any(n.endswith("camera_a001.jpeg") for n in names)
     assert any(n.endswith("sky_gen.png") for n in names)
-    assert any(n.startswith("cut") or "content.otio" in n for n in names)
+    # Named relative to the show (the edit's media is outside the edit's folder): what the
+    # decision file lists means the same on the receiver's host.
+    # A bundle carries its media inside: named inside the bundle, the bundle in its folder.
+    edit_name = f"cut{ext}" if ext in (".otioz", ".otiod") else f"deliveries/EP101/cut{ext}"
+    media = f"cut{ext}/media" if ext in (".otioz", ".otiod") else "media"
+    assert f"{media}/camera_a001.jpeg" in names and f"{media}/sky_gen.png" in names
+    assert any(n.startswith(edit_name) for n in names)
     assert [a["status"] for a in report["assets"] if a["name"].endswith("camera_a001.jpeg")] == ["clear"]
 
 
@@ -124,7 +130,7 @@ def test_a_clip_whose_media_moved_is_found_through_the_configured_remap(
     rc, report, _ = show.gate(edit, capsys=capsys)
     assert rc == 1
     (shot,) = _map(report)["ai_shots"]
-    assert shot["file"] == str(show.root / "ep101" / "vfx" / "sky.png")
+    assert shot["file"] == "ep101/vfx/sky.png"  # relative to the show, wherever the edit said it was
     assert shot["notes"] == [f"remapped /Volumes/SHOW/ep101/vfx/sky.png → {show.root}/ep101/vfx/sky.png"]
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -39,10 +40,22 @@ class DecisionFileError(ProvenanceError):
 
 
 def decision_file(record: dict[str, Any], result: GateResult, approvals_dir: str) -> dict[str, Any]:
-    """The decision file's content: the ledger's record of the run and the files it judged."""
-    files = sorted((o.relpath, o.verdict.sha256) for a in result.assets for o in a.files)
-    return {"schema": SCHEMA, "decision": record, "approvals_dir": approvals_dir,
-            "files": [{"path": path, "sha256": sha} for path, sha in files]}
+    """The decision file's content: the ledger's record of the run and the files it judged.
+
+    An edit's files are named relative to its root (its folder, or the show's: see
+    `gate.edits`), so the receiver finds them by the same names. A clip whose media was not
+    found is no file: it is listed under its edit, never among the judged files."""
+    stand_ins = {id(s.missing) for e in result.edits for s in e.shots if s.missing is not None}
+    files = sorted((o.relpath, o.verdict.sha256) for a in result.assets for o in a.files
+                   if id(o) not in stand_ins)
+    content: dict[str, Any] = {"schema": SCHEMA, "decision": record, "approvals_dir": approvals_dir,
+                               "files": [{"path": path, "sha256": sha} for path, sha in files]}
+    if result.edits:
+        content["edits"] = [{"edit": e.relpath, "clips": [
+            {"shot": s.shot.index, "clip": s.shot.name, "files": sorted({o.relpath for o in s.files}),
+             **({"missing": s.shot.media.missing} if s.shot.media.missing else {})}
+            for s in e.shots]} for e in result.edits]
+    return content
 
 
 def sign_decision(content: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
@@ -84,6 +97,7 @@ class DeliveryCheck:
     extra: list[str] = field(default_factory=list)  # delivered, never judged
     changed: list[str] = field(default_factory=list)  # delivered with other bytes than judged
     unreadable: list[str] = field(default_factory=list)
+    clips: dict[str, str] = field(default_factory=dict)  # a changed or missing file's clip(s) in the edit
 
     @property
     def ok(self) -> bool:
@@ -93,7 +107,11 @@ class DeliveryCheck:
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "result": self.result, "expected_inputs_digest": self.expected_digest,
                 "inputs_digest": self.digest, "missing": self.missing, "extra": self.extra,
-                "changed": self.changed, "unreadable": self.unreadable}
+                "changed": self.changed, "unreadable": self.unreadable, "clips": self.clips}
+
+    def named(self, relpath: str) -> str:
+        """`relpath`, with the edit's clip(s) it is the media of."""
+        return f"{relpath} ({self.clips[relpath]})" if relpath in self.clips else relpath
 
 
 def _judged_files(decision: Any) -> tuple[dict[str, Any], dict[str, str | None]]:
@@ -112,26 +130,88 @@ def _judged_files(decision: Any) -> tuple[dict[str, Any], dict[str, str | None]]
     return record, judged
 
 
+def _edit_names(decision: dict[str, Any]) -> list[str]:
+    edits = decision.get("edits")
+    if not isinstance(edits, list):
+        return []
+    return [e["edit"] for e in edits if isinstance(e, dict) and isinstance(e.get("edit"), str) and e["edit"]]
+
+
+def _clips(decision: dict[str, Any]) -> dict[str, str]:
+    """Each edit's file, by name: the edit itself, or which of its clips it is the media of."""
+    out: dict[str, list[str]] = {}
+    for e in decision.get("edits") or []:
+        if not (isinstance(e, dict) and isinstance(e.get("edit"), str) and isinstance(e.get("clips"), list)):
+            continue
+        out.setdefault(e["edit"], []).append("the edit")
+        for c in e["clips"]:
+            for f in c.get("files") or [] if isinstance(c, dict) else []:
+                if isinstance(f, str):
+                    out.setdefault(f, []).append(f"clip {c.get('shot')} '{c.get('clip')}' of {e['edit']}")
+    return {f: "; ".join(dict.fromkeys(labels)) for f, labels in out.items()}
+
+
+def _received_root(path: Path, names: list[str]) -> Path | None:
+    """(the receiver's copy of the edit's root, the edit's name) when `path` is a copy of an
+    edit the decision lists: `…/deliveries/EP101/cut.otio` for `deliveries/EP101/cut.otio`."""
+    here = path.absolute().parts
+    for name in names:
+        parts = PurePosixPath(name).parts
+        if parts and not PurePosixPath(name).is_absolute() and ".." not in parts \
+                and len(here) > len(parts) and here[-len(parts):] == parts:
+            return Path(*here[:-len(parts)])
+    return None
+
+
+def _received(root: Path, names: Iterable[str]) -> Iterator[tuple[str, Path | None]]:
+    """Each judged name and where the receiver's copy of it is (None: it cannot be there, e.g. a
+    clip outside the edit's root, named by the sender's absolute path)."""
+    for name in names:
+        parts = PurePosixPath(name).parts
+        if PurePosixPath(name).is_absolute() or ".." in parts or not parts:
+            yield name, None
+        else:
+            yield name, root.joinpath(*parts)
+
+
 def verify_delivery(paths: Sequence[str | os.PathLike[str]], decision: Any) -> DeliveryCheck:
-    """Compare the files below `paths` with `decision` (a decision file's parsed content)."""
+    """Compare the files below `paths` with `decision` (a decision file's parsed content).
+
+    A path that is the receiver's copy of an edit the decision lists stands for the edit and
+    every file judged with it, found by their names relative to the edit's root."""
     record, judged = _judged_files(decision)
     approvals_dir = decision.get("approvals_dir")
     delivered: dict[str, str | None] = {}
     unreadable = []
-    for pf in walk_package(paths, approvals_dir if isinstance(approvals_dir, str) else ""):
+
+    def read(relpath: str, path: Path) -> None:
         try:
-            if not stat.S_ISREG(os.stat(pf.path).st_mode):  # a FIFO would block the read forever
+            if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read forever
                 raise OSError(0, "not a regular file")
-            delivered[pf.relpath] = sha256_file(pf.path)
+            delivered[relpath] = sha256_file(path)
         except OSError as exc:
-            delivered[pf.relpath] = None
-            unreadable.append(f"{pf.relpath}: {exc.strerror or exc}")
+            delivered[relpath] = None
+            unreadable.append(f"{relpath}: {exc.strerror or exc}")
+
+    names = _edit_names(decision)
+    plain = []
+    for raw in paths:
+        root = _received_root(Path(raw), names) if os.path.isfile(raw) else None
+        if root is None:
+            plain.append(raw)
+            continue
+        for relpath, copy in _received(root, judged):
+            if copy is not None and os.path.lexists(copy):
+                read(relpath, copy)
+    for pf in walk_package(plain, approvals_dir if isinstance(approvals_dir, str) else ""):
+        read(pf.relpath, pf.path)
+    missing = sorted(set(judged) - set(delivered))
+    changed = sorted(p for p in set(judged) & set(delivered)
+                     if delivered[p] is not None and delivered[p] != judged[p])
+    clips = _clips(decision)
     return DeliveryCheck(
         result=str(record.get("result")), expected_digest=str(record.get("inputs_digest")),
-        digest=inputs_digest(delivered.items()),
-        missing=sorted(set(judged) - set(delivered)),
-        extra=sorted(set(delivered) - set(judged)),
-        changed=sorted(p for p in set(judged) & set(delivered)
-                       if delivered[p] is not None and delivered[p] != judged[p]),
-        unreadable=unreadable,
+        digest=inputs_digest(delivered.items()), missing=missing,
+        extra=sorted(set(delivered) - set(judged)), changed=changed, unreadable=unreadable,
+        clips={p: clips[p] for p in missing + changed if p in clips},
     )

@@ -49,6 +49,7 @@ class EditResult:
     error: str | None = None  # why it could not be read (then its file is undecided)
     shots: list[ShotOutcome] = field(default_factory=list)
     allow_missing: bool = False
+    relpath: str = ""  # the edit's own name among the judged files (relative to its root)
 
     @property
     def missing(self) -> list[ShotOutcome]:
@@ -62,6 +63,7 @@ class EditPlan:
     files: list[PackageFile]
     timelines: list[tuple[str, Timeline | None, str | None]]  # (path, timeline, error)
     own: dict[str, PackageFile]  # each timeline's own file, by its path as given
+    names: dict[str, str] = field(default_factory=dict)  # each timeline's judged name, by path given
 
 
 def _key(path: str | os.PathLike[str]) -> str:
@@ -72,7 +74,21 @@ def _relpath(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
-        return path.as_posix()  # outside the edit's folder: the absolute path says where
+        return path.as_posix()  # outside the edit's root: the absolute path says where
+
+
+def _root(edit: Path, media: Iterable[Path], show: Path) -> Path:
+    """The one folder an edit's files are named relative to, so the names mean the same on the
+    receiver's host (the decision file lists them; `verify-delivery` finds them there): the
+    edit's folder when every clip's media is inside it, else the show's when the edit and its
+    media all are. Media outside that root keeps its absolute path: it cannot travel by name."""
+    folder = edit.parent.absolute()
+    files = [f.absolute() for f in media]
+    if all(f.is_relative_to(folder) for f in files):
+        return folder
+    show = show.absolute()
+    inside = [f for f in files if f.is_relative_to(show)]
+    return show if folder.is_relative_to(show) and inside else folder
 
 
 def plan(paths: Sequence[str | os.PathLike[str]], config: Config, extract_root: Path | None) -> EditPlan:
@@ -82,31 +98,39 @@ def plan(paths: Sequence[str | os.PathLike[str]], config: Config, extract_root: 
     files: list[PackageFile] = []
     timelines: list[tuple[str, Timeline | None, str | None]] = []
     own: dict[str, PackageFile] = {}
+    names: dict[str, str] = {}
     for i, raw in enumerate(paths):
         path = Path(raw)
-        if suffix(path) in BUNDLES:
-            files.extend(walk_package([path], config.approvals_dir))
-        else:
-            own[os.fspath(raw)] = PackageFile(path, path.parent)
-            files.append(own[os.fspath(raw)])
         extract = None
         if extract_root is not None and suffix(path) == ".otioz":
             extract = extract_root / str(i)
             extract.mkdir()
+        error: str | None = None
         try:
-            timeline = read_timeline(path, remaps, edl_rate=config.edl_rate, known=[config.base_dir],
-                                     extract_to=extract)
+            timeline: Timeline | None = read_timeline(path, remaps, edl_rate=config.edl_rate,
+                                                      known=[config.base_dir], extract_to=extract)
         except TimelineError as exc:
-            timelines.append((os.fspath(raw), None, exc.reason))
+            timeline, error = None, exc.reason
+        media = [f for shot in timeline.shots for f in shot.media.files] if timeline is not None else []
+        root = _root(path, (f for f in media if extract is None or not f.is_relative_to(extract)),
+                     config.base_dir)
+        names[os.fspath(raw)] = _relpath(path.absolute(), root)
+        if suffix(path) in BUNDLES:
+            files.extend(PackageFile(pf.path, pf.root, relpath=_relpath(pf.path.absolute(), root))
+                         for pf in walk_package([path], config.approvals_dir))
+        else:
+            own[os.fspath(raw)] = PackageFile(path, path.parent, relpath=_relpath(path.absolute(), root))
+            files.append(own[os.fspath(raw)])
+        if timeline is None:
+            timelines.append((os.fspath(raw), None, error))
             continue
         timelines.append((os.fspath(raw), timeline, None))
-        shown_root = path if suffix(path) in BUNDLES else path.parent
         for shot in timeline.shots:
             for f in shot.media.files:
-                rel = (f"{path.name}/{f.relative_to(extract).as_posix()}" if extract is not None
-                       and f.is_relative_to(extract) else _relpath(f, shown_root))
-                files.append(PackageFile(f, shown_root, relpath=rel))
-    return EditPlan(files, timelines, own)
+                rel = (_relpath(path.absolute(), root) + f"/{f.relative_to(extract).as_posix()}"
+                       if extract is not None and f.is_relative_to(extract) else _relpath(f.absolute(), root))
+                files.append(PackageFile(f, root, relpath=rel))
+    return EditPlan(files, timelines, own, names)
 
 
 def unique(files: Iterable[PackageFile]) -> list[PackageFile]:
@@ -141,7 +165,8 @@ def results(p: EditPlan, outcomes: dict[str, FileOutcome], judge: Judge,
     extra: list[AssetResult] = []
     for path, timeline, error in p.timelines:
         if timeline is None:
-            edits.append(EditResult(path, None, error, allow_missing=allow_missing))
+            edits.append(EditResult(path, None, error, allow_missing=allow_missing,
+                                    relpath=p.names.get(path, "")))
             continue
         shots = []
         for shot in timeline.shots:
@@ -153,5 +178,5 @@ def results(p: EditPlan, outcomes: dict[str, FileOutcome], judge: Judge,
                 missing = _missing_outcome(path, shot, judge)
                 extra.append(AssetResult(missing.relpath, [missing]))
             shots.append(ShotOutcome(shot, outs, missing))
-        edits.append(EditResult(path, timeline, None, shots, allow_missing))
+        edits.append(EditResult(path, timeline, None, shots, allow_missing, p.names.get(path, "")))
     return edits, extra

@@ -207,7 +207,13 @@ class GateResult:
 
     @property
     def n_files(self) -> int:
-        return sum(len(a.files) for a in self.assets)
+        """Files judged: a clip whose media was not found is a missing clip, not a file."""
+        return sum(len(a.files) for a in self.assets) - self.missing_clips
+
+    @property
+    def missing_clips(self) -> int:
+        """Clips of the edits whose media was not found and that stand as undecided assets."""
+        return sum(1 for e in self.edits for s in e.shots if s.missing is not None)
 
     @property
     def result(self) -> str:
@@ -229,8 +235,10 @@ class GateResult:
     def summary(self) -> str:
         c = self.counts
         head = plural(self.n_files, "file")
-        if len(self.assets) != self.n_files:
-            head += f" in {plural(len(self.assets), 'asset')}"
+        if len(self.assets) - self.missing_clips != self.n_files:
+            head += f" in {plural(len(self.assets) - self.missing_clips, 'asset')}"
+        if self.missing_clips:
+            head += f" and {plural(self.missing_clips, 'missing clip')}"
         parts = [f"{c['clear']} clear", f"{c['blocked']} blocked"]
         parts += [f"{c[k]} {k}" for k in ("approved", "warning", "undecided") if c[k]]
         line = f"{head}: {', '.join(parts)}"

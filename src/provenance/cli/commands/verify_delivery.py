@@ -60,7 +60,7 @@ def command(paths: tuple[Path, ...], decision_path: Path, public_key: Path | Non
     for label, names in (("CHANGED", check.changed), ("MISSING", check.missing), ("EXTRA", check.extra),
                          ("UNREADABLE", check.unreadable)):
         for name in names:
-            click.echo(f"{label:10} {name}")
+            click.echo(f"{label:10} {check.named(name)}")
     if check.result != "clear":
         click.echo(f"the gate decision was '{check.result}', not clear: this delivery was never cleared")
     if check.ok:
