@@ -14,6 +14,7 @@ import pytest
 
 from provenance.approvals.keys import new_keypair
 from provenance.cli import main
+from tests.cli.conftest import validated
 from tests.gate.conftest import Show, plain_png
 from tests.timeline.conftest import Media, build, write
 
@@ -41,7 +42,7 @@ def _verify(capsys: pytest.CaptureFixture[str], decision: Path, *paths: Path | s
         args[1:1] = ["--public-key", f"{key}.pub"]
     rc = main(args)
     out = capsys.readouterr()
-    return rc, json.loads(out.out), out.err
+    return rc, validated(out.out), out.err  # valid against provenance.verify-delivery/v1
 
 
 def _text(capsys: pytest.CaptureFixture[str], decision: Path, *paths: Path) -> tuple[int, str]:

@@ -3,7 +3,9 @@
 Run on the receiving side (or on the sending side after the transfer). Exit 0 when every file
 is there with the bytes the gate judged, nothing else arrived, the inputs digest matches and the
 decision was "clear"; 1 when the delivery differs or was not cleared (each difference named);
-3 when the decision file or a delivered file cannot be read.
+3 when the decision file or a delivered file cannot be read. For a gated edit, a PATH may be
+the received edit itself: it stands for the edit and every file judged with it, found by
+their names relative to the edit's root (see `gate.delivery`).
 """
 
 from __future__ import annotations
