@@ -236,10 +236,14 @@ def _lacks_variants(fp: Fingerprint) -> bool:
 
 
 def _plain(v: Verdict, sha: str) -> Fingerprint | None:
+    return plain(v.path, v.format, sha)
+
+
+def plain(path: str | Path, fmt: str, sha: str) -> Fingerprint | None:
     """A file with no AI signal of its own is only ever a query: its picture hash, no crop variants."""
-    if kind_of(v.format) is not Kind.STILL:
-        return fingerprint(v.path, v.format, sha)
-    picture = decode(Path(v.path), v.format)
+    if kind_of(fmt) is not Kind.STILL:
+        return fingerprint(path, fmt, sha)
+    picture = decode(Path(path), fmt)
     return Fingerprint(sha, Kind.STILL, picture.essence,
                        frames=(FrameHash(0.0, tuple(still.hashes(picture.rgb, variants=False))),))
 

@@ -130,6 +130,24 @@ def missing(ledger: Ledger, hashes: Sequence[str]) -> list[str]:
     return [h for h in hashes if h not in have]
 
 
+def ai_claims(ledger: Ledger) -> dict[str, Evidence]:
+    """sha256 → the AI evidence the ledger's hash-chained memory holds for it (every AI asset)."""
+    ai: dict[str, Evidence] = {}
+    for sha, memory in ledger.recall_many(sorted(ledger.remembered_hashes())).items():
+        claim = next((e for e in memory.evidence if e.signal in _AI_SIGNALS), None)
+        if claim is not None:
+            ai[sha] = claim
+    return ai
+
+
+def comparable(ledger: Ledger, hashes: Sequence[str]) -> set[str]:
+    """Those of `hashes` with an authenticated fingerprint memory compares (COMPARABLE_VERSIONS)."""
+    if not hashes:
+        return set()
+    with ledger.engine.connect() as conn:
+        return set(_verified(conn, hashes, COMPARABLE_VERSIONS)[0])
+
+
 def originals(ledger: Ledger) -> list[Original]:
     """Every asset the ledger remembers as AI, with a current fingerprint.
 
@@ -137,12 +155,7 @@ def originals(ledger: Ledger) -> list[Original]:
     from the hash-chained events, never from the editable `assets` columns, like the hash
     memory the judge already trusts). Paths and first-seen times only name the original in
     the evidence (and the generator, which the recalled evidence does not always carry)."""
-    recalled = ledger.recall_many(sorted(ledger.remembered_hashes()))
-    ai: dict[str, Evidence] = {}
-    for sha, memory in recalled.items():
-        claim = next((e for e in memory.evidence if e.signal in _AI_SIGNALS), None)
-        if claim is not None:
-            ai[sha] = claim
+    ai = ai_claims(ledger)
     with ledger.engine.connect() as conn:
         prints, bad = _verified(conn, sorted(ai), COMPARABLE_VERSIONS)
     if bad:

@@ -3,6 +3,10 @@
 Unchanged files (same dev/inode/size/mtime/ctime) are not re-read; vanished ones are
 marked removed. Prints counts and the findings this scan opened. Exit 0 when every file
 was read, 3 when any file or folder could not be (use `provenance gate` for a delivery decision).
+
+`scan --backfill [PATH...]` instead fingerprints the assets the ledger already knows (under
+PATH..., or all) that lack a current fingerprint, saving each batch as it completes, so an
+interrupted run loses at most one batch and the next skips what was saved (memory/backfill.py).
 """
 
 from __future__ import annotations
@@ -20,12 +24,18 @@ from provenance.wording import plural
 
 
 @click.command("scan")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--backfill", is_flag=True,
+              help="Fingerprint the ledger's assets (under PATH..., or all) that lack a current fingerprint.")
 @trust_option
 @config_option
 @json_option
-def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> int:
+def command(paths: tuple[Path, ...], backfill: bool, config_path: Path | None, as_json: bool) -> int:
     """Reconcile PATH... once: judge new and changed files, record removed ones."""
+    if backfill:
+        return _backfill(paths, config_path, as_json)
+    if not paths:
+        raise click.UsageError("give at least one PATH to scan (or --backfill)")
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -64,3 +74,41 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) ->
             click.echo(f"could not read folder {shown(folder)}: nothing inside it was judged", err=True)
     # A folder the walk could not enter may hold anything: that is not "every file was read".
     return EXIT_UNDECIDED if result.errors or result.unreadable_dirs else EXIT_OK
+
+
+def _backfill(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from provenance.ledger import Ledger
+    from provenance.memory.backfill import backfill
+
+    start = (paths[0] if paths[0].is_dir() else paths[0].parent) if paths else Path.cwd()
+    config = load_config(config_path, start=start.resolve())
+    err = Console(stderr=True)
+    with Ledger.open(config.effective_ledger_url) as ledger, Progress(
+            TextColumn("fingerprinting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
+        task = bar.add_task("fingerprinting", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = backfill(ledger, paths, progress=progress)
+    if as_json:
+        emit("scan-backfill", result.to_dict())
+    else:
+        click.echo(f"{plural(result.assets, 'asset')} in the ledger: {result.fingerprinted} fingerprinted, "
+                   f"{result.already} already fingerprinted, {result.no_media} without picture or sound")
+        for path in result.gone:
+            click.echo(f"gone: {shown(path)} (not fingerprinted; `provenance scan` its folder to record it)")
+        for path in result.changed:
+            click.echo(f"changed: {shown(path)} holds other bytes than the ledger recorded "
+                       f"(not fingerprinted; `provenance scan` its folder to judge it)")
+        for path, reason in result.failed:
+            click.echo(f"could not fingerprint {shown(path)}: {reason}", err=True)
+        lacking = len(result.ai_without_print)
+        click.echo(f"{plural(lacking, 'AI original')} in memory without a fingerprint"
+                   + (" (no copy on storage holds its bytes: its derivatives are not recognised by content)"
+                      if lacking else ""))
+    return EXIT_UNDECIDED if result.failed else EXIT_OK
