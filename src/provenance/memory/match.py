@@ -197,7 +197,8 @@ class Memory:
                 stored = np.array(orig.fingerprint.audio, dtype=np.uint32)
                 ber, q0, length = _bit_error_rate(query, stored, shift)
                 informative = len(np.unique(query[q0:q0 + length])) >= AUDIO_MIN_DISTINCT
-                long_enough = length >= max(AUDIO_FLOOR_ITEMS, min(AUDIO_MIN_ITEMS, len(query))) and informative
+                floor = max(AUDIO_FLOOR_ITEMS, min(AUDIO_MIN_ITEMS, len(query)))
+                long_enough = length >= floor and informative
                 # A clip too short for that is matched only whole against a whole original of
                 # the same length (a transcode of a 3 s AI sound), never inside a longer one.
                 whole = (length == len(query) and length >= len(stored) - 1 and shift == 0 and informative
