@@ -158,3 +158,23 @@ def test_a_missing_clip_is_counted_as_a_missing_clip_and_the_decision_stays_cons
     rc, report, _ = show.gate("--allow-missing", "--decision", decision, edit, capsys=capsys)
     assert rc == 0 and report["summary"].startswith("2 files: ")
     assert _verify(capsys, decision, recv / "deliveries" / "EP101" / "gone.otio")[0] == 0
+
+
+@pytest.mark.parametrize("ext", [".otioz", ".otiod"])
+def test_a_bundle_carrying_its_media_is_verified_as_received(
+        show: Show, corpus_dir: Path, tmp_path: Path, ext: str, capsys: pytest.CaptureFixture[str]) -> None:
+    cam = _camera(show, corpus_dir)
+    edit = write(build([Media("camera", cam)]), show.pkg / f"cut{ext}")
+    decision = tmp_path / "decision.json"
+    assert show.gate("--decision", decision, edit, capsys=capsys)[0] == 0
+    recv = tmp_path / "in"
+    recv.mkdir()
+    (shutil.copytree if edit.is_dir() else shutil.copy2)(edit, recv / edit.name)
+    for given in (recv, recv / edit.name):
+        rc, doc, _ = _verify(capsys, decision, given)
+        assert rc == 0, (given, doc)
+    inner = next(p for p in (recv / edit.name).rglob("*.jpeg")) if edit.is_dir() else recv / edit.name
+    with inner.open("ab") as fh:
+        fh.write(b"\0")  # a byte more in the bundle (or in its media)
+    rc, doc, _ = _verify(capsys, decision, recv / edit.name)
+    assert rc == 1 and doc["changed"]

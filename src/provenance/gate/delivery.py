@@ -151,6 +151,17 @@ def _clips(decision: dict[str, Any]) -> dict[str, str]:
     return {f: "; ".join(dict.fromkeys(labels)) for f, labels in out.items()}
 
 
+def _zipped_in(name: str, judged: dict[str, str | None]) -> str | None:
+    """The judged `.otioz` whose member `name` is (the gate judged its media extracted, named
+    inside it; the receiver has only the archive)."""
+    parts = PurePosixPath(name).parts
+    for i in range(1, len(parts)):
+        prefix = PurePosixPath(*parts[:i]).as_posix()
+        if prefix.lower().endswith(".otioz") and prefix in judged:
+            return prefix
+    return None
+
+
 def _received_root(path: Path, names: list[str]) -> Path | None:
     """(the receiver's copy of the edit's root, the edit's name) when `path` is a copy of an
     edit the decision lists: `…/deliveries/EP101/cut.otio` for `deliveries/EP101/cut.otio`."""
@@ -196,7 +207,7 @@ def verify_delivery(paths: Sequence[str | os.PathLike[str]], decision: Any) -> D
     names = _edit_names(decision)
     plain = []
     for raw in paths:
-        root = _received_root(Path(raw), names) if os.path.isfile(raw) else None
+        root = _received_root(Path(raw), names) if os.path.exists(raw) else None  # an .otiod is a folder
         if root is None:
             plain.append(raw)
             continue
@@ -205,6 +216,10 @@ def verify_delivery(paths: Sequence[str | os.PathLike[str]], decision: Any) -> D
                 read(relpath, copy)
     for pf in walk_package(plain, approvals_dir if isinstance(approvals_dir, str) else ""):
         read(pf.relpath, pf.path)
+    for name, sha in judged.items():
+        bundle = _zipped_in(name, judged)
+        if bundle is not None and name not in delivered and delivered.get(bundle) == judged[bundle]:
+            delivered[name] = sha  # a member of an .otioz that arrived with the judged bytes: so did it
     missing = sorted(set(judged) - set(delivered))
     changed = sorted(p for p in set(judged) & set(delivered)
                      if delivered[p] is not None and delivered[p] != judged[p])
