@@ -7,7 +7,9 @@ storage with its recorded bytes, skip nothing saved, and report what it cannot p
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pty
 import signal
 import sqlite3
 import subprocess
@@ -19,10 +21,11 @@ import pytest
 from PIL import Image
 
 from provenance.cli import main
-from provenance.fingerprint import still
+from provenance.fingerprint import VERSION, still
 from provenance.identify import identify
 from provenance.ledger import Ledger
 from provenance.memory import store
+from provenance.memory.recall import plain
 from provenance.model import Classification, Evidence, Signal, Verdict, Zone
 from tests.cli.conftest import validated
 from tests.gate.conftest import Show
@@ -71,7 +74,11 @@ def test_backfill_prints_what_is_on_storage_and_reports_the_rest(
     gone.unlink()
     Image.new("RGB", (40, 30), "red").save(changed)  # other bytes at a recorded path
 
-    code, doc = _backfill(show, capsys)
+    capsys.readouterr()
+    code = main(["scan", "--backfill", "--config", str(show.config_file), "--json"])
+    out = capsys.readouterr()
+    assert out.err == ""  # no progress bar when stderr is no terminal
+    doc = validated(out.out)
     assert code == 0
     assert doc["assets"] == len(files) and doc["already"] == 0
     assert doc["fingerprinted"] == len(files) - 3
@@ -133,3 +140,49 @@ def test_a_sigkilled_backfill_keeps_its_saved_batches_and_the_next_run_finishes(
     assert doc["already"] == len(files) - len(left)
     with Ledger.open(show.config.effective_ledger_url) as ledger:
         assert store.missing(ledger, hashes) == []
+
+
+def test_old_versions_and_ai_prints_without_crop_variants_are_printed_again(
+        show: Show, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = _derivatives(corpus_dir, show.root / "working", (160,))
+    with Ledger.open(show.config.effective_ledger_url) as ledger:
+        shas = [_record(ledger, p, ai=i == 1) for i, p in enumerate(files)]
+        old, bare, current = (plain(files[i], "png", shas[i]) for i in range(3))
+        assert old is not None and bare is not None and current is not None
+        # files[1] is an AI original printed as a mere query (before it was known as AI).
+        store.save(ledger, [dataclasses.replace(old, version=VERSION - 1), bare, current])
+    code, doc = _backfill(show, capsys)
+    assert code == 0 and doc["fingerprinted"] == 3 and doc["already"] == 1  # files[0], [1], [3]
+    with Ledger.open(show.config.effective_ledger_url) as ledger:
+        got = store.load(ledger, shas)
+        assert got[shas[0]].version == VERSION
+        assert len(got[shas[1]].frames[0].hashes) == len(still.CROPS)
+        assert store.missing(ledger, shas) == []
+
+
+def test_the_progress_bar_goes_to_a_terminal_stderr_only(show: Show, corpus_dir: Path) -> None:
+    """(With --json there is no bar at all, as for `scan`: a script is reading.)"""
+    files = _derivatives(corpus_dir, show.root / "working", (160,))
+    with Ledger.open(show.config.effective_ledger_url) as ledger:
+        for p in files:
+            _record(ledger, p)
+    main_fd, tty = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "provenance", "scan", "--backfill", "--config",
+                              str(show.config_file)], stdout=subprocess.PIPE, stderr=tty,
+                             env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
+    os.close(tty)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        err += chunk
+    out, _ = child.communicate(timeout=60)
+    os.close(main_fd)
+    assert child.returncode == 0
+    assert b"fingerprinting" in err  # the bar, on the terminal
+    assert b"fingerprinting" not in out and b"\x1b" not in out  # stdout: the results alone
+    assert f"{len(files)} fingerprinted" in out.decode()

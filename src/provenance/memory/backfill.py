@@ -23,7 +23,7 @@ from provenance.fingerprint import Fingerprint, fingerprint, kind_of
 from provenance.identify import identify
 from provenance.ledger import Ledger
 from provenance.memory import store
-from provenance.memory.recall import plain
+from provenance.memory.recall import lacks_variants, plain
 from provenance.pathtext import to_text
 
 BATCH = 8  # prints per saved batch: what a kill can lose (a 4K EXR takes ~0.3 s)
@@ -56,16 +56,21 @@ def _under(path: str, roots: Sequence[Path]) -> bool:
 
 def backfill(ledger: Ledger, roots: Sequence[Path] = (), *, batch: int = BATCH,
              progress: Progress | None = None) -> BackfillResult:
-    """Fingerprint the ledger's assets located under `roots` (all when empty) that lack one."""
+    """Fingerprint the ledger's assets located under `roots` (all when empty) that lack a
+    current one (or, for an AI original, lack its crop variants)."""
     resolved = [r.resolve() for r in roots]
     by_hash: dict[str, list[str]] = {}
     for loc in ledger.locations():
         if loc.sha256 is not None and _under(loc.path, resolved):
             by_hash.setdefault(loc.sha256, []).append(loc.path)
     result = BackfillResult(assets=len(by_hash))
-    todo = store.missing(ledger, sorted(by_hash))
-    result.already = len(by_hash) - len(todo)
     ai = store.ai_claims(ledger)
+    have = store.load(ledger, sorted(by_hash))
+    # An AI original printed when it was not yet known as AI has no crop variants: cropped
+    # derivatives would not match it, so it is printed again (as the judge would).
+    todo = [sha for sha in sorted(by_hash)
+            if sha not in have or (sha in ai and lacks_variants(have[sha]))]
+    result.already = len(by_hash) - len(todo)
     pending: list[Fingerprint] = []
     for n, sha in enumerate(todo, 1):
         got = _one(sha, sorted(by_hash[sha]), sha in ai, result)

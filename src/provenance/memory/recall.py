@@ -102,7 +102,7 @@ class ContentMemory:
         for sha, v in media.items():
             fp = have.get(sha)
             wants_variants = _own_ai(v)
-            if isinstance(fp, Fingerprint) and not (wants_variants and _lacks_variants(fp)):
+            if isinstance(fp, Fingerprint) and not (wants_variants and lacks_variants(fp)):
                 bound = _with_bound(fp, sha, _bound(v))
                 if bound is not None and bound is not fp:
                     have[sha] = bound
@@ -231,7 +231,7 @@ def _with_bound(fp: Fingerprint | None, sha: str, codes: list[tuple[float, int]]
     return dataclasses.replace(fp, frames=fp.frames + extra)
 
 
-def _lacks_variants(fp: Fingerprint) -> bool:
+def lacks_variants(fp: Fingerprint) -> bool:
     return fp.kind is Kind.STILL and bool(fp.frames) and 0 < len(fp.frames[0].hashes) < len(still.CROPS)
 
 
