@@ -88,7 +88,7 @@ def test_sidecar_tagged_copy_without_sidecar_stays_ai(ledger: Ledger, tmp_path: 
     assert said.statement.startswith("the ledger remembers these bytes as ai_generated")
     assert str(original) in said.statement
     assert verdict.generator == "Runway"
-    [ev] = verdict.evidence
+    [ev] = [e for e in verdict.evidence if e.source == "ledger"]  # beside content memory's own note
     assert (ev.source, ev.field, ev.signal) == ("ledger", "earlier verdict", Signal.AI_GENERATED)
     assert str(original) in ev.value
     # the copy's verdict rests on the ledger alone: it must not become the remembered source
