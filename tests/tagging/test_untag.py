@@ -114,7 +114,8 @@ def test_a_mistaken_tag_is_withdrawn_signed_recorded_and_removed(
         # History is kept: the tag event is still in the chain, and the chain verifies.
         with ledger.engine.connect() as conn:
             kinds = [r[0] for r in conn.exec_driver_sql("SELECT kind FROM events ORDER BY id")]
-        assert "tag" in kinds and kinds[-1] == "untag"
+        # (fingerprint events of the rewritten file may follow the untag)
+        assert "tag" in kinds and "untag" in kinds and kinds.index("untag") > kinds.index("tag")
         envelope = json.loads(conn_payload(ledger))["envelope"]
         assert envelope["payloadType"] == "application/vnd.provenance.retraction+json"
         # Anyone who can write the database can append a well-chained untag; an envelope not
