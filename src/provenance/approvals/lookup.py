@@ -132,6 +132,33 @@ def write_portable(path: Path, envelope: dict[str, Any], sha256: str, config: Co
     return file
 
 
+def gather_envelopes(path: Path | None, sha256: str, config: Config, ledger: LedgerView | None
+                     ) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """Every signed record for these bytes, each once, labelled by where it was found: the
+    portable files near `path`, then the ledger's; and one reason per unreadable file.
+    Approvals and not-derived records travel the same ways; each reader verifies its own kind."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    reasons: list[str] = []
+    for file in candidate_files(path, config) if path is not None else ():
+        if not file.is_file():
+            continue
+        label = config.relative(file)
+        try:
+            found.extend((label, env) for env in read_portable(file))
+        except ApprovalError as exc:
+            reasons.append(f"{label}: {exc.reason}")
+    if ledger is not None:
+        found.extend(("ledger", env) for env in ledger.approvals_for(sha256))
+    once: list[tuple[str, dict[str, Any]]] = []
+    seen: set[bytes] = set()
+    for label, envelope in found:
+        key = canonical_json(envelope)
+        if key not in seen:  # the same record in the ledger and in a portable file
+            seen.add(key)
+            once.append((label, envelope))
+    return once, reasons
+
+
 def find_approvals(
     path: Path | None,
     sha256: str,
@@ -149,28 +176,11 @@ def find_approvals(
         except TrustError as exc:
             # Fail closed, never crash the caller (the daemon must still open the finding).
             return [], [f"no approval can be trusted: {exc}"]
-    found: list[tuple[str, dict[str, Any]]] = []
-    reasons: list[str] = []
-    for file in candidate_files(path, config) if path is not None else ():
-        if not file.is_file():
-            continue
-        label = config.relative(file)
-        try:
-            found.extend((label, env) for env in read_portable(file))
-        except ApprovalError as exc:
-            reasons.append(f"{label}: {exc.reason}")
-    if ledger is not None:
-        found.extend(("ledger", env) for env in ledger.approvals_for(sha256))
-
+    found, reasons = gather_envelopes(path, sha256, config, ledger)
     valid: list[VerifiedApproval] = []
-    seen: set[bytes] = set()
     for label, envelope in found:
-        key = canonical_json(envelope)
-        if key in seen:  # the same record in the ledger and in a portable file
-            continue
         if peek(envelope)[1] == NOT_DERIVED_PREDICATE:  # not an approval: approvals/not_derived.py reads it
             continue
-        seen.add(key)
         try:
             valid.append(verify_approval(envelope, sha256, registry, now,
                                          current_name=None if path is None else Path(path).name))

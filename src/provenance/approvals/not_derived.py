@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from provenance.approvals import dsse
-from provenance.approvals.lookup import candidate_files, peek, read_portable
+from provenance.approvals.lookup import gather_envelopes, peek
 from provenance.approvals.registry import ApproverRegistry
 from provenance.approvals.sign import approver_for_key
 from provenance.approvals.statement import (
@@ -191,24 +191,11 @@ def find_not_derived(path: Path | None, sha256: str, config: Config, ledger: Led
                      ) -> tuple[list[NotDerived], list[str]]:
     """Every verified record for these bytes, from the portable files near `path` and the
     ledger (each once), and one reason per record that did not verify."""
-    found: list[tuple[str, dict[str, Any]]] = []
-    reasons: list[str] = []
-    for file in candidate_files(path, config) if path is not None else ():
-        if not file.is_file():
-            continue
-        try:
-            found.extend((config.relative(file), env) for env in read_portable(file))
-        except ApprovalError as exc:
-            reasons.append(f"{config.relative(file)}: {exc.reason}")
-    if ledger is not None:
-        found.extend(("ledger", env) for env in ledger.approvals_for(sha256))
+    found, reasons = gather_envelopes(path, sha256, config, ledger)
     valid: list[NotDerived] = []
-    seen: set[bytes] = set()
     for label, envelope in found:
-        key = canonical_json(envelope)
-        if key in seen or not is_not_derived(envelope):
+        if not is_not_derived(envelope):
             continue
-        seen.add(key)
         try:
             valid.append(verify_not_derived(envelope, sha256, registry, now))
         except ApprovalError as exc:
