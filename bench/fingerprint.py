@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Content memory's costs, each against its baseline in the same run (issue 11):
 
-1. fingerprinting a 4K JPEG, a 4K EXR and one second of 1080p H.264 against the bare decode
-   of the same file (Pillow `load()` for the JPEG; `ffmpeg -f null` for EXR and H.264);
+1. fingerprinting a 4K JPEG, a 4K EXR, one second of 1080p H.264 and audio (a 60 s MP3, a
+   3 s AAC) against the bare decode of the same file (Pillow `load()` for the JPEG; `ffmpeg
+   -f null` for the others), wall time and CPU time (this process and its children);
 2. the near-match index at 10^6 stored 256-bit hashes: lookup time of the multi-index
    hashing search against a numpy brute-force scan of the same codes, its build time and
    the process's resident memory; recall of planted near-duplicates (flipped bits) both ways.
 
-    .venv/bin/python bench/fingerprint.py [--n 1000000] [--queries 300]
+    .venv/bin/python bench/fingerprint.py [--n 1000000] [--queries 300] [--skip-index] [--media audio]
 """
 
 from __future__ import annotations
@@ -35,16 +36,26 @@ from provenance.identify import identify  # noqa: E402
 from provenance.memory.index import WORDS, HashIndex  # noqa: E402
 
 
-def interleaved(baseline, candidate, runs: int = 7) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Median seconds of each, timed alternately (baseline, candidate, baseline, ...), so a
-    loaded machine slows both alike."""
+def _cpu() -> float:
+    """CPU seconds of this process and its waited-for children (ffmpeg, fpcalc)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def interleaved(baseline, candidate, runs: int = 7) -> tuple[float, float, float, float]:  # type: ignore[no-untyped-def]
+    """Median wall seconds and median CPU seconds of each (baseline wall, candidate wall,
+    baseline CPU, candidate CPU), timed alternately (baseline, candidate, baseline, ...), so
+    a loaded machine slows both alike."""
     times: tuple[list[float], list[float]] = ([], [])
+    cpu: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        for fn, out in ((baseline, times[0]), (candidate, times[1])):
-            t = time.perf_counter()
+        for fn, out, used in ((baseline, times[0], cpu[0]), (candidate, times[1], cpu[1])):
+            c, t = _cpu(), time.perf_counter()
             fn()
             out.append(time.perf_counter() - t)
-    return statistics.median(times[0]), statistics.median(times[1])
+            used.append(_cpu() - c)
+    return (statistics.median(times[0]), statistics.median(times[1]), statistics.median(cpu[0]),
+            statistics.median(cpu[1]))
 
 
 def ffmpeg(*args: str, data: bytes | None = None) -> None:
@@ -67,8 +78,18 @@ def make_media(work: Path) -> dict[str, Path]:
     h264 = work / "hd.mp4"
     ffmpeg("-i", str(CORPUS / "d25_sony_official_teletrax.mp4"), "-t", "1", "-c:v", "libx264", "-preset",
            "veryfast", "-an", str(h264))
+    # Audio: real sound (the corpus's non-AI TikTok track, 23 s) as a 60 s MP3 and as a 3 s
+    # AAC sound effect; fingerprinting decodes it in-process once (essence and the dense hash)
+    # and runs fpcalc (chromaprint) beside it.
+    mp3 = work / "60s.mp3"
+    ffmpeg("-stream_loop", "2", "-i", str(CORPUS / "d35_tiktok_human_video.mp4"), "-vn", "-t", "60",
+           "-c:a", "libmp3lame", "-b:a", "192k", str(mp3))
+    aac = work / "3s.m4a"
+    ffmpeg("-ss", "5", "-t", "3", "-i", str(CORPUS / "d35_tiktok_human_video.mp4"), "-vn", "-c:a", "aac",
+           "-b:a", "128k", str(aac))
     return {"4K JPEG (upscaled AI still, q90)": jpeg, "4K JPEG (photograph, q92)": photo,
-            "4K EXR (half, zip16)": exr, "1 s 1080p H.264": h264}
+            "4K EXR (half, zip16)": exr, "1 s 1080p H.264": h264, "60 s MP3 192k (audio)": mp3,
+            "3 s AAC 128k (audio)": aac}
 
 
 def bare_decode(name: str, path: Path) -> None:
@@ -79,18 +100,23 @@ def bare_decode(name: str, path: Path) -> None:
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"], check=True)
 
 
-def bench_fingerprints() -> None:
+def bench_fingerprints(only: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         media = make_media(Path(tmp))
         print(f"load average before: {os.getloadavg()[0]:.1f}")
-        print("| file | size | bare decode | fingerprint | ratio |")
-        print("| --- | --- | --- | --- | --- |")
+        print("| file | size | bare decode | fingerprint | ratio | CPU: decode | CPU: fingerprint "
+              "| CPU ratio |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for name, path in media.items():
+            if only and not any(text in name for text in only):
+                continue
             asset = identify(path)
-            decode_s, fp_s = interleaved(lambda: bare_decode(name, path),  # noqa: B023
-                                         lambda: fingerprint(path, asset.format, asset.sha256))  # noqa: B023
+            decode_s, fp_s, decode_c, fp_c = interleaved(
+                lambda: bare_decode(name, path),  # noqa: B023
+                lambda: fingerprint(path, asset.format, asset.sha256))  # noqa: B023
             print(f"| {name} | {path.stat().st_size / 1e6:.1f} MB | {decode_s * 1000:.0f} ms "
-                  f"| {fp_s * 1000:.0f} ms | {fp_s / decode_s:.2f}× |")
+                  f"| {fp_s * 1000:.0f} ms | {fp_s / decode_s:.2f}× | {decode_c * 1000:.0f} ms "
+                  f"| {fp_c * 1000:.0f} ms | {fp_c / max(decode_c, 1e-9):.2f}× |")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
@@ -154,9 +180,11 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--skip-media", action="store_true")
     ap.add_argument("--skip-index", action="store_true")
+    ap.add_argument("--media", action="append", default=[], metavar="TEXT",
+                    help="only the files whose row name contains TEXT (may be repeated)")
     args = ap.parse_args()
     if not args.skip_media:
-        bench_fingerprints()
+        bench_fingerprints(args.media)
         print()
     if not args.skip_index:
         bench_index(args.n, args.queries)

@@ -19,6 +19,14 @@ pipeline does (provenance.fingerprint + provenance.memory.match, index included)
     .venv/bin/python bench/robustness.py            # about 10 minutes on the 2-core VM
     .venv/bin/python bench/robustness.py --draws 1  # one parameter draw per source (faster)
 Exits 1 when a goal is missed.
+
+Unrelated sound comes from the corpus's non-AI tracks and from Debian's sound packages when
+installed (`apt-get install sound-theme-freedesktop gnome-audio oxygen-sounds
+deepin-sound-theme heroes-sound-effects asterisk-core-sounds-en-wav`: desktop and game
+sound effects, recorded voice prompts). AI sounds are the corpus AI videos' tracks, short
+excerpts of them as AI sounds of their own (a sound effect of 2–3 s), and the sample show's
+AI WAV; a source without a second of informative sound (digital silence, a steady tone) has
+nothing to recognise and is reported apart, not counted in recall.
 """
 
 from __future__ import annotations
@@ -43,10 +51,17 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 SAMPLES = REPO / "sample_assets" / "show"
 BACKGROUNDS = Path("/usr/share/backgrounds")
+SOUND_DIRS = (Path("/usr/share/sounds"), Path("/usr/share/asterisk/sounds"), Path("/usr/share/games/heroes"))
+SOUND_EXT = (".wav", ".ogg", ".oga", ".mp3", ".flac")
+# Excerpts of the AI tracks kept as AI sounds of their own: (source stem, start, seconds).
+SHORT_AI = (("d06_sorastats_sora_standard", 4.0, 3.0), ("d18_tiktok_ai_generated", 1.0, 2.5))
 sys.path.insert(0, str(REPO / "src"))
 
 from provenance.fingerprint import Fingerprint, fingerprint, still  # noqa: E402
+from provenance.fingerprint.audio import decode_audio  # noqa: E402
+from provenance.fingerprint.audio_hash import QUIET  # noqa: E402
 from provenance.identify import identify  # noqa: E402
+from provenance.memory.audio_match import MAX_BER, MIN_COMPARED  # noqa: E402
 from provenance.memory.match import MATCH_RADIUS, REVIEW_RADIUS, Band, Match, Memory  # noqa: E402
 from provenance.memory.store import Original  # noqa: E402
 
@@ -296,7 +311,8 @@ def a_aac(src: Path, out: Path, rng: random.Random, host: Path) -> Derived:
 
 
 def _a_trim(src: Path, out: Path, rng: random.Random, seconds: float) -> Derived:
-    start = rng.uniform(0.5, max(0.6, duration_of(src) - seconds - 0.5))
+    d = duration_of(src)
+    start = min(rng.uniform(0.5, max(0.6, d - seconds - 0.5)), d / 3)  # a short sound keeps most of itself
     dst = out / "trimmed.mp3"
     ffmpeg("-ss", f"{start:.3f}", "-i", str(src), "-t", f"{seconds}", "-vn", "-c:a", "libmp3lame",
            "-b:a", "160k", str(dst))
@@ -304,8 +320,7 @@ def _a_trim(src: Path, out: Path, rng: random.Random, seconds: float) -> Derived
 
 
 def a_trim(src: Path, out: Path, rng: random.Random, host: Path) -> Derived:
-    # 3 s is below what chromaprint can tell apart (3 sub-fingerprints): memory declines to
-    # match it (AUDIO_FLOOR_ITEMS), so this row measures that floor, not recall.
+    # 3 s is below what chromaprint can tell apart (3 sub-fingerprints): the dense audio hash finds it.
     return _a_trim(src, out, rng, 3)
 
 
@@ -341,6 +356,7 @@ class Row:
     other_total: int = 0
     false_blocks: int = 0
     distances: list[int] = field(default_factory=list)
+    bers: list[float] = field(default_factory=list)  # audio hash bit error of matched derivatives
     misses: list[str] = field(default_factory=list)
     false: list[str] = field(default_factory=list)
     # The 64-bit prefix distance of each AI derivative's nearest picture hash to its original's
@@ -398,6 +414,9 @@ def judge(memory: Memory, files: list[Path], want: str | None, query_range: tupl
             continue
         if mine[0].distance is not None:
             row.distances.append(mine[0].distance)
+        hashed = re.search(r"audio hash bit error (\d+)%", mine[0].description)
+        if hashed:
+            row.bers.append(int(hashed.group(1)) / 100)
         if query_range and mine[0].query_range:
             lo, hi = mine[0].query_range
             overlap = max(0.0, min(hi, query_range[1]) - max(lo, query_range[0]))
@@ -436,6 +455,52 @@ def unrelated_margin(pictures: list[tuple[str, Fingerprint]]) -> tuple[int, str]
     return pairs[0] if pairs else (256, "")
 
 
+def informative(h: np.ndarray) -> int:
+    return int((h != QUIET).sum())
+
+
+def best_ber(q: np.ndarray, s: np.ndarray) -> tuple[float, int]:
+    """(lowest bit error rate, hashes compared) over every offset with at least MIN_COMPARED
+    hashes informative on both sides: a brute-force slide, wider than memory's candidates."""
+    x = np.bitwise_count(q[:, None] ^ s[None, :]).astype(np.int64)
+    both = (q != QUIET)[:, None] & (s != QUIET)[None, :]
+    k = (np.arange(len(s))[None, :] - np.arange(len(q))[:, None] + len(q) - 1).ravel()
+    bits = np.bincount(k, weights=(x * both).ravel(), minlength=len(q) + len(s) - 1)
+    count = np.bincount(k, weights=both.ravel(), minlength=len(q) + len(s) - 1)
+    ber = np.where(count >= MIN_COMPARED, bits / np.maximum(count, 1) / 32, 1.0)
+    i = int(ber.argmin())
+    return float(ber[i]), int(count[i])
+
+
+def sound_margin(ai: list[Path], others: list[Path]) -> tuple[float, str, int]:
+    """Smallest bit error rate between the dense hash of an unrelated sound and an AI sound or
+    another unrelated sound (different files, different names), over every offset."""
+    def h(p: Path) -> np.ndarray:
+        return np.array(decode_audio(p)[1], dtype=np.uint32)
+    ai_h = [(p.name, h(p)) for p in ai]
+    neg = [(p.name, h(p)) for p in others]
+    neg = [(n, x) for n, x in neg if informative(x) >= MIN_COMPARED]
+    pairs: list[tuple[float, int, str]] = []
+    for i, (na, qa) in enumerate(neg):
+        for nb, sb in ai_h + neg[i + 1:]:
+            if informative(sb) >= MIN_COMPARED and na.rsplit(".", 1)[0] != nb.rsplit(".", 1)[0]:
+                ber, count = best_ber(qa, sb)
+                pairs.append((ber, count, f"{na} vs {nb}"))
+    pairs.sort()
+    print("closest unrelated sounds:", "; ".join(f"{b:.3f} ({c} hashes) {p}" for b, c, p in pairs[:6]))
+    return (pairs[0][0], pairs[0][2], len(pairs)) if pairs else (1.0, "", 0)
+
+
+def debian_sounds() -> list[Path]:
+    """Every distinct (by content) sound file of Debian's sound packages, by name."""
+    seen: dict[str, Path] = {}
+    for d in SOUND_DIRS:
+        for p in sorted(d.rglob("*")) if d.is_dir() else []:
+            if p.suffix.lower() in SOUND_EXT and p.is_file():
+                seen.setdefault(identify(p).sha256, p)
+    return sorted(seen.values(), key=lambda p: (p.name, str(p)))
+
+
 def video_frames(path: Path, n: int = 3) -> list[Path]:
     d = duration_of(path)
     out = []
@@ -454,6 +519,8 @@ def main() -> int:
                     help="only the still rows, only video/audio, or only the unrelated-pairs margin")
     ap.add_argument("--rows", action="append", default=[], metavar="TEXT",
                     help="only the rows whose name contains TEXT (may be repeated)")
+    ap.add_argument("--sounds", type=int, default=40,
+                    help="Debian sound files (every n-th by name) among the non-AI audio sources of the rows")
     args = ap.parse_args()
     started = time.monotonic()
     lab = labels()
@@ -469,15 +536,29 @@ def main() -> int:
     try:
         ai_audio: list[Path] = []
         other_audio: list[Path] = []
+        sounds = debian_sounds() if args.only in (None, "media") else []
         for v in ai_videos if args.only != "margin" else []:
             dst = work / f"{v.stem}.wav"
             ffmpeg("-i", str(v), "-vn", "-ac", "2", "-ar", "44100", str(dst))
             ai_audio.append(dst)
+        for stem, start, seconds in SHORT_AI if ai_audio else ():
+            dst = work / f"{stem}_{seconds:g}s.wav"
+            ffmpeg("-ss", f"{start}", "-t", f"{seconds}", "-i", str(work / f"{stem}.wav"), str(dst))
+            ai_audio.append(dst)
+        if ai_audio:
+            ai_audio.append(SAMPLES / "working" / "generated" / "c2pa_generated.wav")
         for v in [*other_videos, CORPUS / "d36_sample1.mp3"] if args.only != "margin" else []:
             dst = work / f"{v.stem}.wav"
             ffmpeg("-i", str(v), "-vn", "-ac", "2", "-ar", "44100", str(dst))
             other_audio.append(dst)
+        if other_audio:
+            other_audio += [CORPUS / "d27_t6.m4a", CORPUS / "d32_signed_test.wav"]
+            # Every args.sounds-th Debian sound (by name) joins the rows; all of them the margin.
+            other_audio += sounds[::max(1, len(sounds) // args.sounds)][:args.sounds] if args.sounds else []
         originals = {p: original(p, "ai_generated") for p in [*ai_stills, *ai_videos, *ai_audio]}
+        # A sound with less than a second of informative hashes has nothing to recognise.
+        silent = {p for p in ai_audio
+                  if informative(np.array(originals[p].fingerprint.audio_hash)) < MIN_COMPARED}
         memory = Memory(originals.values())
         print(f"memory: {len(memory)} AI originals ({len(ai_stills)} stills, {len(ai_videos)} videos, "
               f"{len(ai_audio)} audio), {len(memory.index)} picture hashes", flush=True)
@@ -509,6 +590,8 @@ def main() -> int:
                     continue
                 row = Row(name)
                 for src in [*sources, *others]:
+                    if src in silent:
+                        continue  # reported below, not counted
                     for k in range(max(args.draws, 3) if src in sources else args.draws):
                         out = work / f"{len(rows)}_{src.stem}_{k}"
                         out.mkdir()
@@ -524,6 +607,9 @@ def main() -> int:
             # one frame per video: frames of one shot are near-duplicates, not negatives
             pictures.append((f"{v.name}@mid", fp_of(video_frames(v, 1)[0])))
         margin_d, margin_pair = unrelated_margin(pictures)
+        audio_rows = [r for r in rows if r.name.startswith("audio")]
+        sound = sound_margin(ai_audio, [*other_audio, *sounds]) if audio_rows else None
+        matched_ber = max((b for r in audio_rows for b in r.bers), default=None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -545,6 +631,16 @@ def main() -> int:
           f"ordered pairs; smallest distance {margin_d} of 256 ({margin_pair}); match radius {MATCH_RADIUS}, "
           f"review radius {REVIEW_RADIUS}: margin {margin_d - REVIEW_RADIUS} bits above the review radius")
     failed |= margin_d <= REVIEW_RADIUS
+    if sound is not None:
+        for p in sorted(silent):
+            print(f"not counted: {p.name} has {informative(np.array(originals[p].fingerprint.audio_hash))} "
+                  f"informative audio hashes (digital silence or a steady tone: nothing to recognise)")
+        shown = f"{matched_ber:.3f}" if matched_ber is not None else "—"
+        print(f"unrelated sounds: {len(sounds)} distinct Debian sound files and the corpus's non-AI tracks, "
+              f"{sound[2]} pairs with ≥ {MIN_COMPARED} informative hashes compared; smallest bit "
+              f"error {sound[0]:.3f} ({sound[1]}); largest of a matched derivative (audio hash) {shown}; "
+              f"match threshold {MAX_BER}: margin {sound[0] - MAX_BER:.3f} above it")
+        failed |= sound[0] <= MAX_BER
     for r in rows:
         for m in r.misses[:4]:
             print(f"  miss  [{r.name}] {m}")

@@ -145,3 +145,20 @@ def test_an_ai_originals_edited_or_deleted_row_fails_closed(ledger_url: str, att
             store.originals(ledger)
         _, differences = ledger.audit()
         assert differences and differences[0].table == "fingerprints"
+
+
+def test_audio_hash_round_trips_and_only_audio_prints_of_version_2_are_recomputed(ledger_url: str) -> None:
+    """Version 3 added the dense audio hash: a version-2 audio row lacks it and is printed again
+    (while, as an AI original, its chromaprint stays in memory), but a version-2 still is what
+    version 3 computes and is kept (no show decodes every picture again for an audio change)."""
+    sound = Fingerprint("a" * 64, Kind.AUDIO, "e" * 64, audio=(1, 2, 3), audio_hash=(0, 7, 2**32 - 1),
+                        duration=3.0)
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_verdict(_verdict("/show/w/fx.wav", "b" * 64, Classification.AI_GENERATED), None,
+                              Zone.WORKING)
+        old_sound = Fingerprint("b" * 64, Kind.AUDIO, "f" * 64, audio=(4, 5, 6), duration=3.0, version=2)
+        store.save(ledger, [sound, old_sound, dataclasses.replace(_print("c" * 64), version=2)])
+        got = store.load(ledger, ["a" * 64, "b" * 64, "c" * 64])
+        assert got["a" * 64] == sound
+        assert sorted(got) == ["a" * 64, "c" * 64]  # the version-2 sound is missing: recomputed
+        assert [(o.sha256, o.fingerprint.audio) for o in store.originals(ledger)] == [("b" * 64, (4, 5, 6))]

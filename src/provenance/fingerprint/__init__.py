@@ -3,7 +3,7 @@
 `fingerprint(path, format, sha256)` picks the media kind from the sniffed format:
 stills (display-referred picture hashes with crop variants, essence of the decoded
 pixels), video (sampled frames with times, essence of the packets) and audio (chromaprint,
-essence of the decoded samples). Formats that hold no picture or sound return None.
+the dense audio hash, essence of the decoded samples). Formats that hold no picture or sound return None.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from provenance.fingerprint import still
-from provenance.fingerprint.audio import audio_essence, chromaprint
+from provenance.fingerprint.audio import chromaprint, decode_audio
 from provenance.fingerprint.display import STILL_FORMATS, decode
 from provenance.fingerprint.model import VERSION, Fingerprint, FrameHash, Kind
 from provenance.fingerprint.video import fingerprint_video
@@ -48,7 +48,8 @@ def fingerprint(path: str | Path, fmt: str, sha256: str) -> Fingerprint | None:
         return Fingerprint(sha256, kind, essence, frames=frames, duration=duration)
     if kind is Kind.AUDIO:
         values, duration = chromaprint(p)
-        return Fingerprint(sha256, kind, audio_essence(p), audio=values, duration=duration)
+        essence, dense = decode_audio(p)
+        return Fingerprint(sha256, kind, essence, audio=values, audio_hash=dense, duration=duration)
     return None
 
 

@@ -11,7 +11,9 @@ for one asset, strongest first:
   agree on one time offset (or any frames of a still rendered into a clip) make a
   segment with its time range in both;
 - audio: chromaprint sub-fingerprints aligned on the offset they vote for, a match when
-  the bit error rate over the overlap is low enough.
+  the bit error rate over the overlap is low enough; and the dense audio hash (43 words a
+  second, memory/audio_match.py), which finds sounds and trims of a few seconds that
+  chromaprint's ~8 items a second cannot tell from unrelated sound.
 Thresholds come from bench/robustness.py (bench/README.md has the table and margins).
 """
 
@@ -27,6 +29,7 @@ import numpy as np
 from provenance.fingerprint.audio import AUDIO_STEP
 from provenance.fingerprint.model import Fingerprint, Kind
 from provenance.fingerprint.video import INTERVAL
+from provenance.memory.audio_match import AudioHashIndex
 from provenance.memory.index import HashIndex
 from provenance.memory.store import Original
 
@@ -89,6 +92,7 @@ class Memory:
             for pos, value in enumerate(fp.audio):
                 self._audio[value].append((n, pos))
         self.index = HashIndex.build(items)
+        self._audio_hash = AudioHashIndex([o.fingerprint.audio_hash for o in self.originals])
 
     def __len__(self) -> int:
         return len(self.originals)
@@ -105,8 +109,13 @@ class Memory:
             out.extend(self._still(fp, found))
         elif fp.kind is Kind.VIDEO:
             out.extend(self._video(fp, found))
-        elif fp.kind is Kind.AUDIO and fp.audio:
-            out.extend(self._audio_match(fp, found))
+        elif fp.kind is Kind.AUDIO:
+            # The dense hash first: it gives the finer time range; chromaprint then finds what it
+            # alone can (originals stored before the dense hash existed, version 2).
+            if fp.audio_hash:
+                out.extend(self._audio_hash_match(fp, found))
+            if fp.audio:
+                out.extend(self._audio_match(fp, found))
         return out
 
     @staticmethod
@@ -201,8 +210,11 @@ class Memory:
                 long_enough = length >= floor and informative
                 # A clip too short for that is matched only whole against a whole original of
                 # the same length (a transcode of a 3 s AI sound), never inside a longer one.
+                # Only for an original without the dense hash (stored before it existed): with
+                # it on both sides, a short clip is the dense hash's to judge (1 s floor, 43 words a second).
                 whole = (length == len(query) and length >= len(stored) - 1 and shift == 0 and informative
-                         and _same_length(fp.duration, orig.fingerprint.duration))
+                         and _same_length(fp.duration, orig.fingerprint.duration)
+                         and not (fp.audio_hash and orig.fingerprint.audio_hash))
                 if (long_enough or whole) and ber <= AUDIO_MAX_BER:
                     qs, os_ = q0 * AUDIO_STEP, (q0 + shift) * AUDIO_STEP
                     span = length * AUDIO_STEP
@@ -212,6 +224,21 @@ class Memory:
                                      (qs, qs + span), (os_, os_ + span)))
                     found.add(n)
                     break
+        return out
+
+
+    def _audio_hash_match(self, fp: Fingerprint, found: set[int]) -> list[Match]:
+        out = []
+        for hit in self._audio_hash.search(fp.audio_hash, fp.duration):
+            orig = self.originals[hit.original]
+            if hit.original in found or orig.sha256 == fp.sha256:
+                continue
+            (q0, q1), (o0, o1) = hit.query_range, hit.original_range
+            out.append(Match(orig, Band.MATCH, "audio", None,
+                             f"{_span(q0, q1)} sounds like {_span(o0, o1)} of {orig.name} (audio hash bit "
+                             f"error {hit.ber:.0%} over {hit.compared} of its {hit.length} hashes)",
+                             hit.query_range, hit.original_range))
+            found.add(hit.original)
         return out
 
 

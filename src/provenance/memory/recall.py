@@ -174,6 +174,9 @@ def summary(fp: Fingerprint) -> str:
         parts.append("no perceptual hash (a flat picture)")
     if fp.audio:
         parts.append(f"{len(fp.audio)} chromaprint items")
+    if fp.audio_hash:
+        informative = sum(1 for w in fp.audio_hash if w)
+        parts.append(f"{len(fp.audio_hash)} audio hashes ({informative} informative)")
     if fp.duration:
         parts.append(f"{fp.duration:.1f} s")
     if fp.essence:

@@ -1,7 +1,8 @@
 """Fingerprints in the ledger's `fingerprints` table, and the AI originals memory is built from.
 
 Fingerprints are a function of the bytes alone, stored with their definition's version; a
-row of another version counts as missing and is recomputed. But a row decides deliveries
+row older than its kind's current definition (`Fingerprint.current`) counts as missing and
+is recomputed. But a row decides deliveries
 (an original's row is what its derivatives are matched against; a file's own row is what
 it is matched with on a warm run), and whoever can write the database could edit one so an
 AI derivative clears. So every row is authenticated by the hash chain: `save` appends a
@@ -25,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from provenance.errors import LedgerError
-from provenance.fingerprint.model import COMPARABLE_VERSIONS, VERSION, Fingerprint
+from provenance.fingerprint.model import COMPARABLE_VERSIONS, Fingerprint
 from provenance.ledger import Ledger, chain, state
 from provenance.ledger.chain import now
 from provenance.ledger.schema import assets, events, fingerprints, locations
@@ -90,7 +91,7 @@ def _recorded(conn: Connection, hashes: Sequence[str]) -> dict[str, dict[str, An
     return out
 
 
-def _verified(conn: Connection, hashes: Sequence[str], versions: frozenset[int] = frozenset({VERSION})
+def _verified(conn: Connection, hashes: Sequence[str], versions: frozenset[int]
               ) -> tuple[dict[str, Fingerprint], set[str]]:
     """(rows of one of `versions` that match their events, hashes whose latest record is of
     one of `versions` but has no matching row: edited or deleted)."""
@@ -116,16 +117,16 @@ def _from_row(row: object) -> Fingerprint:
 
 
 def load(ledger: Ledger, hashes: Sequence[str]) -> dict[str, Fingerprint]:
-    """Current-version fingerprints of these hashes that the chain authenticates (missing,
+    """Current fingerprints of these hashes that the chain authenticates (missing, older,
     edited and unrecorded ones are absent: the caller recomputes them from the file)."""
     if not hashes:  # a batch with no media (the gate asks per batch): no connection at all
         return {}
     with ledger.engine.connect() as conn:
-        return _verified(conn, hashes)[0]
+        return {sha: fp for sha, fp in _verified(conn, hashes, COMPARABLE_VERSIONS)[0].items() if fp.current}
 
 
 def missing(ledger: Ledger, hashes: Sequence[str]) -> list[str]:
-    """Those of `hashes` with no authenticated current-version fingerprint, in order."""
+    """Those of `hashes` with no authenticated current fingerprint, in order."""
     have = load(ledger, hashes)
     return [h for h in hashes if h not in have]
 
