@@ -37,7 +37,7 @@ from provenance.memory.index import WORDS, HashIndex  # noqa: E402
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and its waited-for children (ffmpeg, fpcalc)."""
+    """CPU seconds of this process and its waited-for children (the bare decode's ffmpeg)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
@@ -79,8 +79,8 @@ def make_media(work: Path) -> dict[str, Path]:
     ffmpeg("-i", str(CORPUS / "d25_sony_official_teletrax.mp4"), "-t", "1", "-c:v", "libx264", "-preset",
            "veryfast", "-an", str(h264))
     # Audio: real sound (the corpus's non-AI TikTok track, 23 s) as a 60 s MP3 and as a 3 s
-    # AAC sound effect; fingerprinting decodes it in-process once (essence and the dense hash)
-    # and runs fpcalc (chromaprint) beside it.
+    # AAC sound effect; fingerprinting decodes it in-process once (essence, chromaprint through
+    # libchromaprint, the dense hash).
     mp3 = work / "60s.mp3"
     ffmpeg("-stream_loop", "2", "-i", str(CORPUS / "d35_tiktok_human_video.mp4"), "-vn", "-t", "60",
            "-c:a", "libmp3lame", "-b:a", "192k", str(mp3))

@@ -472,18 +472,26 @@ def best_ber(q: np.ndarray, s: np.ndarray) -> tuple[float, int]:
     return float(ber[i]), int(count[i])
 
 
+def same_sound_source(a: str, b: str) -> bool:
+    """One file under two names (Debian ships some sounds in several themes), or corpus files of
+    one source (d24/d25 are both Sony's camera footage, their sound too)."""
+    stem_a, stem_b = a.rsplit(".", 1)[0], b.rsplit(".", 1)[0]
+    corpus = re.match(r"d\d\d_", a) and re.match(r"d\d\d_", b)
+    return stem_a == stem_b or bool(corpus and family(a) == family(b))
+
+
 def sound_margin(ai: list[Path], others: list[Path]) -> tuple[float, str, int]:
     """Smallest bit error rate between the dense hash of an unrelated sound and an AI sound or
     another unrelated sound (different files, different names), over every offset."""
     def h(p: Path) -> np.ndarray:
-        return np.array(decode_audio(p)[1], dtype=np.uint32)
+        return np.array(decode_audio(p).dense, dtype=np.uint32)
     ai_h = [(p.name, h(p)) for p in ai]
     neg = [(p.name, h(p)) for p in others]
     neg = [(n, x) for n, x in neg if informative(x) >= MIN_COMPARED]
     pairs: list[tuple[float, int, str]] = []
     for i, (na, qa) in enumerate(neg):
         for nb, sb in ai_h + neg[i + 1:]:
-            if informative(sb) >= MIN_COMPARED and na.rsplit(".", 1)[0] != nb.rsplit(".", 1)[0]:
+            if informative(sb) >= MIN_COMPARED and not same_sound_source(na, nb):
                 ber, count = best_ber(qa, sb)
                 pairs.append((ber, count, f"{na} vs {nb}"))
     pairs.sort()

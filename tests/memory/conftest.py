@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,9 +17,11 @@ from tests.gate.conftest import show  # noqa: F401  (a show folder with a real c
 
 @pytest.fixture(scope="session")
 def media_tools() -> None:
-    for tool in ("ffmpeg", "fpcalc", "exiftool"):
+    for tool in ("ffmpeg", "exiftool"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (./dev setup installs it)")
+    if ctypes.util.find_library("chromaprint") is None:
+        pytest.skip("libchromaprint is not installed (./dev setup installs it with libchromaprint-tools)")
 
 
 def ffmpeg(*args: str) -> None:

@@ -105,3 +105,21 @@ def test_a_corrupt_picture_names_the_file(tmp_path: Path) -> None:
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
     with pytest.raises(AssetError, match=r"broken\.png"):
         fingerprint(bad, "png", "0" * 64)
+
+
+def test_chromaprint_from_our_decode_is_fpcalcs(corpus_dir: Path, tmp_path: Path) -> None:
+    """Chromaprint is fed the samples of the one PyAV decode (no second decode in fpcalc): its
+    items must be what `fpcalc -raw` gives, or stored originals printed by fpcalc stop matching."""
+    import json
+
+    if shutil.which("fpcalc") is None:
+        pytest.skip("fpcalc (libchromaprint-tools) is not installed")
+    src = corpus_dir / "d36_sample1.mp3"
+    out = subprocess.run(["fpcalc", "-raw", "-json", "-length", "0", str(src)], capture_output=True,
+                         check=False)
+    want = tuple(int(v) & 0xFFFFFFFF for v in json.loads(out.stdout)["fingerprint"])
+    assert fp(src).audio == want and len(want) > 20
+    ffmpeg("-i", str(src), "-af", "pan=5.1|c0=c0|c1=c1|c2=c0|c3=c1|c4=c0|c5=c1",
+           str(tmp_path / "surround.wav"))
+    surround = fp(tmp_path / "surround.wav")  # more than two channels: mixed to stereo first
+    assert len(surround.audio) == len(want) and surround.audio_hash

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from provenance.fingerprint import still
-from provenance.fingerprint.audio import chromaprint, decode_audio
+from provenance.fingerprint.audio import decode_audio
 from provenance.fingerprint.display import STILL_FORMATS, decode
 from provenance.fingerprint.model import VERSION, Fingerprint, FrameHash, Kind
 from provenance.fingerprint.video import fingerprint_video
@@ -47,9 +47,9 @@ def fingerprint(path: str | Path, fmt: str, sha256: str) -> Fingerprint | None:
         frames, duration, essence = fingerprint_video(p)
         return Fingerprint(sha256, kind, essence, frames=frames, duration=duration)
     if kind is Kind.AUDIO:
-        values, duration = chromaprint(p)
-        essence, dense = decode_audio(p)
-        return Fingerprint(sha256, kind, essence, audio=values, audio_hash=dense, duration=duration)
+        sound = decode_audio(p)
+        return Fingerprint(sha256, kind, sound.essence, audio=sound.chromaprint, audio_hash=sound.dense,
+                           duration=sound.duration)
     return None
 
 

@@ -1,72 +1,118 @@
-"""Fingerprint audio: chromaprint sub-fingerprints, a dense robust hash, and an essence digest.
+"""Fingerprint audio in one decode: chromaprint, a dense robust hash, and an essence digest.
 
-Chromaprint (Debian `libchromaprint-tools`' `fpcalc -raw`) gives one 32-bit
-sub-fingerprint per `AUDIO_STEP` seconds of the whole file; a transcode keeps most bits of
-each, and a trimmed copy is found by sliding one sequence along the other (memory/match.py).
-That is too coarse for a sound of a few seconds, so one PyAV decode also gives the dense
-hash (audio_hash.py, 43 words a second) from the samples resampled to mono, and the
-essence: the sha256 of the decoded samples, so a lossless transcode (WAV → FLAC) or a
-metadata change is an exact match.
+One PyAV decode of the first audio stream feeds three things:
+- chromaprint (libchromaprint through ctypes, chromaprint.py; the same raw items as Debian's
+  `fpcalc -raw`): one 32-bit sub-fingerprint per `AUDIO_STEP` seconds of the whole file; a
+  transcode keeps most bits of each, and a trimmed copy is found by sliding one sequence
+  along the other (memory/match.py);
+- the dense hash (audio_hash.py, 43 words a second, from the samples resampled to mono),
+  for sounds of a few seconds that chromaprint's items are too coarse for;
+- the essence: the sha256 of the decoded samples, so a lossless transcode (WAV → FLAC) or a
+  metadata change is an exact match.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import shutil
-import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from provenance.errors import AssetError
 from provenance.fingerprint import audio_hash
+from provenance.fingerprint.chromaprint import Chromaprint, ChromaprintMissing
+
+if TYPE_CHECKING:
+    import av
 
 # Chromaprint's item step: 4096-sample frames with 2/3 overlap at 11025 Hz.
 AUDIO_STEP = 4096 / 3 / 11025
-FPCALC_TIMEOUT = 300
+# Decoded frames resampled at once: per call, swresample and PyAV cost more than the samples
+# of one 26 ms MP3 frame (resampling frame by frame took twice the time of the decode).
+_BLOCK = 64
 
 
-def chromaprint(path: Path) -> tuple[tuple[int, ...], float | None]:
-    fpcalc = shutil.which("fpcalc")
-    if fpcalc is None:
-        raise AssetError("fpcalc (Debian package libchromaprint-tools) is needed to fingerprint audio "
-                         "and is not installed", path)
-    # -length 0: the whole file, not the first 120 s; "--" keeps a name from reading as an option.
-    try:
-        proc = subprocess.run([fpcalc, "-raw", "-json", "-length", "0", "--", str(path.absolute())],
-                              capture_output=True, check=False, timeout=FPCALC_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise AssetError(f"fpcalc took longer than {FPCALC_TIMEOUT} s", path) from None
-    # fpcalc reports "Error decoding audio frame (End of file)" and exits non-zero at the end
-    # of many valid files, after printing the fingerprint: the printed result is what counts.
-    try:
-        out = json.loads(proc.stdout)
-    except ValueError:
-        message = proc.stderr.decode(errors="replace").strip().splitlines()
-        if message and message[-1] == "ERROR: Empty fingerprint":
-            return (), None  # shorter than chromaprint's window: only the essence can match
-        raise AssetError(f"fpcalc cannot read the audio: {' '.join(message)[:200]}", path) from None
-    values = tuple(int(v) & 0xFFFFFFFF for v in out.get("fingerprint", []))
-    return values, float(out["duration"]) if out.get("duration") else None
+@dataclass(frozen=True)
+class Sound:
+    essence: str
+    chromaprint: tuple[int, ...]  # () for a sound shorter than chromaprint's window
+    dense: tuple[int, ...]
+    duration: float | None  # seconds of decoded sound
 
 
-def decode_audio(path: Path) -> tuple[str, tuple[int, ...]]:
-    """(essence, dense hash) from one decode of the first audio stream, or AssetError."""
+class _Converter:
+    """Decoded frames, in blocks, to mono float at audio_hash.RATE (the dense hash) and to
+    16-bit at the file's rate (chromaprint, which averages the channels itself; more than two
+    are mixed to stereo first, as fpcalc's reader does)."""
+
+    def __init__(self, rate: int, channels: int, printer: Chromaprint) -> None:
+        import av
+
+        self._av = av
+        self.rate = rate
+        self.layout = "mono" if channels == 1 else "stereo"
+        self._mono = av.AudioResampler(format="flt", layout="mono", rate=audio_hash.RATE)
+        self._s16 = av.AudioResampler(format="s16", layout=self.layout, rate=rate)
+        self._printer = printer
+        self._block: list[np.ndarray] = []
+        self._kind = ("", "", 0)
+        self.mono: list[np.ndarray] = []
+
+    def add(self, samples: np.ndarray, frame: av.AudioFrame) -> None:
+        kind = (frame.format.name, frame.layout.name, frame.sample_rate)
+        if self._block and kind != self._kind:
+            self._convert()
+        self._kind = kind
+        self._block.append(samples)
+        if len(self._block) >= _BLOCK:
+            self._convert()
+
+    def _convert(self) -> None:
+        fmt, layout, rate = self._kind
+        block = np.concatenate(self._block, axis=1)
+        frame = self._av.AudioFrame.from_ndarray(block, format=fmt, layout=layout)
+        frame.sample_rate = rate
+        self._block = []
+        self._take(frame)
+
+    def _take(self, frame: av.AudioFrame | None) -> None:
+        self.mono.extend(f.to_ndarray()[0] for f in self._mono.resample(frame))
+        for f in self._s16.resample(frame):
+            self._printer.feed(f.to_ndarray())
+
+    def finish(self) -> np.ndarray:
+        if self._block:
+            self._convert()
+        self._take(None)  # what the resamplers hold back
+        return np.concatenate(self.mono) if self.mono else np.zeros(0, dtype=np.float32)
+
+
+def decode_audio(path: Path) -> Sound:
+    """Everything audio memory keeps of a file, from one decode, or AssetError naming it."""
     import av  # lazy: ~0.1 s of every gate's start-up, needed only when media is decoded
 
     h = hashlib.sha256()
-    mono: list[np.ndarray] = []
+    count = 0
     try:
         with av.open(str(path)) as container:
             stream = container.streams.audio[0]
             h.update(f"{stream.codec_context.format.name}:{stream.rate}:{stream.channels}:".encode())
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=audio_hash.RATE)
-            for frame in container.decode(stream):
-                h.update(np.ascontiguousarray(frame.to_ndarray()).tobytes())
-                mono.extend(f.to_ndarray()[0] for f in resampler.resample(frame))
-            mono.extend(f.to_ndarray()[0] for f in resampler.resample(None))
+            channels = 1 if stream.channels == 1 else 2
+            with Chromaprint(stream.rate, channels) as printer:
+                converter = _Converter(stream.rate, channels, printer)
+                for frame in container.decode(stream):
+                    samples = np.ascontiguousarray(frame.to_ndarray())
+                    h.update(samples.tobytes())
+                    count += frame.samples
+                    converter.add(samples, frame)
+                mono = converter.finish()
+                items = printer.finish()
+            rate = stream.rate
+    except ChromaprintMissing as exc:
+        raise AssetError(exc.reason, path) from None
     except (IndexError, OSError, ValueError, av.FFmpegError) as exc:
         raise AssetError(f"cannot decode the audio for a fingerprint: {exc}", path) from None
-    samples = np.concatenate(mono) if mono else np.zeros(0, dtype=np.float32)
-    return h.hexdigest(), tuple(int(w) for w in audio_hash.hash_samples(samples))
+    dense = audio_hash.hash_samples(mono)
+    return Sound(h.hexdigest(), items, tuple(int(w) for w in dense), count / rate if count and rate else None)
