@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from provenance.fingerprint import audio_hash
-from provenance.memory.audio_match import MAX_BER, MIN_COMPARED
+from provenance.memory.audio_match import MAX_BER, MIN_COMPARED, AudioHashIndex
 from provenance.memory.match import Band, Memory
 from tests.memory.conftest import ffmpeg, fp, original
 
@@ -99,3 +99,20 @@ def test_the_stored_form_round_trips() -> None:
 def test_the_threshold_sits_between_derivatives_and_unrelated_sound() -> None:
     # bench/README.md: derivatives 0–8 %, Opus 32k 15 %; unrelated real sound from 24 % up.
     assert 0.15 < MAX_BER < 0.24
+
+
+def test_decoys_that_outvote_an_original_do_not_hide_it() -> None:
+    """Votes only pick what to verify: forty stored sounds that copy the query's high halves
+    (more votes than the real original gets, each failing verification) must not push the
+    original out of the lookup."""
+    rng = np.random.default_rng(5)
+    original_words = rng.integers(1, 2**32, 400, dtype=np.uint32)
+    query = original_words[100:229].copy()
+    flips = rng.random((len(query), 32)) < 0.08  # a transcode's bit errors
+    query ^= (flips * (1 << np.arange(32, dtype=np.uint64))).sum(axis=1).astype(np.uint32)
+    query[query == 0] = 1
+    decoys = [(query & 0xFFFF0000) | rng.integers(1, 2**16, len(query), dtype=np.uint32) for _ in range(40)]
+    index = AudioHashIndex([*decoys, original_words])
+    hits = index.search(query.tolist())
+    assert [h.original for h in hits] == [40]
+    assert hits[0].original_range[0] == pytest.approx(100 * audio_hash.HOP_SECONDS)
