@@ -162,9 +162,11 @@ def test_hostile_names_through_the_cli(tmp_path: Path) -> None:
     assert [o["classification"] for o in out] == ["ai_generated", "ai_generated"]
 
 
+# Hangs on a PNG text chunk named "parameters" (the reader runs without Composite tags, so
+# a hang there would never be reached).
 HANG_CONFIG = """%Image::ExifTool::UserDefined = (
-    'Image::ExifTool::Composite' => {
-        Hang => { Require => 'FileName', ValueConv => 'sleep 60; 1' },
+    'Image::ExifTool::PNG::TextualData' => {
+        parameters => { Name => 'Parameters', ValueConv => 'sleep 60; $val' },
     },
 );
 1;
@@ -227,8 +229,9 @@ def test_a_stuck_reader_is_abandoned(tmp_path: Path) -> None:
 
 # A hang on one file only (named hang*), on top of the shipped configuration.
 HANG_ONE_CONFIG = """do '{base}';
-$Image::ExifTool::UserDefined{{'Image::ExifTool::Composite'}} = {{
-    HangOne => {{ Require => 'FileName', ValueConv => '$val =~ /^hang/ and sleep 60; 1' }},
+$Image::ExifTool::UserDefined{{'Image::ExifTool::PNG::TextualData'}} = {{
+    parameters => {{ Name => 'Parameters',
+                     ValueConv => '$$self{{FILENAME}} =~ m{{/hang[^/]*$}} and sleep 60; $val' }},
 }};
 1;
 """
