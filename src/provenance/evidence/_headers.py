@@ -18,6 +18,17 @@ has fully understood; anything unusual answers "maybe" and ExifTool reads the fi
   ASCII PGM "P2", PostScript, XMP, JSON, VCard, Radiance...). So plain text is skipped only
   when the installed ExifTool itself would take it for text: its extension table and magic
   numbers are read from ExifTool once per process, and when that fails nothing is skipped.
+- Anything else we cannot name (a binary of no format we sniff): ExifTool reports nothing
+  but "Unknown file type" when it cannot type the file either. Its own procedure
+  (Image::ExifTool::ExtractInfo) is followed: the type the file name's extension names is
+  tried first, then every type whose magic number matches the first 1024 bytes, then the
+  types that have no magic number and look for themselves (an ISO 9660 volume descriptor,
+  a Photo CD header, a PFM header, MP3: an ID3 tag at either end, a Lyrics3 trailer, an
+  MPEG frame sync near the start), then a JPEG or TIFF header anywhere in the first 1024
+  bytes. The file is skipped only when each of those fails, with the installed ExifTool's
+  tables, and only when its list of magic-less types is the one modelled here (another
+  version's new one: nothing is skipped). A file that starts with one byte repeated is not
+  skipped: ExifTool reports it as damaged ("binary zeros"), an error that must stay.
 """
 
 from __future__ import annotations
@@ -29,9 +40,10 @@ import struct
 import subprocess
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from provenance._os import open_regular
+from provenance.evidence._exiftool import _needs_link
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # PNG chunks that carry only pixels or colour information.
@@ -63,7 +75,12 @@ def may_hold_metadata(path: Path, fmt: str) -> bool:
             if fmt == "png":
                 return _png_may(fh, os.fstat(fh.fileno()).st_size)
             if fmt == "unknown":
-                return _text_may(fh.read(_TEXT_LIMIT + 1), path.name)
+                head = fh.read(_MAGIC_HEAD)
+                if b"\x00" not in head:  # may be text: that rule needs all of it (≤ 64 KiB)
+                    head += fh.read(_TEXT_LIMIT + 1 - len(head))
+                    if not _text_may(head, path.name):
+                        return False
+                return not exiftool_cannot_type(fh, head, path)
     except (OSError, struct.error, ValueError):
         return True
     return True
@@ -162,8 +179,8 @@ def exiftool_reads_as_text(head: bytes, name: str) -> bool:
     tables = _exiftool_tables()
     if tables is None:
         return False
-    text, magic, by_extension = tables
-    if not text.match(head):
+    text, magic, by_extension = tables.text, tables.magic, tables.by_extension
+    if not text.search(head):
         return False  # bytes its text reader calls a format error (control characters...)
     ext = name.rpartition(".")[2].upper() if "." in name else ""
     own = by_extension.get(ext) if ext else None
@@ -172,15 +189,109 @@ def exiftool_reads_as_text(head: bytes, name: str) -> bool:
     if own is not None:
         return False  # the extension's own type is tried first (MP3 even without magic)
     start = head[:_MAGIC_HEAD]
-    return not any(rx is None or rx.match(start) for rx in magic)
+    return not any(rx is None or rx.search(start) for rx in magic)
+
+
+# -- files ExifTool cannot type ---------------------------------------------------------------
+
+# The magic-less types modelled below (ExifTool 12.x). A version that tries another one on
+# every file is not second-guessed: nothing is skipped.
+_MAGICLESS_MODELLED = frozenset({"ISO", "MP3", "PCD", "PFM2"})
+_TEST_LEN = 1024  # Image::ExifTool::testLen; another value: nothing is skipped
+_LAST_DITCH = re.compile(rb"\xff\xd8\xff|MM\x00\x2a|II\x2a\x00")  # "JPEG/TIFF after a header"
+_MPEG_SCAN = 256  # ProcessMP3 looks this far for a frame sync in a file not named .mp3
+_MPEG_START = re.compile(rb"\x00\x00\x01[\xb3\xc0]")  # MPEG video / audio stream start codes
+_FRAME_SYNC = re.compile(rb"\xff[\xe0-\xff]")
+_ISO_DESCRIPTOR = re.compile(rb"[\x00-\x03\xff]CD001")
+_ID3_TRAILER = 128
+
+
+def exiftool_cannot_type(fh: BinaryIO, head: bytes, path: Path) -> bool:
+    """Whether the installed ExifTool would answer "Unknown file type" for this file, and
+    nothing else: no type by its extension or by any magic number, none of the magic-less
+    types accepts it, and no JPEG/TIFF header in its first bytes. False when in doubt."""
+    tables = _exiftool_tables()
+    if tables is None or not tables.magicless <= _MAGICLESS_MODELLED or tables.test_len != _TEST_LEN:
+        return False
+    full = os.path.abspath(path)
+    if _needs_link(os.fsencode(full)):
+        return False  # ExifTool would read it under another name (a link), typed by that
+    if any(name in tables.by_extension for name in _names_exiftool_looks_up(full)):
+        return False
+    start = head[:_TEST_LEN]
+    if not start:
+        return False  # "File is empty"
+    if len(start) >= 16 and start.count(start[:1]) == len(start):
+        return False  # "First N kB of file is binary zeros": an error, which must be reported
+    if tables.text.search(start) or any(rx is None or rx.search(start) for rx in tables.magic):
+        return False
+    if _LAST_DITCH.search(start):
+        return False
+    return not _magicless_accepts(fh, head)
+
+
+def _names_exiftool_looks_up(full: str) -> set[str]:
+    """What GetFileType may look the file up by: the extension of the path it is given (TIF
+    read as TIFF), or without one the whole name upper-cased (every spelling, to be safe)."""
+    name = os.path.basename(full)
+    out = {full.upper(), name.upper()}
+    for whole in (full, name):
+        if "." in whole:
+            ext = whole.rpartition(".")[2].upper()
+            out.add("TIFF" if ext == "TIF" else ext)
+    return out
+
+
+def _magicless_accepts(fh: BinaryIO, head: bytes) -> bool:
+    """Whether ISO, PCD, PFM2 or MP3 (ID3, Lyrics3, MPEG frames) might take the file."""
+    fd = fh.fileno()
+    size = os.fstat(fd).st_size
+    if _ISO_DESCRIPTOR.match(os.pread(fd, 6, 32768)):  # ProcessISO: a volume descriptor
+        return True
+    if os.pread(fd, 7, 2048) == b"PCD_IPI":  # ProcessPCD
+        return True
+    if head[:3] in (b"PF\n", b"Pf\n"):  # ProcessPFM2: a Portable FloatMap header
+        return True
+    # ProcessMP3 → ProcessID3: an ID3v2 header, an ID3v1 trailer, a Lyrics3 trailer.
+    tail = os.pread(fd, min(size, 512), max(size - 512, 0))
+    if head.startswith(b"ID3") or (size >= _ID3_TRAILER and tail[-_ID3_TRAILER:].startswith(b"TAG")):
+        return True
+    if b"LYRICS" in tail[-16:]:
+        return True
+    return _mpeg_may(head[:_MPEG_SCAN])
+
+
+def _mpeg_may(scan: bytes) -> bool:
+    """ProcessMP3 on a file not named .mp3: MPEG start codes send it to the A/V parser;
+    otherwise the first frame sync decides (ParseMPEGAudio gives up at the first header
+    that is not valid layer 3 audio)."""
+    if _MPEG_START.search(scan):
+        return True
+    sync = _FRAME_SYNC.search(scan)
+    if sync is None or sync.start() + 4 > len(scan):
+        return False
+    word = int.from_bytes(scan[sync.start():sync.start() + 4], "big")
+    invalid = ((word & 0x180000) == 0x080000  # reserved version
+               or (word & 0x060000) != 0x020000  # not layer 3
+               or (word & 0x00F000) in (0x000000, 0x00F000)  # free or bad bitrate
+               or (word & 0x000C00) == 0x000C00  # reserved sampling rate
+               or (word & 0x000003) == 0x000002)  # reserved emphasis
+    return not invalid
+
+
+class ExifToolTables(NamedTuple):
+    """What the installed Image::ExifTool decides a file's type by."""
+
+    text: re.Pattern[bytes]  # the TXT magic number
+    magic: tuple[re.Pattern[bytes] | None, ...]  # every other one; None where Python cannot compile Perl's
+    by_extension: dict[str, str]  # extension (upper case) → file type
+    magicless: frozenset[str]  # types tried on every file that have no magic number
+    test_len: int  # how many leading bytes the magic numbers are tested against
 
 
 @lru_cache(maxsize=1)
-def _exiftool_tables() -> tuple[re.Pattern[bytes], tuple[re.Pattern[bytes] | None, ...],
-                                dict[str, str]] | None:
-    """(the text magic, every other magic number as a regex — None where Python cannot compile
-    Perl's —, extension → file type) from the installed Image::ExifTool; None when it cannot
-    be asked."""
+def _exiftool_tables() -> ExifToolTables | None:
+    """The installed Image::ExifTool's typing tables; None when it cannot be asked."""
     script = r"""
         use Image::ExifTool;
         my %m = %Image::ExifTool::magicNumber;
@@ -193,6 +304,10 @@ def _exiftool_tables() -> tuple[re.Pattern[bytes], tuple[re.Pattern[bytes] | Non
             $v = $v->[0] if ref $v eq 'ARRAY';
             print "E $e ", unpack("H*", defined $v ? $v : ''), "\n";
         }
+        for my $t (@Image::ExifTool::fileTypes) {
+            print "N $t ", unpack("H*", $t), "\n" unless $m{$t};
+        }
+        print "L len ", unpack("H*", $Image::ExifTool::testLen), "\n";
     """
     exiftool = shutil.which("exiftool")
     if exiftool is None:
@@ -209,6 +324,8 @@ def _exiftool_tables() -> tuple[re.Pattern[bytes], tuple[re.Pattern[bytes] | Non
     magic: list[re.Pattern[bytes] | None] = []
     text: re.Pattern[bytes] | None = None
     by_extension: dict[str, str] = {}
+    magicless: set[str] = set()
+    test_len = 0
     for record in done.stdout.splitlines():
         parts = record.split(b" ")
         if len(parts) != 3:
@@ -220,19 +337,25 @@ def _exiftool_tables() -> tuple[re.Pattern[bytes], tuple[re.Pattern[bytes] | Non
             magic.append(_perl_regex(value))
         elif kind == b"E":
             by_extension[key.decode("latin-1").upper()] = value.decode("latin-1")
+        elif kind == b"N":
+            magicless.add(key.decode("latin-1"))
+        elif kind == b"L" and value.isdigit():
+            test_len = int(value)
     if not magic or text is None or "TXT" not in by_extension:
         return None
-    return text, tuple(magic), by_extension
+    return ExifToolTables(text, tuple(magic), by_extension, frozenset(magicless), test_len)
 
 
 def _perl_regex(pattern: bytes) -> re.Pattern[bytes] | None:
-    """ExifTool's magic patterns are Perl regexes matched with /s; Python reads them alike
-    except for an inline (?i) that is not at the start (HTML's). None = cannot tell."""
+    """ExifTool tests `/^$magic/s`: compiled as `^` + the pattern, to be used with `search`
+    (a top-level `|` leaves the later alternatives unanchored there too: JXL's matches
+    anywhere in the first 1024 bytes). Python reads Perl's syntax alike except for an inline
+    (?i) that is not at the start (HTML's). None = cannot tell."""
     flags = re.DOTALL
     if b"(?i)" in pattern:
         pattern = pattern.replace(b"(?i)", b"")
         flags |= re.IGNORECASE
     try:
-        return re.compile(pattern, flags)
+        return re.compile(b"^" + pattern, flags)
     except re.error:
         return None
