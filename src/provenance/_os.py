@@ -39,6 +39,21 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def make_dirs(path: Path, mode: int = 0o755) -> None:
+    """`mkdir -p path`, each folder it creates at most `mode`. `Path.mkdir(parents=True)` makes
+    the parents with the umask alone, and a umask of 002 (a user-private-group default) leaves
+    them group-writable: the gate then refuses what they hold (`check_protected`)."""
+    missing = []
+    while not os.path.lexists(path):
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=mode)
+        except FileExistsError:  # made at the same moment by another process: theirs stands
+            continue
+
+
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write `data` to `path` without ever leaving it half-written.
 

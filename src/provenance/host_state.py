@@ -15,6 +15,7 @@ import os
 import re
 from pathlib import Path
 
+from provenance._os import make_dirs
 from provenance.approvals.trust import state_dir
 from provenance.config import Config
 from provenance.errors import ConfigError
@@ -36,7 +37,7 @@ def show_dir(config: Config, create: bool = True) -> Path:
     path = state_dir() / SHOWS / f"{slug}-{digest}"
     if create:
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            make_dirs(path)  # never group-writable: the gate refuses a ledger others could replace
         except OSError as exc:
             why = exc.strerror or exc
             raise ConfigError(f"cannot create this host's state folder for the show: {why} "

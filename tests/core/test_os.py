@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from provenance._os import TMP_PREFIX, NotRegularFile, host_tag, open_regular, read_regular, write_atomic
+from provenance._os import (
+    TMP_PREFIX,
+    NotRegularFile,
+    host_tag,
+    make_dirs,
+    open_regular,
+    read_regular,
+    write_atomic,
+)
 from provenance.tagging.atomic import clean_stale_temps
 from tests.trees import within
 
@@ -65,3 +73,14 @@ def test_read_regular_reads_a_file_up_to_its_limit(tmp_path: Path) -> None:
     assert read_regular(f) == b"0123456789" and read_regular(f, 4) == b"0123"
     with open_regular(f) as fh:
         assert fh.read(2) == b"01"
+
+
+def test_make_dirs_leaves_no_new_folder_group_writable_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o002)  # a user-private-group default: plain mkdir -p makes 0775 folders
+    try:
+        make_dirs(tmp_path / "state" / "shows" / "show-1")
+        make_dirs(tmp_path / "state" / "shows" / "show-1")  # there already: nothing to do
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "state", tmp_path / "state" / "shows", tmp_path / "state" / "shows" / "show-1"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755, folder

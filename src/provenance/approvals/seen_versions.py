@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from provenance._os import write_atomic
+from provenance._os import make_dirs, write_atomic
 from provenance.approvals.trust import state_dir
 from provenance.errors import TrustError
 
@@ -29,7 +29,7 @@ def memory_file() -> Path:
 
 @contextlib.contextmanager
 def _locked(file: Path) -> Iterator[None]:
-    file.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(file.parent)  # not group-writable whatever the umask: the gate would refuse it
     with open(file.with_name(file.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two gates at once must not lose each other's update
         yield
