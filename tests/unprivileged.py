@@ -37,10 +37,31 @@ class Unprivileged:
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         return {**os.environ, "HOME": str(self.home), **(extra or {})}
 
+    def own_ledger(self, config_file: Path) -> Path:
+        """The show's SQLite ledger, made as `provenance init` makes it and given to this user
+        with its folder; see `give_ledger`."""
+        user = pwd.getpwnam(self.user)
+        return give_ledger(config_file, user.pw_uid, user.pw_gid)
+
     def run(self, argv: Sequence[str | os.PathLike[str]], cwd: Path, timeout: float = 120,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.command(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout,
                               env=self.env(env))
+
+
+def give_ledger(config_file: Path, uid: int, gid: int) -> Path:
+    """Make the SQLite ledger `config_file` names (the gate never creates one) and give it and
+    its folder to `uid`, closed to others: the gate running as that user records into it, and
+    refuses a ledger in a folder anyone else could write. Returns the ledger file."""
+    from provenance.ledger.store import sqlite_file
+    from tests.show_ledger import make_ledger
+
+    db = sqlite_file(make_ledger(config_file))
+    assert db is not None, f"not a SQLite ledger: {config_file}"
+    db.parent.chmod(0o755)
+    for p in (db.parent, *db.parent.iterdir()):
+        os.chown(p, uid, gid)
+    return db
 
 
 @pytest.fixture

@@ -44,10 +44,10 @@ _noted: set[str] = set()
 class LedgerChoice:
     url: str
     origin: str  # "config" | "host" | "show-folder"
-    sqlite_path: Path | None = None  # the default SQLite file (host or show folder)
+    sqlite_path: Path | None = None  # the SQLite file, when known (the default's; the gate's)
 
     def exists(self) -> bool:
-        """False only for a default SQLite ledger whose file is not there yet."""
+        """False only for a known SQLite ledger file that is not there (yet)."""
         return self.sqlite_path is None or self.sqlite_path.is_file()
 
 
@@ -107,28 +107,60 @@ def ledger_url(config: Config) -> str:
 
 
 def open_for_gate(config: Config) -> Ledger:
-    """The gate's ledger, opened: never one created empty on the spot. A default ledger that
-    does not exist on this host means this host is not where the show's memory lives (a
-    transfer host gating a NAS show watched elsewhere), and a PostgreSQL database without the
-    ledger's schema is not the show's ledger (a typo in the URL, a database dropped and made
-    again): judging without that memory would clear copies the show knows are AI, so the gate
-    is undecided instead. (A SQLite file named in [ledger] url is still created if missing.)"""
+    """The gate's ledger, opened: never one created empty on the spot, nor a SQLite file
+    someone else could have replaced.
+
+    A SQLite ledger that does not exist is undecided, whichever names it: a default ledger
+    missing on this host means this host is not where the show's memory lives (a transfer host
+    gating a NAS show watched elsewhere), and a file named in [ledger] url that is gone was
+    deleted or moved (or the URL mistyped). A PostgreSQL database without the ledger's schema
+    is not the show's ledger either (a typo in the URL, a database dropped and made again).
+    Judging without that memory would clear copies the show knows are AI, so the gate is
+    undecided instead; the writers (`provenance init`, `scan`, `watch`, `tag`) create ledgers.
+
+    A SQLite file is the gate's memory as much as its config is its policy: whoever can
+    replace it (or its -wal or -journal, which SQLite reads back into it) makes the gate forget
+    what the show learned. So it must pass `check_protected`, as the config must.
+    """
+    from provenance.approvals.outside import check_protected
     from provenance.ledger import Ledger
+    from provenance.ledger.store import SQLITE_COMPANIONS
 
-    url = url_for_gate(config)
-    return Ledger.open(url, create=url.startswith("sqlite"))
+    chosen = _for_gate(config)
+    if chosen.sqlite_path is not None:
+        db = chosen.sqlite_path
+        check_protected([("ledger", db), *((f"ledger's {suffix} file", db.with_name(db.name + suffix))
+                                           for suffix in SQLITE_COMPANIONS)], _KEEP_LEDGER_HERE)
+    return Ledger.open(chosen.url, create=False)
 
 
-def url_for_gate(config: Config) -> str:
-    """The gate's ledger URL (see `open_for_gate`)."""
+_KEEP_LEDGER_HERE = ("keep the ledger where only this user or root can write (this host's state "
+                     "folder, the default without [ledger] url: `provenance ledger move` takes one out "
+                     "of the show folder), or in PostgreSQL")
+
+
+def _for_gate(config: Config) -> LedgerChoice:
+    """`choose`, with the SQLite file the gate would read (also the one [ledger] url names),
+    which must exist (see `open_for_gate`)."""
+    from provenance.ledger.store import sqlite_file
+
     chosen = choose(config)
-    if not chosen.exists():
+    if chosen.origin == "config":
+        chosen = LedgerChoice(chosen.url, chosen.origin, sqlite_file(chosen.url))
+    if chosen.exists():
+        return chosen
+    if chosen.origin == "config":
         raise LedgerError(
-            "this host has no ledger for the show, and the gate does not start from an empty one "
-            "(it would forget every tag and approval the show's ledger holds). Run the gate where "
-            "the show's daemon runs, or share one PostgreSQL ledger between the hosts "
-            "(`[ledger] url = \"postgresql+psycopg://…\"`, docs/deployment.md)", chosen.sqlite_path)
-    return chosen.url
+            "the show's ledger named in [ledger] url does not exist, and the gate does not start "
+            "from an empty one (it would forget every tag and approval the show's ledger holds): "
+            "restore it, or correct the URL. A show that really starts its ledger now creates it "
+            "on this host by scanning or watching it (`provenance scan`, `provenance watch`)",
+            chosen.sqlite_path)
+    raise LedgerError(
+        "this host has no ledger for the show, and the gate does not start from an empty one "
+        "(it would forget every tag and approval the show's ledger holds). Run the gate where "
+        "the show's daemon runs, or share one PostgreSQL ledger between the hosts "
+        "(`[ledger] url = \"postgresql+psycopg://…\"`, docs/deployment.md)", chosen.sqlite_path)
 
 
 def move_to_host(config: Config) -> tuple[Path, Path, int]:

@@ -22,6 +22,7 @@ from provenance.tagging.atomic import TMP_PREFIX
 from provenance.tagging.c2pa_sign import read_store
 from tests.approvals.conftest import ensure_registry, run
 from tests.conftest import Admin
+from tests.show_ledger import make_ledger
 
 REPO = Path(__file__).resolve().parents[2]
 AI_JPEG = REPO / "sample_assets/show/working/generated/c2pa_generated.jpg"
@@ -40,6 +41,7 @@ unvetted_tools = "warn"
 def show(tmp_path: Path) -> Path:
     (tmp_path / "provenance.toml").write_text(CONFIG)
     (tmp_path / "final").mkdir()
+    make_ledger(tmp_path / "provenance.toml")
     return tmp_path
 
 

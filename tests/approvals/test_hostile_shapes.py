@@ -17,6 +17,7 @@ from provenance.identify import sha256_file
 from provenance.model import Scope
 from tests.approvals.conftest import NOW
 from tests.gate.conftest import PROVENANCE, ai_png
+from tests.show_ledger import make_ledger
 
 
 def _resigned(person, registry, asset: Path, edit) -> dict:
@@ -79,6 +80,7 @@ def test_the_gate_reports_a_nested_approval_file_as_a_rejected_approval_not_an_i
     (show / ".provenance").mkdir(parents=True)
     (show / "provenance.toml").write_text('[ledger]\nurl = "sqlite:///.provenance/ledger.db"\n'
                                           '[policy]\nunvetted_tools = "warn"\n')
+    make_ledger(show / "provenance.toml")
     gen = ai_png(show / "deliveries" / "EP101" / "gen.png")
     gen.with_name("gen.png.approval.json").write_text("[" * 200_000 + "]" * 200_000)
     run = subprocess.run([str(PROVENANCE), "gate", "--config", str(show / "provenance.toml"), "--json",

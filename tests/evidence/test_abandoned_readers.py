@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.gate.conftest import REPO, ai_png
+from tests.show_ledger import make_ledger
 
 # Swap a built-in reader for a hanging plug-in, then run the real program entry point.
 RUNNER = (
@@ -43,6 +44,7 @@ def _show(tmp_path: Path) -> tuple[Path, Path]:
     show = tmp_path / "show"
     (show / ".provenance").mkdir(parents=True)
     (show / "provenance.toml").write_text(CONFIG)
+    make_ledger(show / "provenance.toml")
     pkg = show / "final"
     ai_png(pkg / "gen.png")
     return show, pkg

@@ -24,6 +24,7 @@ from provenance.config import Config, load_config
 from provenance.identify import sha256_file
 from provenance.model import Scope
 from tests.conftest import Admin
+from tests.show_ledger import make_ledger
 
 REPO = Path(__file__).resolve().parents[2]
 PROVENANCE = REPO / ".venv" / "bin" / "provenance"
@@ -71,6 +72,11 @@ class Show:
     pkg: Path
     admin: Admin
     keys: dict[str, Path] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # As `provenance init` leaves a show: with its ledger, which the gate never creates.
+        if self.config_file.is_file():
+            make_ledger(self.config_file)
 
     @property
     def config_file(self) -> Path:

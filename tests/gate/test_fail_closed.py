@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.gate.conftest import CONFIG, PROVENANCE, Show, ai_png, asset, plain_png
+from tests.unprivileged import give_ledger
 
 
 @pytest.fixture
@@ -21,10 +22,9 @@ def world_readable_show(exiftool_available: None) -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="provenance-gate-"))
     try:
         os.chmod(root, 0o755)
-        (root / ".provenance").mkdir(mode=0o777)
-        os.chmod(root / ".provenance", 0o777)
         (root / "provenance.toml").write_text(CONFIG)
         os.chmod(root / "provenance.toml", 0o644)
+        give_ledger(root / "provenance.toml", 65534, 65534)  # the gate records into it as nobody
         yield root
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -50,9 +50,9 @@ def test_a_fifo_named_like_a_sidecar_is_undecided_not_a_hang(show: Show, tmp_pat
 
 def test_a_folder_the_gate_cannot_read_is_undecided(unprivileged: Unprivileged) -> None:
     root = unprivileged.home / "show"
-    (root / ".provenance").mkdir(parents=True)
-    (root / ".provenance").chmod(0o777)
+    root.mkdir()
     (root / "provenance.toml").write_text(CONFIG.replace('approvers_file = "approvers.toml"\n', ""))
+    unprivileged.own_ledger(root / "provenance.toml")
     pkg = root / "pkg"
     ai_png(pkg / "locked" / "ai.png")
     plain_png(pkg / "plain.png")

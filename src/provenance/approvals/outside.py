@@ -61,14 +61,20 @@ def _writable_by_others(st: os.stat_result) -> str | None:
     return None
 
 
-def check_protected(what: Iterable[tuple[str, Path | None]]) -> None:
+KEEP_CONFIG_HERE = "keep the gate's configuration on this host (--config FILE)"
+
+
+def check_protected(what: Iterable[tuple[str, Path | None]], fix: str = KEEP_CONFIG_HERE) -> None:
     """TrustError naming the first file of `what` that someone other than us or root could
-    change: the file itself or any folder above it (symlinks resolved)."""
+    change: the file itself, or any folder above it. Both the folders above the name as given
+    and those above where its symlinks lead: whoever can write the folder holding a link can
+    point it at a file of their own. `fix` ends the message: what to do instead."""
     for label, path in what:
         if path is None or not os.path.lexists(path):
             continue
         real = _real(path)
-        for p in (real, *real.parents):
+        given = Path(os.path.abspath(path))
+        for p in dict.fromkeys((real, *real.parents, *given.parents)):
             try:
                 why = _writable_by_others(os.stat(p))
             except OSError as exc:
@@ -77,8 +83,8 @@ def check_protected(what: Iterable[tuple[str, Path | None]]) -> None:
             if why:
                 where = "it" if p == real else f"its folder {p}"
                 raise TrustError(f"the gate's {label} could be changed by someone else ({where} is {why}): "
-                                 "protect it (owned by root or this user, not group- or world-writable), or "
-                                 "keep the gate's configuration on this host (--config FILE)", path)
+                                 f"protect it (owned by root or this user, not group- or world-writable), or "
+                                 f"{fix}", path)
 
 
 def refuse_own_policy(config: Config, judged: Sequence[Path]) -> ApproverRegistry:

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, bindparam, create_engine, event, exc,
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
+from provenance._os import make_dirs
 from provenance.errors import LedgerError
 from provenance.ledger import chain, queries, state
 from provenance.ledger.chain import ChainReport
@@ -81,17 +82,34 @@ def is_network_fstype(fstype: str | None) -> bool:
     return fstype is not None and (fstype in NETWORK_FSTYPES or fstype.startswith(("nfs", "smb", "cifs")))
 
 
+# Beside a SQLite database, what SQLite reads back into it: a hot rollback journal is rolled
+# back into the file on open, the WAL's frames are read as pages, -shm indexes them.
+SQLITE_COMPANIONS = ("-wal", "-journal", "-shm")
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names (absolute, as `Ledger.open` opens it); None for an in-memory
+    database or another backend. LedgerError when `url` is not a database URL."""
+    try:
+        u = make_url(url) if isinstance(url, str) else url
+    except exc.ArgumentError:
+        raise LedgerError(f"not a database URL: {redacted(url)}") from None
+    database = u.database or ""
+    memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if u.get_backend_name() != "sqlite" or memory:
+        return None
+    return Path(database).expanduser().absolute()
+
+
 def _sqlite_engine(url: Any, allow_network_fs: bool, create: bool) -> Engine:
-    database = url.database
-    memory = not database or database == ":memory:" or database.startswith("file::memory:")
-    if memory:
+    db = sqlite_file(url)
+    if db is None:
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        db = Path(database).expanduser().absolute()
         if not create and not db.is_file():
             raise LedgerError("no ledger here (the file does not exist)", db)
         try:
-            db.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(db.parent)  # not group-writable whatever the umask: see `check_protected`
         except OSError as e:
             raise LedgerError(f"cannot create the ledger folder: {e.strerror}", db.parent) from None
         fstype = filesystem_type(db.parent)
@@ -110,7 +128,7 @@ def _sqlite_engine(url: Any, allow_network_fs: bool, create: bool) -> Engine:
         # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is deferred and late).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        if not memory:
+        if db is not None:
             _enable_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

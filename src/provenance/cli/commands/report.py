@@ -133,7 +133,9 @@ def _shot_maps(edits: tuple[Path, ...], config: Config, fmt: str | None, out: Pa
     if not_edits:
         raise click.UsageError(f"not an edit timeline: {', '.join(not_edits)}")
     refuse_own_policy(config, list(edits))
-    with Ledger.open(config.effective_ledger_url) as ledger:
+    from provenance.ledger_location import open_for_gate
+
+    with open_for_gate(config) as ledger:  # the gate's own memory: never one made empty here
         result = gate(list(edits), config, ledger, dry_run=True, allow_missing=allow_missing)
     render = {"csv": shot_map.shot_map_csv, "json": shot_map.shot_map_json, "html": gate_html_bytes}.get(
         fmt or "", shot_map.text_bytes)
