@@ -183,7 +183,15 @@ def fresh_show(root: Path) -> Path:
     (root / ".provenance").mkdir(parents=True)
     cfg = root / "provenance.toml"
     cfg.write_text('[ledger]\nurl = "sqlite:///.provenance/ledger.db"\n')
+    make_ledger(root / ".provenance" / "ledger.db")
     return cfg
+
+
+def make_ledger(db: Path) -> None:
+    """An empty ledger, made as `provenance init` makes it: the gate never creates one."""
+    from provenance.ledger import Ledger
+
+    Ledger.open(f"sqlite:///{db}").close()
 
 
 def gate_cmd(cfg: Path, pkg: Path) -> list[str]:

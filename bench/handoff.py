@@ -26,6 +26,8 @@ from pathlib import Path
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from provenance.ledger import Ledger
+
 REPO = Path(__file__).resolve().parent.parent
 PROVENANCE = REPO / ".venv" / "bin" / "provenance"
 HOOKS = REPO / "hooks"
@@ -61,6 +63,7 @@ def race(root: Path, runs: int) -> None:
     pkg = show / "deliveries" / "EP101"
     (show / ".provenance").mkdir(parents=True)
     (show / "provenance.toml").write_text(CONFIG)
+    Ledger.open(f"sqlite:///{show / '.provenance' / 'ledger.db'}").close()  # the gate never makes one
     clean = png(root / "side" / "clean.png", False, 1)
     png(root / "side" / "ai.png", True, 1)
     png(pkg / "other.png", False, 2)
@@ -98,6 +101,7 @@ def staging(root: Path, files: int) -> None:
     pkg = show / "deliveries" / "EP102"
     (show / ".provenance").mkdir(parents=True)
     (show / "provenance.toml").write_text(CONFIG)
+    Ledger.open(f"sqlite:///{show / '.provenance' / 'ledger.db'}").close()  # the gate never makes one
     for i in range(files):
         d = pkg / f"d{i // 500:02d}"
         d.mkdir(parents=True, exist_ok=True)
