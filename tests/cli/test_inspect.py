@@ -4,8 +4,6 @@ terminal (stderr, through a real pty) and nothing but the table on stdout."""
 from __future__ import annotations
 
 import os
-import pty
-import select
 import subprocess
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from provenance.cli import main
 from provenance.wording import plural
 from tests.cli.conftest import ai_png, plain_png
 from tests.gate.conftest import PROVENANCE
+from tests.terminal import stderr_on_a_terminal
 
 
 @pytest.fixture
@@ -42,25 +41,10 @@ def test_natural_order_and_a_path_column_that_holds_the_path(frames: Path, capsy
 def test_progress_goes_to_a_terminal_on_stderr_and_never_to_stdout(frames: Path, tmp_path: Path) -> None:
     for n in range(30):
         plain_png(frames / f"more_{n}_take.png", n)
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([str(PROVENANCE), "inspect", str(frames)], stdout=subprocess.PIPE,
-                            stderr=follower, env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
-    os.close(follower)
-    seen = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
-        if not ready:
-            break
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the process closed its end
-            break
-        if not chunk:
-            break
-        seen += chunk
-    out, _ = proc.communicate(timeout=120)
-    os.close(leader)
-    assert proc.returncode == 0
+    run = stderr_on_a_terminal([PROVENANCE, "inspect", frames],
+                               env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
+    seen, out = run.terminal, run.stdout
+    assert run.returncode == 0
     assert b"inspect" in seen and b"files" in seen, seen[:400]
     assert b"\x1b[" not in out and b"shot_f998_comp.png" in out  # stdout: the table, no terminal codes
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import pty
 import signal
 import sqlite3
 import subprocess
@@ -29,6 +28,7 @@ from provenance.memory.recall import plain
 from provenance.model import Classification, Evidence, Signal, Verdict, Zone
 from tests.cli.conftest import validated
 from tests.gate.conftest import Show
+from tests.terminal import stderr_on_a_terminal
 
 SOURCES = ("d26_t8.jpg", "d22_crater-lake-cr.jpg", "d09_horse_t2i_sample.jpg", "d23_crater-lake.jpeg")
 
@@ -166,23 +166,10 @@ def test_the_progress_bar_goes_to_a_terminal_stderr_only(show: Show, corpus_dir:
     with Ledger.open(show.config.effective_ledger_url) as ledger:
         for p in files:
             _record(ledger, p)
-    main_fd, tty = pty.openpty()
-    child = subprocess.Popen([sys.executable, "-m", "provenance", "scan", "--backfill", "--config",
-                              str(show.config_file)], stdout=subprocess.PIPE, stderr=tty,
-                             env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
-    os.close(tty)
-    err = b""
-    while True:
-        try:
-            chunk = os.read(main_fd, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        err += chunk
-    out, _ = child.communicate(timeout=60)
-    os.close(main_fd)
-    assert child.returncode == 0
+    run = stderr_on_a_terminal([sys.executable, "-m", "provenance", "scan", "--backfill", "--config",
+                                show.config_file], env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
+    err, out = run.terminal, run.stdout
+    assert run.returncode == 0
     assert b"fingerprinting" in err  # the bar, on the terminal
     assert b"fingerprinting" not in out and b"\x1b" not in out  # stdout: the results alone
     assert f"{len(files)} fingerprinted" in out.decode()
