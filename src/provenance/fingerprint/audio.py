@@ -42,6 +42,21 @@ class Sound:
     duration: float | None  # seconds of decoded sound
 
 
+# numpy types of FFmpeg's sample formats (packed; the planar ones end in "p").
+_DTYPES = {"u8": "u1", "s16": "<i2", "s32": "<i4", "s64": "<i8", "flt": "<f4", "dbl": "<f8"}
+
+
+def _planes(frame: av.AudioFrame) -> list[np.ndarray]:
+    """The frame's samples, one array per plane (one for packed formats), without padding.
+
+    Their bytes in order are what `frame.to_ndarray()` gives (and what the essence hashes),
+    read straight from the planes: to_ndarray's stacking cost more than the decode."""
+    fmt = frame.format
+    dtype = np.dtype(_DTYPES[fmt.packed.name])
+    n = frame.samples * (1 if fmt.is_planar else len(frame.layout.channels))
+    return [np.frombuffer(memoryview(plane), dtype=dtype, count=n).copy() for plane in frame.planes]
+
+
 class _Converter:
     """Decoded frames, in blocks, to mono float at audio_hash.RATE (the dense hash) and to
     16-bit at the file's rate (chromaprint, which averages the channels itself; more than two
@@ -51,27 +66,25 @@ class _Converter:
         import av
 
         self._av = av
-        self.rate = rate
-        self.layout = "mono" if channels == 1 else "stereo"
         self._mono = av.AudioResampler(format="flt", layout="mono", rate=audio_hash.RATE)
-        self._s16 = av.AudioResampler(format="s16", layout=self.layout, rate=rate)
+        self._s16 = av.AudioResampler(format="s16", layout="mono" if channels == 1 else "stereo", rate=rate)
         self._printer = printer
-        self._block: list[np.ndarray] = []
+        self._block: list[list[np.ndarray]] = []
         self._kind = ("", "", 0)
         self.mono: list[np.ndarray] = []
 
-    def add(self, samples: np.ndarray, frame: av.AudioFrame) -> None:
+    def add(self, planes: list[np.ndarray], frame: av.AudioFrame) -> None:
         kind = (frame.format.name, frame.layout.name, frame.sample_rate)
         if self._block and kind != self._kind:
             self._convert()
         self._kind = kind
-        self._block.append(samples)
+        self._block.append(planes)
         if len(self._block) >= _BLOCK:
             self._convert()
 
     def _convert(self) -> None:
         fmt, layout, rate = self._kind
-        block = np.concatenate(self._block, axis=1)
+        block = np.stack([np.concatenate(plane) for plane in zip(*self._block, strict=True)])
         frame = self._av.AudioFrame.from_ndarray(block, format=fmt, layout=layout)
         frame.sample_rate = rate
         self._block = []
@@ -103,10 +116,11 @@ def decode_audio(path: Path) -> Sound:
             with Chromaprint(stream.rate, channels) as printer:
                 converter = _Converter(stream.rate, channels, printer)
                 for frame in container.decode(stream):
-                    samples = np.ascontiguousarray(frame.to_ndarray())
-                    h.update(samples.tobytes())
+                    planes = _planes(frame)
+                    for plane in planes:
+                        h.update(plane.data)
                     count += frame.samples
-                    converter.add(samples, frame)
+                    converter.add(planes, frame)
                 mono = converter.finish()
                 items = printer.finish()
             rate = stream.rate

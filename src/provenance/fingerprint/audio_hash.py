@@ -37,17 +37,17 @@ QUIET = 0  # the stored value of a frame without information
 _CHUNK = 512  # frames per FFT batch: cache-sized (measured 2.3x faster than 4096), bounded memory
 
 
-def _band_matrix() -> np.ndarray:
-    """(FRAME // 2 + 1, BANDS + 1) weights summing FFT power bins into log-spaced bands."""
+def _band_edges() -> tuple[int, int, np.ndarray]:
+    """(first bin, end bin, start of each of the BANDS + 1 bands from the first bin): the FFT
+    bins of log-spaced bands between LOW_HZ and HIGH_HZ, contiguous, summed by reduceat."""
     freqs = np.fft.rfftfreq(FRAME, 1 / RATE)
-    edges = np.geomspace(LOW_HZ, HIGH_HZ, BANDS + 2)
-    out = np.zeros((len(freqs), BANDS + 1), dtype=np.float32)
-    for b in range(BANDS + 1):
-        out[(freqs >= edges[b]) & (freqs < edges[b + 1]), b] = 1.0
-    return out
+    edges = np.searchsorted(freqs, np.geomspace(LOW_HZ, HIGH_HZ, BANDS + 2))
+    return int(edges[0]), int(edges[-1]), edges[:-1] - edges[0]
 
 
-_BANDS = _band_matrix()
+# Summed with reduceat, not a band matrix product: BLAS threads on a loaded 2-core machine
+# spent 8x the CPU of the sum (and 50x its wall time) waiting for each other.
+_LO, _HI, _STARTS = _band_edges()
 _WINDOW = np.hanning(FRAME).astype(np.float32)
 _WEIGHTS = (1 << np.arange(BANDS - 1, -1, -1, dtype=np.uint64)).astype(np.uint64)
 # Power of a full-scale sine in one band after the Hann window, for a level in dBFS.
@@ -62,9 +62,8 @@ def _log_energies(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = min(_CHUNK, count - start)
         frames = np.lib.stride_tricks.sliding_window_view(
             samples[start * HOP:(start + n - 1) * HOP + FRAME], FRAME)[::HOP]
-        spectrum = np.fft.rfft(frames * _WINDOW, axis=1)
-        power = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32)
-        energies[start:start + n] = power @ _BANDS
+        spectrum = np.fft.rfft(frames * _WINDOW, axis=1)[:, _LO:_HI]
+        energies[start:start + n] = np.add.reduceat(spectrum.real ** 2 + spectrum.imag ** 2, _STARTS, axis=1)
     level = 10 * np.log10(energies.sum(axis=1) / _FULL_SCALE + 1e-30)
     return np.log(energies + 1e-12), level
 
