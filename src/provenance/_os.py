@@ -1,5 +1,5 @@
 """Small operating-system helpers shared by unrelated parts (tagging, keys, config, status,
-and every read of a file in the show tree: `open_regular`)."""
+and every read of a file in the show tree: `open_regular`, `read_bounded`)."""
 
 from __future__ import annotations
 
@@ -132,3 +132,22 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> byte
     """The bytes of a regular file (at most `limit`), through `open_regular`."""
     with open_regular(path) as fh:
         return fh.read() if limit is None else fh.read(limit)
+
+
+class TooLarge(OSError):
+    """A file longer than its reader accepts."""
+
+    def __init__(self, path: str | os.PathLike[str], limit: int) -> None:
+        size = f"{limit >> 20} MiB" if limit and limit % (1 << 20) == 0 else f"{limit:,} bytes"
+        super().__init__(errno.EFBIG, f"larger than {size}", os.fspath(path))
+        self.limit = limit
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
+    """All the bytes of a regular file of at most `limit` bytes (through `open_regular`), or
+    TooLarge, having read one byte past the bound and no more: a document from the show tree
+    (a CPL, an edit) is parsed whole, and its writer must not choose how much memory that takes."""
+    data = read_regular(path, limit + 1)
+    if len(data) > limit:
+        raise TooLarge(path, limit)
+    return data

@@ -12,9 +12,11 @@ import pytest
 from provenance._os import (
     TMP_PREFIX,
     NotRegularFile,
+    TooLarge,
     host_tag,
     make_dirs,
     open_regular,
+    read_bounded,
     read_regular,
     write_atomic,
 )
@@ -84,3 +86,18 @@ def test_make_dirs_leaves_no_new_folder_group_writable_whatever_the_umask(tmp_pa
         os.umask(old)
     for folder in (tmp_path / "state", tmp_path / "state" / "shows", tmp_path / "state" / "shows" / "show-1"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o755, folder
+
+
+def test_read_bounded_reads_a_file_of_the_bound_and_refuses_a_longer_one(tmp_path: Path) -> None:
+    f = tmp_path / "CPL.xml"
+    f.write_bytes(b"x" * 1024)
+    assert read_bounded(f, 1024) == b"x" * 1024
+    with pytest.raises(TooLarge, match="larger than 1,023 bytes") as raised:
+        read_bounded(f, 1023)
+    assert isinstance(raised.value, OSError) and raised.value.filename == str(f)  # an OSError callers catch
+    with pytest.raises(TooLarge, match="larger than 1 MiB"):
+        os.truncate(f, (1 << 20) + 1)
+        read_bounded(f, 1 << 20)
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(NotRegularFile):
+        within(10, tmp_path / "fifo", lambda: read_bounded(tmp_path / "fifo", 10))

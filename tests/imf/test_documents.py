@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.imf import Severity, open_package, placements
+from provenance.imf import Severity, documents, open_package, placements
 from provenance.imf.documents import ImfError, parse_cpl
 from provenance.imf.timeline import narrowed, timecode
 from tests.imf.build import Track, write_package
@@ -91,3 +91,15 @@ def test_a_matched_segment_is_placed_within_the_resource_and_each_repeat(tmp_pat
     got = [(n.record_in, n.record_out, n.source_in, n.source_out, n.timecode_in) for n in parts]
     assert got == [(12, 36, 36, 60, "01:00:00:12"), (60, 84, 36, 60, "01:00:02:12")]
     assert narrowed(comp, p, 0.0, 0.9) == []  # before the entry point: not on the timeline
+
+
+def test_a_document_larger_than_the_bound_is_undecided_not_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _bytes_package(tmp_path, 2016)
+    cpl = next(tmp_path.glob("CPL_*.xml"))
+    monkeypatch.setattr(documents, "MAX_XML_BYTES", cpl.stat().st_size - 1)  # a CPL one byte too long
+    with pytest.raises(ImfError, match=r"cannot read: larger than [\d,]+ bytes"):
+        parse_cpl(cpl, cpl.name)
+    assert documents.namespace_of(cpl) is None  # nor sniffed as one
+    monkeypatch.setattr(documents, "MAX_XML_BYTES", cpl.stat().st_size)
+    assert parse_cpl(cpl, cpl.name).segments

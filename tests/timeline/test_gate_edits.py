@@ -12,6 +12,7 @@ import opentimelineio as otio
 import pytest
 
 from provenance.model import Scope
+from provenance.timeline import read as timeline_read
 from tests.gate.conftest import Show, ai_png, asset, plain_png
 from tests.timeline.conftest import Media, build, rt, write
 
@@ -192,6 +193,17 @@ def test_a_malformed_or_hostile_timeline_is_undecided_naming_the_file(
     os.mkfifo(fifo)  # a FIFO must not hang the gate
     rc, _, err = show.gate(fifo, capsys=capsys)
     assert rc == 3 and "not a regular file" in err
+
+
+def test_an_edit_larger_than_the_bound_is_undecided_not_read_whole(
+        show: Show, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    cut = write(build([Media("x", "x.png")]), show.pkg / "cut.otio")
+    plain_png(show.pkg / "x.png")
+    monkeypatch.setattr(timeline_read, "MAX_TIMELINE_BYTES", cut.stat().st_size - 1)
+    rc, _, err = show.gate(cut, capsys=capsys)
+    assert rc == 3 and "cannot read the edit: larger than" in err, err
+    monkeypatch.setattr(timeline_read, "MAX_TIMELINE_BYTES", cut.stat().st_size)
+    assert show.gate(cut, capsys=capsys)[0] == 0
 
 
 def test_media_outside_the_edits_folder_and_the_show_is_named(

@@ -28,7 +28,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from provenance._os import read_regular
+from provenance._os import read_bounded
 
 ASSETMAP_NS = frozenset({"http://www.smpte-ra.org/schemas/429-9/2007/AM"})
 PKL_NS = frozenset({"http://www.smpte-ra.org/schemas/429-8/2007/PKL",
@@ -174,11 +174,9 @@ def _rate(text: str, document: str) -> Fraction:
 def parse_xml(path: Path, document: str, namespaces: frozenset[str], root_name: str) -> Element:
     """The document's root element, parsed without entities or DTDs, in one of `namespaces`."""
     try:
-        data = read_regular(path, MAX_XML_BYTES + 1)
-    except OSError as exc:
+        data = read_bounded(path, MAX_XML_BYTES)
+    except OSError as exc:  # TooLarge among them: "larger than 64 MiB"
         raise ImfError(f"cannot read: {exc.strerror or exc}", document) from None
-    if len(data) > MAX_XML_BYTES:
-        raise ImfError(f"larger than {MAX_XML_BYTES >> 20} MB", document)
     try:
         root: Element = SafeET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as exc:
@@ -196,7 +194,7 @@ def parse_xml(path: Path, document: str, namespaces: frozenset[str], root_name: 
 def namespace_of(path: Path) -> tuple[str, str] | None:
     """(namespace, local name) of a document's root, or None when it is not XML we can read."""
     try:
-        root = SafeET.fromstring(read_regular(path, MAX_XML_BYTES + 1), forbid_dtd=True)
+        root = SafeET.fromstring(read_bounded(path, MAX_XML_BYTES), forbid_dtd=True)
     except (OSError, DefusedXmlException, SafeET.ParseError):
         return None
     return _local(root.tag)

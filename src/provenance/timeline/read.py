@@ -1,6 +1,6 @@
 """Read one timeline through OpenTimelineIO into typed shots (parse at the boundary).
 
-The edit's bytes are read with `read_regular` (never a FIFO or device) up to a bound; any
+The edit's bytes are read with `read_bounded` (never a FIFO or device, never past a bound); any
 failure of an adapter on hostile or broken input is a `TimelineError` naming the file, which
 leaves the gate undecided. An `.otioz` bundle's media are its own zip members: the members
 the clips name (and only those) are extracted under `extract_to` for judging.
@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 import opentimelineio as otio
 
-from provenance._os import read_regular
+from provenance._os import read_bounded
 from provenance.timeline.formats import ADAPTERS, suffix
 from provenance.timeline.model import Remap, Shot, Timeline, TimelineError
 from provenance.timeline.resolve import Resolver, SequenceTooLong
@@ -31,11 +31,9 @@ TEXT_ADAPTERS = frozenset({"otio_json", "cmx_3600", "fcp_xml", "otio_fcpx_xml_li
 
 def _text(path: Path) -> str:
     try:
-        data = read_regular(path, MAX_TIMELINE_BYTES + 1)
-    except OSError as exc:
+        data = read_bounded(path, MAX_TIMELINE_BYTES)
+    except OSError as exc:  # TooLarge among them: "larger than 256 MiB"
         raise TimelineError(f"cannot read the edit: {exc.strerror or exc}", path) from None
-    if len(data) > MAX_TIMELINE_BYTES:
-        raise TimelineError(f"larger than {MAX_TIMELINE_BYTES // 2**20} MiB; not read as an edit", path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
