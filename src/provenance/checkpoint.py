@@ -12,23 +12,21 @@ log, in its simplest form.
 
 The envelope is DSSE over a small JSON statement, with its own payload type so a
 checkpoint can never be mistaken for an approval (or the reverse). This module sits above
-both `ledger` and `approvals` (whose DSSE and key code it reuses), so neither depends on the
-other through it.
+both `ledger` and `approvals` (whose DSSE and key code it reuses, through `signed_json` as the
+delivery decision does), so neither depends on the other through it.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from provenance.approvals import dsse
-from provenance.approvals.keys import key_id
-from provenance.errors import ApprovalError, LedgerError
+from provenance.errors import LedgerError
 from provenance.ledger.chain import now
 from provenance.ledger.store import Ledger
+from provenance.signed_json import open_json, sign_json
 
 SCHEMA = "provenance.ledger-checkpoint/v1"
 PAYLOAD_TYPE = "application/vnd.provenance.ledger-checkpoint+json"
@@ -54,30 +52,19 @@ def sign_checkpoint(ledger: Ledger, key: Ed25519PrivateKey) -> tuple[Checkpoint,
     """Sign the ledger's current head; returns the checkpoint and its DSSE envelope."""
     last_id, last_hash = ledger.head()
     checkpoint = Checkpoint(last_id, last_hash, now(), ledger.url)
-    payload = json.dumps(checkpoint.to_dict(), sort_keys=True, separators=(",", ":")).encode()
-    return checkpoint, dsse.sign(key, payload, key_id(key.public_key()), PAYLOAD_TYPE)
+    return checkpoint, sign_json(checkpoint.to_dict(), key, PAYLOAD_TYPE)
 
 
 def open_checkpoint(envelope: Any, public: Ed25519PublicKey) -> Checkpoint:
     """The checkpoint inside `envelope`, if `public` signed it; CheckpointError otherwise."""
+    data = open_json(envelope, PAYLOAD_TYPE, "ledger checkpoint", public, CheckpointError)
     try:
-        env = dsse.parse(envelope, kind="checkpoint")
-    except ApprovalError as exc:
-        raise CheckpointError(exc.reason) from None
-    if env.payload_type != PAYLOAD_TYPE:
-        raise CheckpointError(f"not a ledger checkpoint (payload type {env.payload_type!r})")
-    if not dsse.verify(public, env):
-        raise CheckpointError("the checkpoint's signature does not verify with the given public key "
-                              f"(key id {key_id(public)[:16]}…): forged, edited, or signed by another key")
-    try:
-        data = json.loads(env.payload)
         if data.get("schema") != SCHEMA:
             raise ValueError(f"schema {data.get('schema')!r}")
-        checkpoint = Checkpoint(int(data["last_id"]), str(data["last_hash"]), str(data["at"]),
-                                str(data.get("ledger", "")))
+        return Checkpoint(int(data["last_id"]), str(data["last_hash"]), str(data["at"]),
+                          str(data.get("ledger", "")))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"malformed checkpoint statement ({exc})") from None
-    return checkpoint
 
 
 def check(ledger: Ledger, checkpoint: Checkpoint) -> str | None:

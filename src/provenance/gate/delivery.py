@@ -13,7 +13,6 @@ accepts only a file that key signed: the receiver then knows the decision is the
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,13 +22,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from provenance.approvals import dsse
-from provenance.approvals.keys import key_id
-from provenance.errors import ApprovalError, ProvenanceError
+from provenance.errors import ProvenanceError
 from provenance.gate.digests import inputs_digest
 from provenance.gate.result import GateResult
 from provenance.gate.walk import walk_package
 from provenance.identify import sha256_file
+from provenance.signed_json import open_json, sign_json
 
 SCHEMA = "provenance.delivery-decision/v1"
 PAYLOAD_TYPE = "application/vnd.provenance.delivery-decision+json"
@@ -60,8 +58,7 @@ def decision_file(record: dict[str, Any], result: GateResult, approvals_dir: str
 
 def sign_decision(content: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
     """`content` (from `decision_file`) as a DSSE envelope signed with `key`."""
-    payload = json.dumps(content, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return dsse.sign(key, payload, key_id(key.public_key()), PAYLOAD_TYPE)
+    return sign_json(content, key, PAYLOAD_TYPE)
 
 
 def open_decision(doc: Any, public: Ed25519PublicKey | None) -> tuple[Any, bool]:
@@ -71,19 +68,7 @@ def open_decision(doc: Any, public: Ed25519PublicKey | None) -> tuple[Any, bool]
         if public is not None:
             raise DecisionFileError("the decision file is not signed, but a public key was given")
         return doc, False
-    try:
-        env = dsse.parse(doc, kind="delivery decision")
-    except ApprovalError as exc:
-        raise DecisionFileError(exc.reason) from None
-    if env.payload_type != PAYLOAD_TYPE:
-        raise DecisionFileError(f"not a delivery decision (payload type {env.payload_type!r})")
-    if public is not None and not dsse.verify(public, env):
-        raise DecisionFileError("the decision file's signature does not verify with the given public key "
-                                f"(key id {key_id(public)[:16]}…): forged, edited, or signed by another key")
-    try:
-        return dsse.load_json(env.payload, "the signed decision"), public is not None
-    except ApprovalError as exc:
-        raise DecisionFileError(exc.reason) from None
+    return open_json(doc, PAYLOAD_TYPE, "delivery decision", public, DecisionFileError), public is not None
 
 
 @dataclass(frozen=True)
