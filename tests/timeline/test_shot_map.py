@@ -120,6 +120,18 @@ def test_report_disclosure_takes_a_timeline(show: Show, capsys: pytest.CaptureFi
     assert main(["report", "--config", str(show.config_file), "--disclosure", str(show.pkg)]) == 2
 
 
+def test_a_shot_map_without_the_shows_ledger_is_undecided_and_makes_none(
+        show: Show, capsys: pytest.CaptureFixture[str]) -> None:
+    """The map is the gate's own judging: an empty ledger made here would forget every AI clip."""
+    edit = write(build([Media("sky", ai_png(show.root / "media" / "sky.png"))]), show.pkg / "cut.edl")
+    db = show.root / ".provenance" / "ledger.db"
+    for f in db.parent.glob("ledger.db*"):
+        f.unlink()
+    capsys.readouterr()
+    assert main(["report", "--config", str(show.config_file), "--disclosure", "--json", str(edit)]) == 3
+    assert "does not exist" in capsys.readouterr().err and not db.exists()
+
+
 def test_an_otioz_members_thumbnail_is_in_the_html(show: Show, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """The bundle's media are judged from an extraction that lives until the reports are written."""
