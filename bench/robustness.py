@@ -514,7 +514,8 @@ def sound_margin(ai: list[Path], others: list[Path]) -> tuple[float, str, int]:
             ber, count = best_ber(qa, sb)
             if ber < 0.3 and (r := waveform_correlation(pa, pb)) >= 0.9:
                 print(f"same sound in two files (samples correlate at {r:.2f}): {pa.name} vs {pb.name}, "
-                      f"bit error {ber:.3f} over {count} hashes: memory rightly matches them")
+                      f"bit error {ber:.3f} over {count} hashes "
+                      f"({'matched' if ber <= MAX_BER else 'not matched'}: not a negative either way)")
                 continue
             pairs.append((ber, count, f"{pa.name} vs {pb.name}"))
     pairs.sort()
