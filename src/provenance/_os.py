@@ -104,7 +104,7 @@ def file_kind(mode: int) -> str:
                 else "not a file")
 
 
-def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
+def open_regular(path: str | os.PathLike[str], checked: os.stat_result | None = None) -> io.BufferedReader:
     """Open a regular file for reading, or raise: never blocks on a FIFO, never opens a device.
 
     Anyone who can write the show folder can put a FIFO where a sidecar, an approval or an
@@ -112,8 +112,9 @@ def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
     `stat` says is not a regular file without opening it (opening some devices has side
     effects), then open with O_NONBLOCK and check again on the descriptor (the name may have
     been swapped in between). Symlinks are followed, as a reader of the target would.
+    `checked`: the caller's own `os.stat(path)`, just taken (one stat fewer per file).
     """
-    before = os.stat(path)
+    before = checked if checked is not None else os.stat(path)
     if not stat.S_ISREG(before.st_mode):
         raise NotRegularFile(path, before.st_mode)
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)

@@ -20,6 +20,9 @@ from provenance.formats import MIME_TYPES as MIME_TYPES
 from provenance.model import Asset
 
 HEAD_BYTES = 64
+# Kept on the Asset (`Asset.prefix`): the metadata reader's text check needs 64 KiB + 1, and
+# a file that fits is never opened again by the readers' header checks.
+PREFIX_BYTES = 64 * 1024 + 1
 _CHUNK = 1 << 20
 
 # MIME_TYPES is re-exported for importers; the table lives in provenance.formats.
@@ -149,9 +152,10 @@ def identify(path: str | os.PathLike[str], known_hash: KnownHash | None = None) 
     p = Path(path)
     link_target: Path | None = None
     try:
-        if p.is_symlink():
+        st = os.lstat(p)
+        if stat.S_ISLNK(st.st_mode):
             link_target = Path(os.path.realpath(p, strict=True))
-        st = p.stat()
+            st = os.stat(p)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise AssetError("symlink loop", p) from None
@@ -166,14 +170,14 @@ def identify(path: str | os.PathLike[str], known_hash: KnownHash | None = None) 
     try:
         # Opened without blocking, and checked again on the descriptor: the name may have
         # been swapped for a FIFO since the stat. A 0-byte file is judged like any other.
-        with open_regular(p) as fh:
+        with open_regular(p, st) as fh:
             st = os.fstat(fh.fileno())
             key = key_of(st)
-            head = fh.read(HEAD_BYTES)
+            prefix = fh.read(PREFIX_BYTES)
             digest = known_hash(key) if known_hash else None
-            if digest is None:
-                fh.seek(0)
-                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            if digest is None:  # one pass: the prefix, then the rest
+                started = hashlib.sha256(prefix)
+                digest = hashlib.file_digest(fh, lambda: started).hexdigest()
     except NotRegularFile as exc:
         raise AssetError(f"not a regular file ({exc.kind})", p) from None
     except PermissionError:
@@ -182,7 +186,7 @@ def identify(path: str | os.PathLike[str], known_hash: KnownHash | None = None) 
         raise AssetError(f"cannot read: {exc.strerror}", p) from None
     return Asset(
         path=p,
-        format=sniff_format(head),
+        format=sniff_format(prefix[:HEAD_BYTES]),
         size=st.st_size,
         dev=st.st_dev,
         inode=st.st_ino,
@@ -190,4 +194,5 @@ def identify(path: str | os.PathLike[str], known_hash: KnownHash | None = None) 
         ctime_ns=st.st_ctime_ns,
         sha256=digest,
         link_target=link_target,
+        prefix=prefix,
     )

@@ -84,6 +84,14 @@ class Asset:
     ctime_ns: int
     sha256: str
     link_target: Path | None = None  # set when `path` is a symlink; bytes are the target's
+    # The first bytes as read while hashing (up to identify.PREFIX_BYTES; the whole file when
+    # shorter): readers' header checks look here instead of opening the file again.
+    prefix: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def whole(self) -> bytes | None:
+        """All of the file's bytes as hashed, when `prefix` holds all of them."""
+        return self.prefix if len(self.prefix) == self.size else None
 
     @property
     def stat_key(self) -> tuple[int, int, int, int, int]:

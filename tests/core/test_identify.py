@@ -94,3 +94,41 @@ def test_symlink_reports_its_target(tmp_path: Path) -> None:
     asset = identify(link)
     assert asset.link_target == target.resolve()
     assert asset.sha256 == sha256_file(target)
+
+
+@pytest.mark.parametrize("size", [0, 1, 64 * 1024, 64 * 1024 + 1, 64 * 1024 + 2, 3 << 20])
+def test_the_prefix_is_the_bytes_hashed_in_one_pass(tmp_path: Path, size: int) -> None:
+    """The first bytes ride on the Asset (the readers' header checks use them); the hash is
+    still of every byte, read once."""
+    data = os.urandom(size)
+    f = tmp_path / "f.bin"
+    f.write_bytes(data)
+    asset = identify(f)
+    assert asset.sha256 == hashlib.sha256(data).hexdigest()
+    assert asset.prefix == data[:64 * 1024 + 1]
+    assert asset.whole == (data if size <= 64 * 1024 + 1 else None)
+
+
+def test_a_small_file_is_opened_once_for_every_reader(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Identify, the metadata fast path and the containers check: one open of a small file
+    that no reader needs to read (they look at the bytes identify hashed)."""
+    from provenance.pipeline import Inspector
+
+    note = tmp_path / "checksums.md5"
+    note.write_text("3fa1c0  plate_v001.exr\n")
+    blob = tmp_path / "blob"
+    blob.write_bytes(bytes(range(1, 256)) * 40)  # a binary ExifTool cannot type
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting_open(path: str | os.PathLike[str], *args: int, **kw: int) -> int:
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kw)
+
+    with Inspector() as inspector:
+        inspector.inspect_many([note])  # warm: ExifTool's tables are read once per process
+        monkeypatch.setattr(os, "open", counting_open)
+        verdicts = inspector.inspect_many([note, blob])
+    assert [v.errors for v in verdicts] == [(), ()]
+    assert sorted(opened) == sorted([str(note), str(blob)])

@@ -67,23 +67,51 @@ _MAGIC_HEAD = 1024  # ExifTool tests magic numbers against the first 1024 bytes
 _TEXT_MARKERS = (b"<", b"{", b"[", b"%!", b"%%")
 
 
-def may_hold_metadata(path: Path, fmt: str) -> bool:
+def may_hold_metadata(path: Path, fmt: str, whole: bytes | None = None) -> bool:
+    """`whole`: all of the file's bytes, when the caller holds them (`Asset.whole`: the bytes
+    it hashed); then the file is not opened again."""
     try:
+        if whole is not None and fmt == "unknown":
+            return _unknown_may(_Bytes(whole), path)
         with open_regular(path) as fh:
             if fmt == "jpeg":
                 return _jpeg_may(fh, os.fstat(fh.fileno()).st_size)
             if fmt == "png":
                 return _png_may(fh, os.fstat(fh.fileno()).st_size)
             if fmt == "unknown":
-                head = fh.read(_MAGIC_HEAD)
-                if b"\x00" not in head:  # may be text: that rule needs all of it (≤ 64 KiB)
-                    head += fh.read(_TEXT_LIMIT + 1 - len(head))
-                    if not _text_may(head, path.name):
-                        return False
-                return not exiftool_cannot_type(fh, head, path)
+                return _unknown_may(_File(fh), path)
     except (OSError, struct.error, ValueError):
         return True
     return True
+
+
+class _File:
+    """Reads from an open file (`_Bytes`: from bytes already read)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.size = os.fstat(fh.fileno()).st_size
+
+    def read(self, n: int, offset: int) -> bytes:
+        return os.pread(self._fh.fileno(), n, offset)
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self.size = len(data)
+
+    def read(self, n: int, offset: int) -> bytes:
+        return self._data[offset:offset + n]
+
+
+def _unknown_may(src: _File | _Bytes, path: Path) -> bool:
+    head = src.read(_MAGIC_HEAD, 0)
+    if b"\x00" not in head:  # may be text: that rule needs all of it (≤ 64 KiB)
+        head = src.read(_TEXT_LIMIT + 1, 0)
+        if not _text_may(head, path.name):
+            return False
+    return not _cannot_type(src, head, path)
 
 
 # -- JPEG -----------------------------------------------------------------------------------
@@ -169,7 +197,9 @@ def _text_may(head: bytes, name: str) -> bool:
         head.decode("utf-8")
     except UnicodeDecodeError:
         return True
-    if any(marker in head for marker in _TEXT_MARKERS):
+    # The first byte first: `in` finds one byte with memchr, two far slower (8 µs each on
+    # 6 KB), so "%!" and "%%" are looked for only where a "%" is.
+    if any(marker[:1] in head and marker in head for marker in _TEXT_MARKERS):
         return True
     return not exiftool_reads_as_text(head, name)
 
@@ -209,7 +239,12 @@ _ID3_TRAILER = 128
 def exiftool_cannot_type(fh: BinaryIO, head: bytes, path: Path) -> bool:
     """Whether the installed ExifTool would answer "Unknown file type" for this file, and
     nothing else: no type by its extension or by any magic number, none of the magic-less
-    types accepts it, and no JPEG/TIFF header in its first bytes. False when in doubt."""
+    types accepts it, and no JPEG/TIFF header in its first bytes. False when in doubt.
+    `head`: the file's first bytes (at least 1024, or all of it)."""
+    return _cannot_type(_File(fh), head, path)
+
+
+def _cannot_type(src: _File | _Bytes, head: bytes, path: Path) -> bool:
     tables = _exiftool_tables()
     if tables is None or not tables.magicless <= _MAGICLESS_MODELLED or tables.test_len != _TEST_LEN:
         return False
@@ -227,7 +262,7 @@ def exiftool_cannot_type(fh: BinaryIO, head: bytes, path: Path) -> bool:
         return False
     if _LAST_DITCH.search(start):
         return False
-    return not _magicless_accepts(fh, head)
+    return not _magicless_accepts(src, head)
 
 
 def _names_exiftool_looks_up(full: str) -> set[str]:
@@ -242,18 +277,17 @@ def _names_exiftool_looks_up(full: str) -> set[str]:
     return out
 
 
-def _magicless_accepts(fh: BinaryIO, head: bytes) -> bool:
+def _magicless_accepts(src: _File | _Bytes, head: bytes) -> bool:
     """Whether ISO, PCD, PFM2 or MP3 (ID3, Lyrics3, MPEG frames) might take the file."""
-    fd = fh.fileno()
-    size = os.fstat(fd).st_size
-    if _ISO_DESCRIPTOR.match(os.pread(fd, 6, 32768)):  # ProcessISO: a volume descriptor
+    size = src.size
+    if _ISO_DESCRIPTOR.match(src.read(6, 32768)):  # ProcessISO: a volume descriptor
         return True
-    if os.pread(fd, 7, 2048) == b"PCD_IPI":  # ProcessPCD
+    if src.read(7, 2048) == b"PCD_IPI":  # ProcessPCD
         return True
     if head[:3] in (b"PF\n", b"Pf\n"):  # ProcessPFM2: a Portable FloatMap header
         return True
     # ProcessMP3 → ProcessID3: an ID3v2 header, an ID3v1 trailer, a Lyrics3 trailer.
-    tail = os.pread(fd, min(size, 512), max(size - 512, 0))
+    tail = src.read(min(size, 512), max(size - 512, 0))
     if head.startswith(b"ID3") or (size >= _ID3_TRAILER and tail[-_ID3_TRAILER:].startswith(b"TAG")):
         return True
     if b"LYRICS" in tail[-16:]:

@@ -95,6 +95,11 @@ def container_kinds(asset: Asset) -> tuple[str, ...]:
         kinds.append("pdf")
     elif asset.format in AV_FORMATS and may_carry_pictures(asset.path, asset.format):
         kinds.append("av")
+    whole = asset.whole
+    if whole is not None and _ZIP_END not in whole[-_ZIP_TAIL:]:  # the bytes hashed: no open
+        if asset.format in _ARCHIVE_FORMATS:
+            kinds.extend(_sniff_archive(whole[:_SNIFF_BYTES]))
+        return tuple(kinds)
     try:
         # Non-blocking: if the path was swapped for a FIFO since identify, open must not hang.
         fd = os.open(asset.path, os.O_RDONLY | os.O_NONBLOCK)

@@ -51,7 +51,7 @@ class MetadataReader:
     def has_work(self, asset: Asset) -> bool:
         if asset.size == 0:
             return False  # 0 bytes hold no metadata (ExifTool would only say "File is empty")
-        return not self._fast_path or may_hold_metadata(asset.path, asset.format)
+        return not self._fast_path or may_hold_metadata(asset.path, asset.format, asset.whole)
 
     def read(self, asset: Asset) -> ReaderOutput:
         if not self.has_work(asset):
