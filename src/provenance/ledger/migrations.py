@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, func, insert, inspect, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from provenance.errors import LedgerError
 from provenance.ledger.chain import GENESIS, now
@@ -24,6 +25,7 @@ from provenance.ledger.schema import (
     events,
     findings,
     fingerprints,
+    for_dialect,
     metadata,
     schema_version,
 )
@@ -92,8 +94,23 @@ def current_version(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(schema_version.c.version), 0))).scalar_one())
 
 
+def _current(engine: Engine) -> bool:
+    """Whether the schema is at LATEST already, in one read: no write lock (another process's
+    gate or daemon is not kept waiting), no reflection. Anything else (no ledger yet, an older
+    or newer schema, an error) is for `migrate`'s locked path to decide and to say."""
+    try:
+        with engine.connect() as conn, conn.begin():
+            version = conn.execute(select(func.max(schema_version.c.version))).scalar()
+    except SQLAlchemyError:
+        return False
+    return version == LATEST
+
+
 def migrate(engine: Engine, begin_write: Callable[[], object], create: bool = True) -> int:
     """Bring the schema to LATEST; returns the version now in force."""
+    for_dialect(engine.dialect.name)
+    if _current(engine):  # every open after the first: one cheap query
+        return LATEST
     with begin_write() as conn:  # type: ignore[attr-defined]
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})

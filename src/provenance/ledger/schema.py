@@ -97,8 +97,19 @@ TEACHES_SQL = {
                   " OR (payload #>> '{verdict,declarations,purpose}') IS NOT NULL"
                   " OR (payload #>> '{verdict,declarations,risks,0}') IS NOT NULL))",
 }
-Index("ix_events_teaching", events.c.sha256, events.c.id,
-      sqlite_where=text(TEACHES_SQL["sqlite"]), postgresql_where=text(TEACHES_SQL["postgresql"]))
+_TEACHING = Index("ix_events_teaching", events.c.sha256, events.c.id,
+                  sqlite_where=text(TEACHES_SQL["sqlite"]))
+_DIALECTS_READY: set[str] = set()
+
+
+def for_dialect(name: str) -> None:
+    """Give the schema what only `name` needs, before its DDL runs (migrations call this).
+    PostgreSQL's partial-index predicate is attached here, not above: naming a dialect's
+    option loads that dialect, and SQLAlchemy's PostgreSQL one (with its asyncpg and psycopg
+    modules) was a sixth of every SQLite command's SQLAlchemy import."""
+    if name == "postgresql" and name not in _DIALECTS_READY:
+        _TEACHING.dialect_kwargs["postgresql_where"] = text(TEACHES_SQL["postgresql"])
+    _DIALECTS_READY.add(name)
 
 # One row (id = 1): the serialisation point for writers and the guard against a
 # truncated tail (its last_id/last_hash must match the newest event).
