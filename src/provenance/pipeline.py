@@ -23,7 +23,7 @@ from provenance.classify import classify, pick_generator
 from provenance.config import CONFIG_NAME, STATE_DIR
 from provenance.errors import AssetError
 from provenance.evidence import EvidenceReader, ReaderOutput, ReaderSettings
-from provenance.evidence.registry import DEFAULT_READERS, load_readers
+from provenance.evidence.registry import DEFAULT_READERS, check_known, load_readers
 from provenance.identify import KnownHash, StatKey, identify
 from provenance.model import (
     Asset,
@@ -120,34 +120,56 @@ class _Slot:
     def __init__(self, name: str, settings: ReaderSettings) -> None:
         self.name = name
         self._settings = settings
-        self._spawn()
+        # Started on first use: a gate whose files are all answered from its cache (or an
+        # empty package) never loads the C2PA library nor starts a thread per reader.
+        self._started: tuple[_ReaderThread, EvidenceReader] | None = None
 
-    def _spawn(self) -> None:
-        self._worker = _ReaderThread(f"reader-{self.name}")
-        started = self._worker.submit(lambda: load_readers([self.name], self._settings)[0])
+    @property
+    def reader(self) -> EvidenceReader:
+        return self._start()[1]
+
+    @property
+    def _worker(self) -> _ReaderThread:
+        return self._start()[0]
+
+    def _start(self) -> tuple[_ReaderThread, EvidenceReader]:
+        if self._started is None:
+            self._started = self._spawn()
+        return self._started
+
+    def _spawn(self) -> tuple[_ReaderThread, EvidenceReader]:
+        worker = _ReaderThread(f"reader-{self.name}")
+        started = worker.submit(lambda: load_readers([self.name], self._settings)[0])
         try:
-            self.reader: EvidenceReader = started.result(timeout=self._backstop)
+            return worker, started.result(timeout=self._backstop)
         except cf.TimeoutError:
-            self._leave_behind()
+            self._leave_behind(worker)
             log.error("reader %s did not start within %.0fs; abandoning it", self.name, self._backstop)
-            self._worker = _ReaderThread(f"reader-{self.name}-unstarted")
-            self.reader = _Unstarted(self.name, f"did not start within {self._backstop:g}s")
-        # Any other failure to start is the caller's (Inspector construction raises, as before).
+            return (_ReaderThread(f"reader-{self.name}-unstarted"),
+                    _Unstarted(self.name, f"did not start within {self._backstop:g}s"))
+        except BaseException:
+            # The caller's failure (the read that needed this reader fails closed); the next
+            # read tries again on a fresh thread.
+            worker.shutdown()
+            raise
 
     @property
     def _backstop(self) -> float:
         return self._settings.time_limit_s + _BACKSTOP_GRACE_S
 
-    def _leave_behind(self) -> None:
-        self._worker.shutdown()
+    @staticmethod
+    def _leave_behind(worker: _ReaderThread) -> None:
+        worker.shutdown()
         with _ABANDONED_LOCK:
-            _ABANDONED.append(self._worker.thread)
+            _ABANDONED.append(worker.thread)
 
     def _abandon(self, what: object) -> None:
-        """The reader overran its backstop: leave its thread behind, start a fresh one."""
+        """The reader overran its backstop: leave its thread behind; the next read starts a
+        fresh one."""
         log.warning("reader %s overran %.0fs on %s; abandoning it", self.name, self._backstop, what)
-        self._leave_behind()
-        self._spawn()
+        if self._started is not None:
+            self._leave_behind(self._started[0])
+        self._started = None
 
     def read(self, asset: Asset) -> ReaderOutput:
         future = self._worker.submit(self.reader.read, asset)
@@ -209,16 +231,20 @@ class _Slot:
                 results.put(ReaderOutput(errors=[f"internal error: {type(exc).__name__}: {exc}"]))
 
     def close(self) -> None:
+        if self._started is None:
+            return  # never started: nothing to close
+        worker, reader = self._started
+        self._started = None
         try:
-            self._worker.submit(self.reader.close).result(timeout=self._settings.time_limit_s)
+            worker.submit(reader.close).result(timeout=self._settings.time_limit_s)
         except cf.TimeoutError:
             log.warning("closing reader %s overran %.0fs; abandoning it", self.name,
                         self._settings.time_limit_s)
-            self._leave_behind()
+            self._leave_behind(worker)
             return
         except Exception:
             log.exception("closing reader %s failed", self.name)
-        self._worker.shutdown()
+        worker.shutdown()
 
 
 class Inspector:
@@ -229,6 +255,7 @@ class Inspector:
         known_hash: KnownHash | None = None,
     ) -> None:
         self.settings = settings or ReaderSettings()
+        check_known(readers)  # a misnamed reader is refused now, not at the first file
         self._slots = [_Slot(name, self.settings) for name in readers]
         self._known_hash = known_hash
 
@@ -267,12 +294,12 @@ class Inspector:
                 failed[i] = Verdict(path=str(path), sha256=None, format="unknown", size=None,
                                     classification=Classification.UNKNOWN, errors=(exc.reason,))
         outputs: list[list[tuple[str, ReaderOutput]]] = [[] for _ in paths]
-        for slot in self._slots:
+        readable = [(i, a) for i, a in enumerate(assets) if a is not None]
+        for slot in self._slots if readable else ():  # nothing to read: no reader is started
             has_work = getattr(slot.reader, "has_work", None)
-            todo = [i for i, a in enumerate(assets)
-                    if a is not None and (has_work is None or has_work(a))]
+            todo = [(i, a) for i, a in readable if has_work is None or has_work(a)]
             # Most files in a delivery need no hand-off to some readers at all.
-            for i, out in zip(todo, slot.read_many([assets[i] for i in todo]), strict=True):  # type: ignore[misc]
+            for (i, _), out in zip(todo, slot.read_many([a for _, a in todo]), strict=True):
                 outputs[i].append((slot.name, out))
         return [failed[i] if asset is None else _assemble(path, asset, outputs[i])
                 for i, (path, asset) in enumerate(zip(paths, assets, strict=True))]

@@ -36,14 +36,27 @@ def available() -> dict[str, str]:
 
 
 def _factory(name: str) -> ReaderFactory:
-    target = available().get(name)
-    if target is None:
-        raise ConfigError(f"unknown evidence reader {name!r}; available: {', '.join(available())}")
-    module_name, _, attr = target.partition(":")
+    module_name, _, attr = _target(name).partition(":")
     try:
         return getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"evidence reader {name!r} could not be loaded: {exc}") from exc
+
+
+def check_known(names: Sequence[str]) -> None:
+    """ConfigError for a name no reader has, without importing any reader: an Inspector says
+    so when it is made, though it loads each reader only when a file first needs it."""
+    unknown = [n for n in names if n not in BUILTIN_READERS]
+    if unknown:  # only plug-in names need the installed distributions scanned
+        for name in unknown:
+            _target(name)
+
+
+def _target(name: str) -> str:
+    target = BUILTIN_READERS.get(name) or available().get(name)
+    if target is None:
+        raise ConfigError(f"unknown evidence reader {name!r}; available: {', '.join(available())}")
+    return target
 
 
 def load_readers(names: Sequence[str], settings: ReaderSettings) -> list[EvidenceReader]:
