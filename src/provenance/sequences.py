@@ -14,14 +14,24 @@ frame nobody was told about).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
-
-import fileseq
-from natsort import natsort_keygen
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from provenance.formats import FRAME_EXTENSIONS
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+
+@functools.cache
+def _fileseq() -> ModuleType:
+    """fileseq (and its ANTLR parser), imported when a sequence is first parsed or named: a
+    fifth of a gate's start-up imports, and a package without frames never needs it."""
+    import fileseq
+
+    return fileseq
 
 T = TypeVar("T")
 
@@ -32,7 +42,7 @@ PAD_STYLES = ("#", "@", "%d")
 
 def frame_range(frames: Iterable[int]) -> str:
     """Frame numbers as a range with holes: `1001-1004,1006-1010` (any order, repeats ignored)."""
-    return str(fileseq.FrameSet(sorted(set(frames))).frameRange())
+    return str(_fileseq().FrameSet(sorted(set(frames))).frameRange())
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class Sequence:
             return f"%0{self.pad}d"
         if style == "@":
             return "@" * self.pad
+        fileseq = _fileseq()
         return str(fileseq.FileSequence.getPaddingChars(self.pad, fileseq.PAD_STYLE_HASH4))
 
     def pattern(self, style: str = "#") -> str:
@@ -130,8 +141,16 @@ def split(g: Group[T], key: Callable[[T], object]) -> list[Group[T]]:
     return out
 
 
-# Names as people sort them: `f998` before `f2999`, digits as numbers (natsort, as `inspect`).
-natural_key = natsort_keygen()
+@functools.cache
+def _natural() -> Callable[[str], Any]:
+    from natsort import natsort_keygen
+
+    return natsort_keygen()
+
+
+def natural_key(name: str) -> Any:
+    """Names as people sort them: `f998` before `f2999`, digits as numbers (natsort, as `inspect`)."""
+    return _natural()(name)
 
 
 def is_frame_name(path: str) -> bool:
@@ -153,7 +172,7 @@ def group(items: Iterable[T], path_of: Callable[[T], str], *, groupable: Callabl
                   if seen[p] == 1 and is_frame_name(p) and (groupable is None or groupable(item))}
     first_of: dict[int, Group[T]] = {}  # index of a sequence's first item in `items` → its group
     member: set[int] = set()
-    for found in fileseq.findSequencesInList(list(candidates)):
+    for found in _fileseq().findSequencesInList(list(candidates)) if candidates else ():
         frame_set = found.frameSet()
         if frame_set is None or len(frame_set) < min_frames:
             continue

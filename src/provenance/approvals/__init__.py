@@ -8,10 +8,29 @@ portable files and ledger records for one asset and verifies each against its cu
 
 from __future__ import annotations
 
-from provenance.approvals.lookup import find_approvals, portable_path, write_portable
-from provenance.approvals.registry import Approver, ApproverRegistry
-from provenance.approvals.sign import sign_approval
-from provenance.approvals.verify import VerifiedApproval, verify_approval
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from provenance.approvals.lookup import find_approvals, portable_path, write_portable
+    from provenance.approvals.registry import Approver, ApproverRegistry
+    from provenance.approvals.sign import sign_approval
+    from provenance.approvals.verify import VerifiedApproval, verify_approval
+
+# Each name's module, imported on first use: `from provenance.approvals.outside import …` (the
+# gate's start-up checks) runs this file first, and must not pull in the whole signing stack.
+_HOME = {
+    "Approver": "registry", "ApproverRegistry": "registry", "VerifiedApproval": "verify",
+    "find_approvals": "lookup", "portable_path": "lookup", "sign_approval": "sign",
+    "verify_approval": "verify", "write_portable": "lookup",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Approver",

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from provenance.errors import InvalidUsage, SigningError
-from provenance.identity import write_private, write_public
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -39,6 +38,8 @@ def new_keypair(out: Path, *, force: bool = False) -> tuple[Path, str]:
         for p in (out, pub):
             if p.exists():
                 raise InvalidUsage("already exists (use --force to replace it)", p)
+    from provenance.identity import write_private, write_public  # x509 too: only when writing keys
+
     out.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     write_private(out, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -15,14 +15,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provenance.config import Config
 from provenance.gate.result import AssetResult, FileOutcome, Status
 from provenance.gate.walk import PackageFile, walk_package
 from provenance.judge import Judge, failed_verdict
 from provenance.model import Zone
-from provenance.timeline import Remap, Shot, Timeline, TimelineError, read_timeline
 from provenance.timeline.formats import BUNDLES, suffix
+
+if TYPE_CHECKING:
+    from provenance.timeline import Shot, Timeline
 
 
 @dataclass
@@ -94,6 +97,10 @@ def _root(edit: Path, media: Iterable[Path], show: Path) -> Path:
 def plan(paths: Sequence[str | os.PathLike[str]], config: Config, extract_root: Path | None) -> EditPlan:
     """Read each timeline; the files to judge are the timeline itself (an `.otiod`: every file
     of the bundle) and every clip's resolved media."""
+    if not paths:  # OpenTimelineIO is imported only for a gate that was handed an edit
+        return EditPlan([], [], {})
+    from provenance.timeline import Remap, TimelineError, read_timeline
+
     remaps = [Remap(src, str(dst)) for src, dst in config.timeline_remap]
     files: list[PackageFile] = []
     timelines: list[tuple[str, Timeline | None, str | None]] = []
