@@ -25,13 +25,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from provenance.classify import classify, pick_generator
 from provenance.config import Config
+from provenance.errors import TrustError
 from provenance.identify import StatKey
 from provenance.model import Classification, Recollection, Remembered, Signal, Verdict, Zone
 from provenance.policy import Judgement, judge
@@ -39,6 +41,7 @@ from provenance.policy.rules import undecided_finding
 
 if TYPE_CHECKING:
     from provenance.approvals.verify import VerifiedApproval
+    from provenance.ledger import Ledger
     from provenance.ledger_view import HashRecall, LedgerView
     from provenance.pipeline import Inspector
 
@@ -47,6 +50,7 @@ __all__ = ["Decision", "Judge", "LedgerHashMemory", "MemorySource", "failed_verd
 log = logging.getLogger(__name__)
 
 _NOTHING = Remembered()
+_M = TypeVar("_M")
 _AI_SIGNALS = (Signal.AI_GENERATED, Signal.AI_EDITED)
 
 
@@ -100,23 +104,65 @@ def default_memories(ledger: HashRecall | None, *, prefetch: bool = False,
     not-derived-from records (verified against its approvers registry)."""
     if ledger is None:
         return []
-    from provenance.memory.recall import content_memory  # numpy and PyAV only when judging
+    from provenance.ledger import Ledger
 
     if config is not None:
         trust_retractions(ledger, config)
+    # Content memory needs a real ledger (a stand-in has no table), and numpy and PyAV: made
+    # when a batch is first recalled, so a run with nothing to recall never imports them.
+    content: list[MemorySource] = []
+    if isinstance(ledger, Ledger):
+        real = ledger
+        content.append(_Deferred(lambda: _content_memory(real, prefetch, config)))
+    return [LedgerHashMemory(ledger, prefetch=prefetch), *content]
 
-    content = content_memory(ledger, refresh=not prefetch, config=config)
-    return [LedgerHashMemory(ledger, prefetch=prefetch), *([content] if content else [])]
+
+def _content_memory(ledger: Ledger, prefetch: bool, config: Config | None) -> MemorySource:
+    from provenance.memory.recall import ContentMemory
+
+    return ContentMemory(ledger, refresh=not prefetch, config=config)
+
+
+class _Deferred:
+    """A memory source made on its first recall (once, whichever thread asks first)."""
+
+    def __init__(self, make: Callable[[], MemorySource]) -> None:
+        self._make = make
+        self._source: MemorySource | None = None
+        self._lock = threading.Lock()
+
+    def source(self) -> MemorySource:
+        with self._lock:
+            if self._source is None:
+                self._source = self._make()
+            return self._source
+
+    def recall_many(self, verdicts: Sequence[Verdict]) -> Sequence[Remembered]:
+        return self.source().recall_many(verdicts)
 
 
 def trust_retractions(ledger: object, config: Config) -> None:
     """Let the ledger's memory honour `untag` retractions signed by this host's authenticated
     approvers (once per ledger). Without a registry that authenticates, none is honoured: a
-    retraction lowers memory, so an unverifiable one must not (approvals/retraction.py)."""
+    retraction lowers memory, so an unverifiable one must not (approvals/retraction.py). The
+    registry is authenticated when the ledger first holds a retraction to check, not before."""
     from provenance.ledger import Ledger
 
     if not isinstance(ledger, Ledger) or ledger.retractions is not None:
         return
+    lock = threading.Lock()
+    checks: list[Callable[[Mapping[str, Any]], bool]] = []
+
+    def check(event: Mapping[str, Any]) -> bool:
+        with lock:
+            if not checks:
+                checks.append(_honour(config))
+        return checks[0](event)
+
+    ledger.retractions = check
+
+
+def _honour(config: Config) -> Callable[[Mapping[str, Any]], bool]:
     from provenance.approvals import ApproverRegistry
     from provenance.approvals.retraction import honour
     from provenance.errors import ProvenanceError
@@ -125,8 +171,8 @@ def trust_retractions(ledger: object, config: Config) -> None:
         registry = ApproverRegistry.load(config)
     except ProvenanceError as exc:
         log.debug("untag retractions not honoured: %s", exc.reason)
-        return
-    ledger.retractions = honour(registry)
+        return lambda _event: False
+    return honour(registry)
 
 
 def remember(verdict: Verdict, recalled: Sequence[Remembered]) -> Verdict:
@@ -176,6 +222,14 @@ class Judge:
         self.ledger = ledger
         self.memories = list(memories) if memories is not None else default_memories(
             ledger, prefetch=prefetch_memory, config=config)
+
+    def memory_of(self, kind: type[_M]) -> _M | None:
+        """The memory source of this kind this judge consults, if any (made now if deferred)."""
+        for m in self.memories:
+            source = m.source() if isinstance(m, _Deferred) else m
+            if isinstance(source, kind):
+                return source
+        return None
 
     # -- reading -------------------------------------------------------------------------
 
@@ -232,6 +286,9 @@ class Judge:
         try:
             places = [Path(p) for p in (near if near is not None else [verdict.path])]
             return self._decide(verdict, zone, places, granted)
+        except TrustError as exc:  # who may approve cannot be established: said as it is, no traceback
+            log.warning("judging %s: %s", verdict.path, exc)
+            return self.undecided(verdict, zone, f"could not decide: {exc}")
         except Exception as exc:
             log.exception("judging %s failed", verdict.path)
             why = f"could not decide: internal error: {type(exc).__name__}: {exc}"

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from provenance.approvals import registry_signature, seen_versions
-from provenance.approvals.registry import ApproverRegistry
 from provenance.approvals.trust import load_trust, trust_file
 from provenance.config import Config
 from provenance.errors import TrustError
@@ -87,9 +86,11 @@ def check_protected(what: Iterable[tuple[str, Path | None]], fix: str = KEEP_CON
                                  f"{fix}", path)
 
 
-def refuse_own_policy(config: Config, judged: Sequence[Path]) -> ApproverRegistry:
-    """Refuse policy from inside `judged` or trust from inside the show; return the authenticated
-    registry (so a registry that does not verify stops the gate before anything is read)."""
+def refuse_own_policy(config: Config, judged: Sequence[Path]) -> None:
+    """Refuse policy from inside `judged` or trust from inside the show, and policy files others
+    could change, before anything is judged. The approvers registry itself is authenticated
+    when a file first needs an approval looked up (`ApproverRegistry.load`): a package with
+    nothing to approve never reads it, and one that needs it is undecided if it fails."""
     approvers = config.effective_approvers_file
     policy: list[tuple[str, Path | None]] = [
         ("configuration", config.file),
@@ -114,4 +115,3 @@ def refuse_own_policy(config: Config, judged: Sequence[Path]) -> ApproverRegistr
         check_outside(host_trust, [config.base_dir], "the trust root is pinned on this host, outside the "
                                                      "show tree that artists can write")
     check_protected([("configuration", config.file), *host_trust])
-    return ApproverRegistry.load(config)

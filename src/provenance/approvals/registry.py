@@ -51,7 +51,6 @@ from provenance.approvals.statement import format_time
 from provenance.approvals.trust import TrustRoot, load_trust
 from provenance.config import Config
 from provenance.errors import ApprovalError, ConfigError, SigningError, TrustError
-from provenance.identity import write_public
 from provenance.model import Scope
 
 _HEADER = re.compile(r"^\s*\[\[\s*approvers\s*\]\]\s*(#.*)?$")
@@ -186,7 +185,12 @@ class ApproverRegistry:
     @classmethod
     def from_file(cls, path: Path, trust: TrustRoot | None = None) -> ApproverRegistry:
         """The registry at `path`, authenticated; a missing file is an empty registry (nobody may
-        approve). Anything that cannot be authenticated is a TrustError (the gate: undecided)."""
+        approve). Anything that cannot be authenticated is a TrustError (the gate: undecided).
+
+        Called when a run first needs to know who may approve (never up front: a package with
+        nothing to approve does not read it), and then once per decision: the answer, or the
+        failure, is kept while the file, its signature and the trust root are unchanged."""
+        registry_signature.ASKED[path] += 1
         sig = registry_signature.signature_path(path)
         try:
             st = path.stat()
@@ -206,9 +210,16 @@ class ApproverRegistry:
                      sst and (sst.st_dev, sst.st_ino, sst.st_size, sst.st_mtime_ns, sst.st_ctime_ns),
                      trust.key_ids, trust.threshold, trust.shows)
         cached = _CACHE.get(cache_key)
-        if cached is not None:
+        if isinstance(cached, ApproverRegistry):
             return cached
-        registry = cls._authenticated(path, trust)
+        if cached is not None:  # these bytes did not authenticate under this root: nor will they now
+            raise TrustError(cached.reason, cached.path)
+        try:
+            registry = cls._authenticated(path, trust)
+        except TrustError as exc:  # not a read error: those are tried again next time
+            _CACHE.clear()
+            _CACHE[cache_key] = exc
+            raise
         _CACHE.clear()  # one registry per process is the common case; keep the cache tiny
         _CACHE[cache_key] = registry
         return registry
@@ -368,6 +379,8 @@ class ApproverRegistry:
             raise TrustError(f"this registry needs {parsed.threshold} admin signatures; "
                              f"{len(signers)} --admin-key given", self.path)
         seen_versions.check_and_remember(parsed.show, parsed.version, self.path)
+        from provenance.identity import write_public  # x509 and the signing stack: only when editing
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # The file first, then its signature: a crash in between is reported as an edit, never believed.
         write_public(self.path, payload)
@@ -389,7 +402,7 @@ def _with_document_keys(text: str, show: str, version: int, threshold: int) -> s
     return out if out.endswith("\n") else out + "\n"
 
 
-_CACHE: dict[tuple[Any, ...], ApproverRegistry] = {}
+_CACHE: dict[tuple[Any, ...], ApproverRegistry | TrustError] = {}
 
 
 def _read_bytes(path: Path) -> bytes:

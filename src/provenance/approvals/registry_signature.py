@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,11 @@ PAYLOAD_TYPE = "application/vnd.provenance.approvers+toml"
 SUFFIX = ".sig"
 _MAX_SIGNATURES = 16
 _MAX_BYTES = 4 * 1024 * 1024
+
+
+# How often this process asked for the registry at each path to be authenticated
+# (`ApproverRegistry.from_file`): whether a run needed to know who may approve.
+ASKED: Counter[Path] = Counter()
 
 
 def signature_path(registry: Path) -> Path:

@@ -43,6 +43,7 @@ from provenance.approvals.keys import key_id, load_public
 from provenance.errors import SigningError, TrustError
 
 TRUST_ENV = "PROVENANCE_TRUST"
+PARSES = 0  # trust files parsed in this process (tests count them)
 DEFAULT_TRUST_FILE = Path("/etc/provenance/trust.toml")
 STATE_ENV = "PROVENANCE_STATE_DIR"
 
@@ -92,9 +93,40 @@ def trust_file() -> Path:
     return Path(env).absolute() if env else DEFAULT_TRUST_FILE
 
 
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    """What changes when a file is written or replaced (None: it cannot be stat'ed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+# One parse per trust file and process, reused while the file and its admin keys are the ones
+# it was read from (each use costs their stats): a gate asks for capture anchors, the policy
+# digest, the outside-the-package checks and the registry's verification, each once or more.
+_LOADED: dict[Path, tuple[tuple[tuple[int, ...] | None, ...], TrustRoot]] = {}
+
+
 def load_trust(path: Path | None = None) -> TrustRoot:
     """The pinned admin keys; any problem is a TrustError naming the file (fail closed)."""
     path = path or trust_file()
+    cached = _LOADED.get(path)
+    if cached is not None:
+        stamps, trust = cached
+        if None not in stamps and stamps == tuple(_stamp(f) for f in (path, *trust.key_files)):
+            return trust
+    stamps, trust = _parse_trust(path)
+    _LOADED[path] = (stamps, trust)
+    return trust
+
+
+def _parse_trust(path: Path) -> tuple[tuple[tuple[int, ...] | None, ...], TrustRoot]:
+    """The trust root, and each file's stamp taken before it was read (so a file written
+    meanwhile never matches its stamp: it is read again next time)."""
+    global PARSES
+    PARSES += 1
+    stamps = [_stamp(path)]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -113,6 +145,7 @@ def load_trust(path: Path | None = None) -> TrustRoot:
     files = tuple(_resolve(p, path.parent) for p in parsed.admin_keys)
     keys: list[Ed25519PublicKey] = []
     for f in files:
+        stamps.append(_stamp(f))
         try:
             keys.append(load_public(f))
         except SigningError as exc:
@@ -124,7 +157,7 @@ def load_trust(path: Path | None = None) -> TrustRoot:
                          path)
     anchors = tuple(_resolve(p, path.parent) for p in parsed.capture_anchors)
     shows = tuple((name, _resolve(root, path.parent)) for name, root in sorted(parsed.shows.items()))
-    return TrustRoot(path, tuple(keys), files, parsed.threshold, anchors, shows)
+    return tuple(stamps), TrustRoot(path, tuple(keys), files, parsed.threshold, anchors, shows)
 
 
 def host_capture_anchors() -> tuple[Path, ...]:

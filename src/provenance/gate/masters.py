@@ -85,7 +85,7 @@ def _segments(o: FileOutcome, judge: Judge) -> MasterReport | None:
         return None
     if not any(e.source == "content" and e.field in _DERIVED for e in v.evidence):
         return None
-    content = next((m for m in judge.memories if isinstance(m, ContentMemory)), None)
+    content = judge.memory_of(ContentMemory)
     if content is None or not isinstance(judge.ledger, Ledger):
         return None
     fp = dict(store.load(judge.ledger, [v.sha256])).get(v.sha256)

@@ -14,16 +14,14 @@ import os
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from provenance._os import stage_atomic
-from provenance.approvals.keys import load_private
+from provenance.approvals import registry_signature
 from provenance.approvals.outside import refuse_own_policy
 from provenance.cli.options import trust_option
 from provenance.config import Config, load_config
@@ -33,6 +31,9 @@ from provenance.gate.core import decision_record, gc_paused
 from provenance.pathtext import shown
 from provenance.report.json import fatal_report, gate_report
 from provenance.wording import plural
+
+if TYPE_CHECKING:  # the signing stack is imported only when --decision-key asks for it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _STYLE = {Status.BLOCKED: "bold red", Status.UNDECIDED: "bold magenta", Status.APPROVED: "green",
           Status.WARNING: "yellow", Status.CLEAR: "dim"}
@@ -118,7 +119,11 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     err = Console(stderr=True, soft_wrap=True)
     if decision_key is not None and decision_out is None:
         raise click.UsageError("--decision-key signs the --decision file: give --decision FILE too")
-    key = load_private(decision_key) if decision_key is not None else None
+    key = None
+    if decision_key is not None:
+        from provenance.approvals.keys import load_private
+
+        key = load_private(decision_key)
     reports = {"--junit": junit_file, "--html": html_file, "--decision": decision_out,
                **_report_options(report_specs)}
     try:
@@ -200,14 +205,26 @@ def _stage(result: GateResult, config: Config, reports: dict[str, Path],
     return staged
 
 
+def _registry_needed(result: GateResult, config: Config) -> None:
+    """A file needed to know who may approve: a registry the gate cannot authenticate leaves
+    the whole package undecided, with the reason (issue 13), as the files it failed already are."""
+    from provenance.approvals.registry import ApproverRegistry
+
+    try:
+        ApproverRegistry.load(config)  # the answer the files got, kept while the files are unchanged
+    except ProvenanceError as exc:
+        result.fatal = result.fatal or str(exc)
+
+
 def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verify_hashes: bool,
          console: Console, show_progress: bool, reports: dict[str, Path],
          key: Ed25519PrivateKey | None = None, origins: tuple[Path, ...] = (),
          allow_missing: bool = False) -> GateResult:
     config = load_config(config_path)
-    # A package must not bring its own policy, and a registry the gate cannot authenticate
-    # leaves the whole package undecided, before anything is read (issue 10 item 3, issue 13).
+    # A package must not bring its own policy, nor policy files others could change: refused
+    # before anything is read (issue 10 item 3, issue 13).
     refuse_own_policy(config, [*paths, *origins])
+    asked = registry_signature.ASKED[config.effective_approvers_file]
     from provenance.ledger_location import open_for_gate
 
     with ExitStack() as stack:
@@ -215,6 +232,8 @@ def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verif
         ledger = stack.enter_context(open_for_gate(config))
         progress = None
         if show_progress and console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
             bar = stack.enter_context(Progress(TextColumn("gate"), BarColumn(), MofNCompleteColumn(),
                                                TimeRemainingColumn(), console=console, transient=True))
             task = bar.add_task("gate", total=None)
@@ -228,6 +247,8 @@ def _run(paths: tuple[Path, ...], config_path: Path | None, dry_run: bool, verif
         result = gate(list(paths), config, ledger, verify_hashes=verify_hashes, dry_run=True,
                       progress=progress, allow_missing=allow_missing, extract_to=extract)
         result.dry_run = dry_run
+        if registry_signature.ASKED[config.effective_approvers_file] > asked:
+            _registry_needed(result, config)
         staged = _stage(result, config, reports, key)
         try:
             if not dry_run:
