@@ -14,12 +14,15 @@ gate hashes every file), never with state they cannot vouch for.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import json
 import os
 import secrets
 import stat
 from pathlib import Path
 
-from provenance._os import temp_path
+from provenance._os import temp_path, write_atomic
 
 KEY_BYTES = 32
 
@@ -101,3 +104,44 @@ def secret_key(name: str) -> bytes:
     if len(key) != KEY_BYTES:
         raise PrivateStateUnavailable(f"{path} is not a {KEY_BYTES}-byte key")
     return key
+
+
+_NOTE_KEY = "notes.key"
+
+
+def read_note(name: str) -> dict[str, str]:
+    """A small JSON note this user's runs keep for each other (`name` in the state folder),
+    believed only with the MAC of the state folder's own key; {} when there is none, it is
+    not authentic, or there is no private state."""
+    try:
+        key = secret_key(_NOTE_KEY)
+        fd = os.open(private_dir() / name, os.O_RDONLY | os.O_NOFOLLOW)
+    except (OSError, PrivateStateUnavailable):
+        return {}
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            _check_private(os.fstat(fh.fileno()), "regular file", private_dir() / name, stat.S_IFREG)
+        except PrivateStateUnavailable:
+            return {}
+        mac, _, body = fh.read(1 << 20).partition(b"\n")
+    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).hexdigest().encode()):
+        return {}
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def write_note(name: str, data: dict[str, str]) -> None:
+    """Replace the note `name` (atomically, 0600, with its MAC); silently kept only in memory
+    when there is no private state: a note only saves work, it never decides anything alone."""
+    try:
+        key = secret_key(_NOTE_KEY)
+        body = json.dumps(data, sort_keys=True).encode()
+        mac = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+        write_atomic(private_dir() / name, mac + b"\n" + body, mode=0o600)
+    except (OSError, PrivateStateUnavailable):
+        return

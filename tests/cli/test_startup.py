@@ -61,16 +61,16 @@ def test_the_trust_file_is_parsed_once_per_gate(show: Show, capsys: pytest.Captu
     gen = ai_png(show.pkg / "gen.png")
     show.approve(gen, "Legal", {Scope.FINAL_DELIVERABLE})
     # Unchanged trust file and admin key: a process that already read it reads it no more...
-    before = trust.PARSES
+    before = trust.parses
     rc, report, err = show.gate(show.pkg, capsys=capsys)
     assert rc == 0 and asset(report, "gen.png")["status"] == "approved", err
-    assert trust.PARSES == before
+    assert trust.parses == before
     # ...and a changed one is read again, once, though the gate needs it four ways (capture
     # anchors, policy digest, the outside-the-package checks, the registry's signature).
     show.admin.trust_file.write_text(show.admin.trust_file.read_text() + "# edited\n")
     rc, report, err = show.gate(show.pkg, capsys=capsys)
     assert rc == 0 and asset(report, "gen.png")["status"] == "approved", err
-    assert trust.PARSES == before + 1
+    assert trust.parses == before + 1
 
 
 def _tamper(show: Show) -> Path:
@@ -121,3 +121,35 @@ def test_a_tampered_trust_file_leaves_even_a_plain_package_undecided(
     rc, report, err = show.gate(show.pkg, capsys=capsys)
     assert rc == 3 and report["result"] == "undecided", err
     assert "invalid TOML in trust file" in err
+
+
+def _fake_exiftool(folder: Path, version: str, calls: Path) -> Path:
+    fake = folder / "exiftool"
+    folder.mkdir(exist_ok=True)
+    fake.write_text(f"#!/bin/sh\necho x >> {calls}\necho {version}\n")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_exiftool_is_asked_its_version_once_per_binary_not_once_per_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenance import private_state
+    from provenance.evidence import digest
+
+    calls = tmp_path / "calls"
+    fake = _fake_exiftool(tmp_path / "bin", "99.01", calls)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+
+    def run() -> str | None:  # a fresh process: nothing remembered in memory
+        digest._exiftool_version.cache_clear()
+        return digest.exiftool_identity()["version"]
+
+    assert run() == "99.01" and run() == "99.01"
+    assert calls.read_text().count("x") == 1  # the second run read the note
+    # The note is believed only with its MAC: edited in place, it is asked again.
+    note = private_state.private_dir() / digest._VERSIONS_NOTE
+    note.write_bytes(note.read_bytes().replace(b"99.01", b"12.00"))
+    assert run() == "99.01" and calls.read_text().count("x") == 2
+    # An upgrade in place (another stat key) is another binary.
+    _fake_exiftool(tmp_path / "bin", "99.02", calls)
+    assert run() == "99.02" and calls.read_text().count("x") == 3

@@ -43,7 +43,7 @@ from provenance.approvals.keys import key_id, load_public
 from provenance.errors import SigningError, TrustError
 
 TRUST_ENV = "PROVENANCE_TRUST"
-PARSES = 0  # trust files parsed in this process (tests count them)
+parses = 0  # trust files parsed in this process (tests count them)
 DEFAULT_TRUST_FILE = Path("/etc/provenance/trust.toml")
 STATE_ENV = "PROVENANCE_STATE_DIR"
 
@@ -124,8 +124,8 @@ def load_trust(path: Path | None = None) -> TrustRoot:
 def _parse_trust(path: Path) -> tuple[tuple[tuple[int, ...] | None, ...], TrustRoot]:
     """The trust root, and each file's stamp taken before it was read (so a file written
     meanwhile never matches its stamp: it is read again next time)."""
-    global PARSES
-    PARSES += 1
+    global parses
+    parses += 1
     stamps = [_stamp(path)]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
