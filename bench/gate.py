@@ -20,6 +20,7 @@ over the same bytes:
 
     .venv/bin/python bench/gate.py [--media 2000] [--media-mb 1.5] [--small 20000] [--keep DIR]
                                    [--real-copies 4]
+    .venv/bin/python bench/gate.py --startup-only [--startup-runs 9]   # start-up alone, ~30 s
 """
 
 from __future__ import annotations
@@ -198,6 +199,41 @@ def gate_cmd(cfg: Path, pkg: Path) -> list[str]:
     return [str(PROVENANCE), "gate", "--config", str(cfg), "--json", str(pkg)]
 
 
+def startup(runs: int, work: Path) -> dict[str, float]:
+    """Start-up alone (issue 9: ≤ 0.5 s on a quiet machine): the gate CLI as users run it
+    (`.venv/bin/provenance gate --json`) on an empty package of a configured show (SQLite
+    ledger), against `python -c pass` and `python -c 'import sqlalchemy'` (the floor the
+    design accepts), interleaved `runs` times after one untimed gate (it makes the ledger and
+    the private state); medians of wall and of CPU (this process's reaped children)."""
+    cfg = fresh_show(work / "startup-show")
+    empty = work / "startup-empty"
+    empty.mkdir()
+    state = work / "startup-state"
+    state.mkdir(mode=0o700)
+    env = {**os.environ, "XDG_STATE_HOME": str(state), "PROVENANCE_STATE_DIR": str(state / "provenance")}
+    commands = {"python -c pass": [sys.executable, "-c", "pass"],
+                "python -c 'import sqlalchemy'": [sys.executable, "-c", "import sqlalchemy"],
+                "provenance gate --json EMPTY": gate_cmd(cfg, empty)}
+    timed(commands["provenance gate --json EMPTY"], env=env)
+    got: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall, rc = timed(cmd, env=env)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if rc != 0:
+                raise SystemExit(f"{name} exited {rc}")
+            got.setdefault(name, []).append(wall)
+            got.setdefault(f"{name} cpu", []).append(after.ru_utime - before.ru_utime
+                                                     + after.ru_stime - before.ru_stime)
+    med = {k: statistics.median(v) for k, v in got.items()}
+    print(f"start-up: load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+          f"medians of {runs} interleaved runs")
+    for name in commands:
+        print(f"  {name:32s} {med[name]:6.3f} s wall  {med[name + ' cpu']:6.3f} s CPU")
+    return med
+
+
 PY_STAT_WALK = """
 import os, sys
 def walk(top):
@@ -218,12 +254,19 @@ def main() -> int:
     ap.add_argument("--small", type=int, default=20000)
     ap.add_argument("--c2pa-copies", type=int, default=25)
     ap.add_argument("--keep", type=Path)
+    ap.add_argument("--startup-only", action="store_true",
+                    help="only the start-up measure (gate on an empty package vs python and sqlalchemy)")
+    ap.add_argument("--startup-runs", type=int, default=9)
     ap.add_argument("--warm-runs", type=int, default=3,
                     help="warm gate, start-up and find, interleaved this many times (medians)")
     ap.add_argument("--skip-c2pa", action="store_true")
     ap.add_argument("--real-copies", type=int, default=4,
                     help="copies of each kind of real media for the real-media cold row (0: none)")
     args = ap.parse_args()
+    if args.startup_only:
+        with tempfile.TemporaryDirectory(prefix="gate-bench-", dir=args.keep) as tmp:
+            startup(args.startup_runs, Path(tmp))
+        return 0
     work = Path(tempfile.mkdtemp(prefix="gate-bench-", dir=args.keep))
     try:
         pkg = work / "pkg"
@@ -288,6 +331,7 @@ def main() -> int:
 
         if args.real_copies:
             real_media_row(work, args.real_copies, med["start-up cpu"])
+        startup(args.startup_runs, work)
         if args.skip_c2pa:
             return 0
         # C2PA validation apart: copies of signed sample files (each copy its own inode, so no cache).
