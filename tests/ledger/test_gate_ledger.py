@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from provenance.approvals.outside import check_protected
 from provenance.cli import main
 from provenance.config import load_config
+from provenance.errors import TrustError
 from provenance.identify import sha256_file
 from provenance.ledger import Ledger
 from provenance.model import Classification, Declarations
@@ -206,3 +208,18 @@ def test_this_hosts_default_ledger_is_protected_under_a_group_writable_umask(
         assert _gate(show / "provenance.toml", copy.parent, capsys)[0] == 1
     finally:
         os.umask(old)
+
+
+def test_a_companion_file_gone_between_looking_and_checking_still_has_its_folders_checked(
+        tmp_path: Path) -> None:
+    """A -wal its last reader removed after `lexists` saw it is nothing to protect, and no reason
+    to be undecided; the folder it was in is checked all the same. (A dangling link stands in for
+    the race: there, and not there to stat.)"""
+    folder = tmp_path / "host-disk"
+    folder.mkdir(mode=0o755)
+    wal = folder / "show.db-wal"
+    wal.symlink_to(folder / "gone")
+    check_protected([("ledger's -wal file", wal)])
+    folder.chmod(0o777)
+    with pytest.raises(TrustError, match=f"its folder {folder} is writable by others"):
+        check_protected([("ledger's -wal file", wal)])

@@ -77,6 +77,8 @@ def check_protected(what: Iterable[tuple[str, Path | None]], fix: str = KEEP_CON
             try:
                 why = _writable_by_others(os.stat(p))
             except OSError as exc:
+                if p == real and isinstance(exc, FileNotFoundError):
+                    continue  # gone since lexists (a -wal its last reader removed): its folders count
                 raise TrustError(f"cannot check who may change the gate's {label}: {exc.strerror}",
                                  p) from None
             if why:
