@@ -37,6 +37,9 @@ def show_dir(config: Config, create: bool = True) -> Path:
     path = state_dir() / SHOWS / f"{slug}-{digest}"
     if create:
         try:
+            # The state folder itself 0700: it is also the gate's private state folder, which
+            # the gate refuses (and with it its verdict cache) once others can enter it.
+            make_dirs(state_dir(), 0o700)
             make_dirs(path)  # never group-writable: the gate refuses a ledger others could replace
         except OSError as exc:
             why = exc.strerror or exc
