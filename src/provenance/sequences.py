@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Iterable
+from collections.abc import Sequence as Sequence_
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -157,21 +158,20 @@ def is_frame_name(path: str) -> bool:
     return path.rpartition(".")[2].lower() in FRAME_EXTENSIONS
 
 
-def group(items: Iterable[T], path_of: Callable[[T], str], *, groupable: Callable[[T], bool] | None = None,
-          min_frames: int = 2) -> list[Group[T]]:
-    """`items` in their own order, the frames of each sequence collapsed into one Group at the
-    place of its first frame. `path_of` gives an item's path as reported ("/"-separated);
-    `groupable` may keep an item on its own (the gate keeps symlinks apart: each says where it
-    points). Two items with the same path are never grouped (two packages gated together)."""
-    items = list(items)
-    paths = [path_of(i) for i in items]
+def find_sequences(paths: Sequence_[str], groupable: Callable[[int], bool] | None = None, *,
+                   min_frames: int = 2) -> dict[int, Group[int]]:
+    """The sequences among `paths` (reported, "/"-separated), as groups of indexes into
+    `paths` keyed by the index of each one's first frame; every other path stands alone.
+    Only names with a frame extension are looked at, so a package of 200,000 text files costs
+    one suffix check each. `groupable(i)` false keeps path `i` alone; two equal paths are
+    never grouped (two packages gated together)."""
     seen: dict[str, int] = {}
     for p in paths:
-        seen[p] = seen.get(p, 0) + 1
-    candidates = {p: n for n, (p, item) in enumerate(zip(paths, items, strict=True))
-                  if seen[p] == 1 and is_frame_name(p) and (groupable is None or groupable(item))}
-    first_of: dict[int, Group[T]] = {}  # index of a sequence's first item in `items` → its group
-    member: set[int] = set()
+        if is_frame_name(p):
+            seen[p] = seen.get(p, 0) + 1
+    candidates = {p: n for n, p in enumerate(paths)
+                  if seen.get(p) == 1 and (groupable is None or groupable(n))}
+    first_of: dict[int, Group[int]] = {}
     for found in _fileseq().findSequencesInList(list(candidates)) if candidates else ():
         frame_set = found.frameSet()
         if frame_set is None or len(frame_set) < min_frames:
@@ -182,12 +182,26 @@ def group(items: Iterable[T], path_of: Callable[[T], str], *, groupable: Callabl
         at = [i for i in indexes if i is not None]
         if len(at) != len(indexes):
             continue  # a name fileseq reads differently than it writes: leave its frames single
-        member.update(at)
-        first_of[min(at)] = Group(seq.name, tuple(items[i] for i in at), seq)
+        first_of[min(at)] = Group(seq.name, tuple(at), seq)
+    return first_of
+
+
+def group(items: Iterable[T], path_of: Callable[[T], str], *, groupable: Callable[[T], bool] | None = None,
+          min_frames: int = 2) -> list[Group[T]]:
+    """`items` in their own order, the frames of each sequence collapsed into one Group at the
+    place of its first frame. `path_of` gives an item's path as reported ("/"-separated);
+    `groupable` may keep an item on its own (the gate keeps symlinks apart: each says where it
+    points). Two items with the same path are never grouped (two packages gated together)."""
+    items = list(items)
+    paths = [path_of(i) for i in items]
+    first_of = find_sequences(paths, None if groupable is None else (lambda n: groupable(items[n])),
+                              min_frames=min_frames)
+    member = {i for g in first_of.values() for i in g.items}
     groups: list[Group[T]] = []
     for n, (p, item) in enumerate(zip(paths, items, strict=True)):
         if n in first_of:
-            groups.append(first_of[n])
+            g = first_of[n]
+            groups.append(Group(g.name, tuple(items[i] for i in g.items), g.sequence))
         elif n not in member:
             groups.append(Group(p, (item,)))
     if sum(len(g.items) for g in groups) != len(items):  # the invariant reports depend on

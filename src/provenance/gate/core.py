@@ -18,7 +18,6 @@ import logging
 import os
 import queue
 import socket
-import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,22 +26,23 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from provenance.config import Config
-from provenance.evidence import ReaderSettings
 from provenance.formats import expected_extensions
+from provenance.gate import cache as verdict_cache
 from provenance.gate import edits as edit_files
-from provenance.gate.cache import VerdictCache, cache_key, open_cache, settings_digest
+from provenance.gate.cache import Clear, VerdictCache, cache_key, open_cache, settings_digest
+from provenance.gate.context import decision_context
 from provenance.gate.digests import inputs_digest, policy_digest
 from provenance.gate.masters import check_masters
-from provenance.gate.result import AssetResult, FileOutcome, GateResult
+from provenance.gate.result import AssetResult, ClearAsset, FileOutcome, GateResult, Status
 from provenance.gate.walk import PackageFile, outside, walk_package
 from provenance.identify import StatKey
 from provenance.imf.gating import PackageReport, check_packages, package_roots
 from provenance.judge import Judge, failed_verdict
 from provenance.ledger_view import LedgerView
-from provenance.model import Verdict, Zone
+from provenance.model import Declarations, Verdict, Zone
 from provenance.pipeline import BATCH, Inspector
 from provenance.private_state import PrivateStateUnavailable
-from provenance.sequences import group
+from provenance.sequences import find_sequences
 from provenance.timeline import is_timeline
 
 Progress = Callable[[int, int, str], None]
@@ -75,38 +75,32 @@ def gc_paused(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 class _Siblings:
-    """Folder listings, one per folder per run: whether a sidecar exists, without a stat each."""
+    """Folder listings, one per folder per run: which sidecars exist, without a stat each."""
 
     def __init__(self) -> None:
-        self._names: dict[str, frozenset[str]] = {}
+        self._names: dict[str, frozenset[str] | None] = {}
 
-    def of(self, path: Path) -> frozenset[str] | None:
-        folder = os.path.dirname(path)
-        names = self._names.get(folder)
-        if names is None:
-            try:
-                names = self._names[folder] = frozenset(os.listdir(folder or "."))
-            except OSError:
-                return None  # then every sidecar candidate is stat'ed
+    def sidecars(self, path: str) -> frozenset[str] | None:
+        """The names in `path`'s folder a sidecar reader would look at (None: unknown, so
+        every candidate is stat'ed)."""
+        # dirname's folder at a fifth of its cost ("/x" and "x" are dirname's to answer)
+        folder = path.rpartition(os.sep)[0] or os.path.dirname(path)
+        try:
+            return self._names[folder]
+        except KeyError:
+            pass
+        try:
+            names: frozenset[str] | None = frozenset(
+                n for n in os.listdir(folder or ".") if n.endswith(verdict_cache.BESIDE))
+        except OSError:
+            names = None
+        self._names[folder] = names
         return names
 
 
-def _cached(pf: PackageFile, cache: VerdictCache, siblings: _Siblings) -> Verdict | None:
-    """The cached verdict for `pf` if it is unchanged since it was read."""
-    try:
-        st = os.stat(pf.path)
-    except OSError:
-        return None  # let the read report why
-    if not cache.holds(st.st_dev, st.st_ino):
-        return None
-    key = cache_key(pf.path, siblings.of(pf.path), st)
-    if key is None:
-        return None
-    return cache.get(key, path=str(pf.path), link_target=os.path.realpath(pf.path) if pf.is_link else None)
-
-
 def _read_batch(batch: Sequence[PackageFile], inspector: Inspector, cache: VerdictCache | None,
-                judge: Judge, siblings: _Siblings) -> list[Verdict | Exception]:
+                judge: Judge, siblings: _Siblings,
+                stat_of: dict[str, tuple[int, int]] | None = None) -> list[Verdict | Exception]:
     """Read a batch of files (one ExifTool round trip; every file hashed) and cache each
     verdict under the key its file had BEFORE the read: bytes that changed during the read
     no longer match that key, so the next run reads them again. A file whose key cannot be
@@ -114,19 +108,21 @@ def _read_batch(batch: Sequence[PackageFile], inspector: Inspector, cache: Verdi
     keys: list[tuple[StatKey, str] | Exception | None] = []
     for pf in batch:
         try:
-            keys.append(cache_key(pf.path, siblings.of(pf.path)) if cache is not None else None)
+            keys.append(cache_key(pf.path, siblings.sidecars(pf.text)) if cache is not None else None)
         except Exception as exc:
             keys.append(exc)
     todo = [pf.path for pf, key in zip(batch, keys, strict=True) if not isinstance(key, Exception)]
     verdicts = iter(judge.read(inspector, todo))
     out: list[Verdict | Exception] = []
-    for key in keys:
+    for pf, key in zip(batch, keys, strict=True):
         if isinstance(key, Exception):
             out.append(key)
             continue
         verdict = next(verdicts)
         if cache is not None and key is not None:
             cache.put(key, verdict)
+            if stat_of is not None:  # so the decision can be kept with the row just written
+                stat_of[pf.text] = key[0][:2]
         out.append(verdict)
     return out
 
@@ -213,12 +209,67 @@ def decision_record(result: GateResult, config: Config) -> dict[str, Any]:
     }
 
 
-def _open_cache(config: Config, settings: ReaderSettings) -> VerdictCache | None:
+def _open_cache(config: Config, readers: str) -> VerdictCache | None:
     try:
-        return open_cache(config.base_dir, settings_digest(settings, config.gate_readers))
-    except (OSError, sqlite3.Error, PrivateStateUnavailable) as exc:  # slower without it, never less safe
+        return open_cache(config.base_dir, readers)
+    except (OSError, ValueError, PrivateStateUnavailable) as exc:  # slower without it, never less safe
         log.warning("gate: verdict cache unavailable (%s); reading every file", exc)
         return None
+
+
+def _says_nothing(o: FileOutcome) -> bool:
+    """Cleared with nothing to say: no finding (open or cleared), approval, rejection, note or
+    memory, nothing in the verdict a report shows beyond its name, hash, format and class.
+    Only such a decision is kept in the cache (and its report row written from the cache)."""
+    v, j = o.verdict, o.judgement
+    return (o.status is Status.CLEAR and not j.open and not j.cleared and not o.rejections and not o.notes
+            and v.sha256 is not None and v.size is not None and not v.errors and not v.recollections
+            and v.link_target is None and not v.tampered and v.declarations == Declarations())
+
+
+class _Warm:
+    """The unchanged files of a warm gate, answered from the cache: per file one stat, one
+    dict lookup and a compare. A file whose kept decision holds under this run's context is a
+    ClearAsset; one whose verdict holds is judged again from it; anything else is read."""
+
+    def __init__(self, cache: VerdictCache, context: str | None, siblings: _Siblings) -> None:
+        self.cache = cache
+        self.context = context
+        self.siblings = siblings
+        self.stat_of: dict[str, tuple[int, int]] = {}  # path → (dev, inode), to keep decisions
+
+    def answer(self, pf: PackageFile) -> ClearAsset | Verdict | None:
+        try:
+            st = os.stat(pf.text)
+        except OSError:
+            return None  # let the read report why
+        row = self.cache.lookup(st)
+        if row is None:
+            return None
+        if row[verdict_cache.AUX] != verdict_cache.aux_key(pf.text, self.siblings.sidecars(pf.text)):
+            return None  # a sidecar came, went or changed: read the bytes again
+        self.stat_of[pf.text] = (st.st_dev, st.st_ino)
+        clear = row[verdict_cache.CLEAR]
+        if clear is not None and clear[0] == self.context and clear[1] == pf.relpath and not pf.is_link \
+                and self.context is not None:
+            return ClearAsset(pf.relpath, row[verdict_cache.SHA256], row[verdict_cache.SIZE], clear[2],
+                              clear[3], clear[4], pf.text,
+                              functools.partial(verdict_cache.verdict_of, row, path=pf.relpath))
+        link = os.path.realpath(pf.path) if pf.is_link else None
+        return verdict_cache.verdict_of(row, path=pf.text, link_target=link)
+
+    def keep(self, cache: VerdictCache, files: Sequence[PackageFile],
+             outcomes: Sequence[FileOutcome | ClearAsset]) -> None:
+        """Keep each decision that cleared with nothing to say under this run's context."""
+        if self.context is None:
+            return
+        for pf, o in zip(files, outcomes, strict=True):
+            if isinstance(o, FileOutcome) and not pf.is_link and _says_nothing(o):
+                dev_ino = self.stat_of.get(pf.text)
+                if dev_ino is not None:
+                    v = o.verdict
+                    cache.mark_clear(dev_ino, v.sha256, Clear(self.context, pf.relpath, v.format,
+                                                              str(v.classification), v.generator))
 
 
 def gate(paths: Sequence[str | os.PathLike[str]], config: Config, ledger: GateLedger | None, *,
@@ -248,100 +299,140 @@ def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.
           allow_missing: bool) -> GateResult:
     plain = [p for p in paths if p not in timelines]
     edit_plan = edit_files.plan(timelines, config, extract)
-    files = edit_files.unique([*walk_package(plain, config.approvals_dir), *edit_plan.files])
+    walked = list(walk_package(plain, config.approvals_dir))
+    # One walk of one folder never yields a file twice; roots that overlap or an edit's clips may.
+    files = edit_files.unique([*walked, *edit_plan.files]) if len(plain) > 1 or edit_plan.files else walked
     # Symlinks stay single assets: each says where it points.
-    groups = group(files, lambda f: f.relpath, groupable=lambda f: not f.is_link)
+    sequences = find_sequences([f.relpath for f in files], groupable=lambda i: not files[i].is_link)
     settings = config.reader_settings()
-    cache = None if (verify_hashes or not use_cache) else _open_cache(config, settings)
-    # One Inspector (and ExifTool process) per worker: readers mostly wait on I/O and ExifTool.
-    workers = 1 if inspector is not None else max(1, min(config.workers, len(files) or 1))
-    pool: queue.SimpleQueue[Inspector] = queue.SimpleQueue()
-    owned = [Inspector(settings, config.gate_readers) for _ in range(workers)] if inspector is None else []
-    for insp in owned or [inspector]:  # type: ignore[list-item]
-        pool.put(insp)
-
-    # One query up front for which hashes the ledger remembers at all: a recall round trip
-    # per batch would be most of a warm gate on a 20,000-file package.
-    judge = Judge(config, ledger, prefetch_memory=True)
+    readers = settings_digest(settings, config.gate_readers)
+    policy = policy_digest(config)
+    cache = None if (verify_hashes or not use_cache) else _open_cache(config, readers)
+    roots = package_roots(files)
+    # Decisions are kept only for plain packages: an edit's shots and an IMF package's set
+    # are judged together, so their files are always judged again (from cached verdicts).
+    context = (decision_context(config, policy, readers, ledger)
+               if cache is not None and not timelines and not roots else None)
     siblings = _Siblings()
+    warm = _Warm(cache, context, siblings) if cache is not None else None
 
-    def read_and_judge(batch: Sequence[PackageFile]) -> list[FileOutcome]:
-        insp = pool.get()
-        try:
-            try:
-                verdicts = _read_batch(batch, insp, cache, judge, siblings)
-            except Exception as exc:  # fail closed: not one of these files may pass unread
-                return [_crashed(pf, judge, exc) for pf in batch]
-            return _judge_all(batch, verdicts, judge)
-        finally:
-            pool.put(insp)
+    # The judge (and the ledger's memory it recalls up front) only when a file needs judging.
+    @functools.cache
+    def judge() -> Judge:
+        # One query up front for which hashes the ledger remembers at all: a recall round
+        # trip per batch would be most of a warm gate on a 20,000-file package.
+        return Judge(config, ledger, prefetch_memory=True)
 
-    outcomes: dict[Path, FileOutcome] = {}
+    outcomes: list[FileOutcome | ClearAsset | None] = [None] * len(files)
     done = 0
 
-    def record(pf: PackageFile, outcome: FileOutcome) -> None:
+    def record(i: int, outcome: FileOutcome | ClearAsset) -> None:
         nonlocal done
-        outcomes[pf.path] = outcome
+        outcomes[i] = outcome
         done += 1
         if progress is not None:
-            progress(done, len(files), pf.relpath)
+            progress(done, len(files), files[i].relpath)
 
+    # Unchanged files are answered from the cache here; a thread hop per file would cost more.
+    unread: list[int] = []
+    hits: list[tuple[int, Verdict]] = []
+    for i, pf in enumerate(files):
+        try:
+            hit = warm.answer(pf) if warm is not None else None
+        except Exception as exc:
+            record(i, _crashed(pf, judge(), exc))
+            continue
+        if hit is None:
+            unread.append(i)
+        elif isinstance(hit, ClearAsset):
+            record(i, hit)
+        else:
+            hits.append((i, hit))
+    owned: list[Inspector] = []
     try:
-        # Unchanged files are answered from the cache here; a thread hop per file would cost more.
-        unread = []
-        hits: list[tuple[PackageFile, Verdict]] = []
-        for pf in files:
-            try:
-                hit = _cached(pf, cache, siblings) if cache is not None else None
-            except Exception as exc:
-                record(pf, _crashed(pf, judge, exc))
-                continue
-            if hit is None:
-                unread.append(pf)
-            else:
-                hits.append((pf, hit))
         for start in range(0, len(hits), BATCH):
             chunk = hits[start:start + BATCH]
-            outs = _judge_all([pf for pf, _ in chunk], [v for _, v in chunk], judge)
-            for (pf, _), outcome in zip(chunk, outs, strict=True):
-                record(pf, outcome)
-        batches = [unread[i:i + BATCH] for i in range(0, len(unread), BATCH)]
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gate") as ex:
-            for batch, outs in zip(batches, ex.map(read_and_judge, batches), strict=True):
-                for pf, outcome in zip(batch, outs, strict=True):
-                    record(pf, outcome)
+            outs = _judge_all([files[i] for i, _ in chunk], [v for _, v in chunk], judge())
+            for (i, _), outcome in zip(chunk, outs, strict=True):
+                record(i, outcome)
+        if unread:
+            # One Inspector (and ExifTool process) per worker: readers mostly wait on I/O and ExifTool.
+            workers = 1 if inspector is not None else max(1, min(config.workers, len(unread)))
+            pool: queue.SimpleQueue[Inspector] = queue.SimpleQueue()
+            owned = [Inspector(settings, config.gate_readers) for _ in range(workers)] \
+                if inspector is None else []
+            for insp in owned or [inspector]:  # type: ignore[list-item]
+                pool.put(insp)
+
+            def read_and_judge(batch: Sequence[PackageFile]) -> list[FileOutcome]:
+                insp = pool.get()
+                try:
+                    try:
+                        verdicts = _read_batch(batch, insp, cache, judge(), siblings,
+                                               warm.stat_of if warm is not None else None)
+                    except Exception as exc:  # fail closed: not one of these files may pass unread
+                        return [_crashed(pf, judge(), exc) for pf in batch]
+                    return _judge_all(batch, verdicts, judge())
+                finally:
+                    pool.put(insp)
+
+            batches = [unread[i:i + BATCH] for i in range(0, len(unread), BATCH)]
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gate") as ex:
+                done_batches = ex.map(read_and_judge, [[files[i] for i in b] for b in batches])
+                for batch, outs in zip(batches, done_batches, strict=True):
+                    for i, outcome in zip(batch, outs, strict=True):
+                        record(i, outcome)
     finally:
         for insp in owned:
             insp.close()
-        if cache is not None:
-            cache.close()
-    outcomes = {pf.path: outcomes[pf.path] for pf in files}  # package order, whatever finished first
-    for given, _timeline, error in edit_plan.timelines:
-        own = edit_plan.own.get(given)
-        if error is not None and own is not None:
-            outcomes[own.path] = edit_files.unreadable(own, error, judge)
-    edits, edit_assets = edit_files.results(edit_plan, {os.path.abspath(p): o for p, o in outcomes.items()},
-                                            judge, allow_missing)
+    judged: list[FileOutcome | ClearAsset] = [o for o in outcomes if o is not None]
+    if len(judged) != len(files):  # every file answered exactly once, or nothing is decided
+        raise AssertionError("a file of the package was not judged")
+
+    by_path: dict[str, FileOutcome] = {}
+    if timelines:  # edits find their clips' outcomes by path (no ClearAsset: no context with edits)
+        by_path = {os.path.abspath(pf.path): o for pf, o in zip(files, judged, strict=True)
+                   if isinstance(o, FileOutcome)}
+        for given, _timeline, error in edit_plan.timelines:
+            own = edit_plan.own.get(given)
+            if error is not None and own is not None:
+                by_path[os.path.abspath(own.path)] = edit_files.unreadable(own, error, judge())
+    edits, edit_assets = (edit_files.results(edit_plan, by_path, judge(), allow_missing)
+                          if timelines else ([], []))
     for given, _timeline, error in edit_plan.timelines:
         if error is not None and given not in edit_plan.own:  # an .otiod bundle: no one file to blame
             pf = PackageFile(Path(given), Path(given).parent)
-            edit_assets.append(AssetResult(pf.relpath, [edit_files.unreadable(pf, error, judge)]))
-    assets = []
-    for g in groups:
-        outs = [outcomes[f.path] for f in g.items]
-        digest = _sequence_digest(outs) if g.is_sequence else outs[0].verdict.sha256
-        assets.append(AssetResult(g.name, outs, g.sequence, digest))
+            edit_assets.append(AssetResult(pf.relpath, [edit_files.unreadable(pf, error, judge())]))
+    final = ([by_path.get(os.path.abspath(pf.path), o) for pf, o in zip(files, judged, strict=True)]
+             if by_path else judged)
+    assets: list[AssetResult] = []
+    framed = {i for g in sequences.values() for i in g.items}
+    for n, o in enumerate(final):
+        g = sequences.get(n)
+        if g is not None:  # a sequence, at the place of its first frame
+            outs = [_outcome(final[i]) for i in g.items]
+            assets.append(AssetResult(g.name, outs, g.sequence, _sequence_digest(outs)))
+        elif n not in framed:
+            assets.append(o if isinstance(o, ClearAsset)
+                          else AssetResult(files[n].relpath, [o], None, o.verdict.sha256))
+    if sum(a.file_count for a in assets) != len(files):  # the invariant reports depend on
+        raise AssertionError("sequence grouping lost or repeated a file")
     assets.extend(edit_assets)
-    masters = check_masters(assets, judge)  # where in each final video content memory found AI material
+    judging = [a for a in assets if not isinstance(a, ClearAsset)]
+    # Where in each final video content memory found AI material (a clear file has no match).
+    masters = check_masters(judging, judge()) if judging else []
     packages: list[PackageReport] = []
-    roots = package_roots(files)
     if roots:  # IMF packages: checked against their PKLs, approved as a set, mapped to CPL timecode
-        assets, packages = check_packages(assets, roots, judge, masters)
+        assets, packages = check_packages(assets, roots, judge(), masters)
+    if cache is not None:
+        if warm is not None:
+            warm.keep(cache, files, judged)  # after the masters check: its notes count
+        cache.close()
     result = GateResult(
         assets=assets,
         paths=[os.path.abspath(p) for p in paths],
-        inputs_digest=inputs_digest((o.relpath, o.verdict.sha256) for o in outcomes.values()),
-        policy_digest=policy_digest(config),
+        inputs_digest=inputs_digest(_digest_pairs(final)),
+        policy_digest=policy,
         decided_at=datetime.now(UTC).isoformat(timespec="seconds"),
         dry_run=dry_run,
         policy_version=config.policy_version,
@@ -353,3 +444,13 @@ def _gate(paths: Sequence[str | os.PathLike[str]], timelines: Sequence[str | os.
     if not dry_run and ledger is not None:
         result.decision_id = ledger.record_gate_decision(decision_record(result, config))
     return result
+
+
+def _outcome(o: FileOutcome | ClearAsset) -> FileOutcome:
+    """A file's FileOutcome, built from a ClearAsset when its decision came from the cache."""
+    return o.files[0] if isinstance(o, ClearAsset) else o
+
+
+def _digest_pairs(judged: Sequence[FileOutcome | ClearAsset]) -> list[tuple[str, str | None]]:
+    return [(o.name, o.sha256) if isinstance(o, ClearAsset) else (o.relpath, o.verdict.sha256)
+            for o in judged]

@@ -144,7 +144,7 @@ def unique(files: Iterable[PackageFile]) -> list[PackageFile]:
     """Each file once (a clip used twice, media also handed over as a folder): the first wins."""
     seen: dict[str, PackageFile] = {}
     for f in files:
-        seen.setdefault(_key(f.path), f)
+        seen.setdefault(_key(f.text), f)
     return list(seen.values())
 
 

@@ -110,6 +110,10 @@ class AssetResult(Framed):
         return max((f.status for f in self.files), key=lambda s: s.rank)
 
     @property
+    def file_count(self) -> int:
+        return len(self.files)
+
+    @property
     def classification(self) -> Classification:
         return max((f.verdict.classification for f in self.files), key=lambda c: _AI_RANK[c])
 
@@ -182,6 +186,69 @@ class AssetResult(Framed):
         return list(seen.values())
 
 
+class ClearAsset(AssetResult):
+    """A single file that cleared with nothing to say (no finding, note, memory or approval),
+    as a warm gate answers it from its cached decision: compact, because a package is mostly
+    such files (200,000 of them must not cost a verdict, an outcome and a judgement each).
+    It answers as the equivalent AssetResult would; `files` builds that file's FileOutcome
+    (from its cached verdict) only when a report asks for it."""
+
+    def __init__(self, name: str, sha256: str, size: int, fmt: str, classification: str,
+                 generator: str | None, source: str, verdict: Callable[[], Verdict]) -> None:
+        self.name = name
+        self.sha256 = sha256
+        self.sequence = None
+        self.status = Status.CLEAR
+        self.file_format = fmt
+        self.file_size = size
+        self.class_name = classification
+        self.generator = generator
+        self.source = source
+        self._verdict = verdict
+        self._files: list[FileOutcome] | None = None
+
+    @property  # a dataclass field in AssetResult; built on demand here
+    def files(self) -> list[FileOutcome]:  # type: ignore[override]
+        if self._files is None:
+            self._files = [FileOutcome(self.name, self._verdict(), Judgement(), source=self.source)]
+        return self._files
+
+    @property
+    def file_count(self) -> int:
+        return 1
+
+    @property
+    def classification(self) -> Classification:
+        return Classification(self.class_name)
+
+    @property
+    def format(self) -> str:
+        return self.file_format
+
+    @property
+    def size(self) -> int:
+        return self.file_size
+
+    @property
+    def first_blocking(self) -> FileOutcome | None:
+        return None
+
+    def reasons(self) -> list[str]:
+        return []
+
+    def warnings(self) -> list[str]:
+        return []
+
+    def findings(self) -> list[Finding]:
+        return []
+
+    def memory(self) -> list[str]:
+        return []
+
+    def approvals(self) -> list[dict[str, Any]]:
+        return []
+
+
 @dataclass
 class GateResult:
     assets: list[AssetResult]
@@ -205,10 +272,10 @@ class GateResult:
             out[str(a.status)] += 1
         return out
 
-    @property
+    @cached_property  # assets are fixed once decided; reports ask many times
     def n_files(self) -> int:
         """Files judged: a clip whose media was not found is a missing clip, not a file."""
-        return sum(len(a.files) for a in self.assets) - self.missing_clips
+        return sum(a.file_count for a in self.assets) - self.missing_clips
 
     @property
     def missing_clips(self) -> int:

@@ -90,7 +90,8 @@ class PackageReport:
 
 def package_roots(files: Sequence[PackageFile]) -> list[Path]:
     """The outermost folders among the judged files that hold an ASSETMAP.xml."""
-    roots = sorted({Path(os.path.abspath(pf.path.parent)) for pf in files if pf.path.name == ASSETMAP})
+    roots = sorted({Path(os.path.abspath(os.path.dirname(pf.text))) for pf in files  # no Path per file
+                    if pf.text.endswith(ASSETMAP) and os.path.basename(pf.text) == ASSETMAP})
     return [r for r in roots if not any(o != r and o in r.parents for o in roots)]
 
 

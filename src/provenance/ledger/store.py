@@ -323,6 +323,18 @@ class Ledger:
         with self._read() as conn:
             return queries.remembered_hashes(conn, self.retractions)
 
+    def memory_generation(self) -> tuple[int, str]:
+        """(id, row hash) of the newest event that is not a gate decision; (0, "") for none.
+        Every write that can teach memory is an event, so a gate's cached decisions hold only
+        while this is unchanged; a gate's own decision record does not move it."""
+        from provenance.ledger.schema import events
+
+        q = (select(events.c.id, events.c.row_hash).where(events.c.kind != "gate_decision")
+             .order_by(events.c.id.desc()).limit(1))
+        with self._read() as conn:
+            row = conn.execute(q).first()
+        return (int(row[0]), str(row[1])) if row is not None else (0, "")
+
     def open_findings(self, since: str | None = None) -> list[Finding]:
         with self._read() as conn:
             return queries.open_findings(conn, since=since)

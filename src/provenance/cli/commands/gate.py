@@ -29,7 +29,7 @@ from provenance.errors import EXIT_UNDECIDED, ProvenanceError
 from provenance.gate import GateResult, Status, gate
 from provenance.gate.core import decision_record, gc_paused
 from provenance.pathtext import shown
-from provenance.report.json import fatal_report, gate_report
+from provenance.report.json import fatal_report, gate_report_json
 from provenance.wording import plural
 
 if TYPE_CHECKING:  # the signing stack is imported only when --decision-key asks for it
@@ -143,7 +143,7 @@ def command(paths: tuple[Path, ...], config_path: Path | None, as_json: bool, ju
     if as_json:
         # Compact: scripts parse it, and only the compact form uses the C encoder (a 20,000-file
         # report took seconds with indent).
-        click.echo(json.dumps(gate_report(result, result.policy_version)))
+        click.echo(gate_report_json(result, result.policy_version))
     _render(result, console)
     return result.exit_code
 
