@@ -24,6 +24,7 @@ from provenance.cli import main
 from provenance.gate.cache import CLEAR
 from provenance.model import Scope
 from tests.gate.conftest import AI_IPTC, Show, ai_png, asset, cache_blob, cache_path, plain_png
+from tests.show_ledger import make_ledger
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -94,6 +95,7 @@ def test_another_shows_cache_is_a_cold_run(show: Show, capsys: Capsys, tmp_path:
     other = tmp_path / "other"
     (other / ".provenance").mkdir(parents=True)
     (other / "provenance.toml").write_text(show.config_file.read_text())
+    make_ledger(other / "provenance.toml")
     capsys.readouterr()
     for _ in range(2):
         main(["gate", "--config", str(other / "provenance.toml"), "--json", str(show.pkg)])
