@@ -10,19 +10,19 @@ defaults apply with the current folder as the base and the user's configuration 
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from wcmatch import fnmatch, glob
 
 from provenance._os import read_regular
-from provenance.config_errors import config_error
-from provenance.config_schema import DEFAULT_FINAL_GLOBS, ConfigFile
 from provenance.errors import ConfigError
 from provenance.evidence import ReaderSettings
 from provenance.evidence.registry import DEFAULT_READERS, available
@@ -30,6 +30,7 @@ from provenance.model import Scope, Zone
 
 CONFIG_NAME = "provenance.toml"
 STATE_DIR = ".provenance"
+DEFAULT_FINAL_GLOBS = ("**/final/**", "**/deliverables/**")
 
 __all__ = ["CONFIG_NAME", "DEFAULT_FINAL_GLOBS", "DEFAULT_IGNORE", "STATE_DIR", "Config", "Root", "ToolEntry",
            "find_config_file", "load_config"]
@@ -245,11 +246,49 @@ def load_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
         raise ConfigError(f"cannot read configuration: {exc}", path) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path) from None
+    return _from_file(_validated(text, data, path), data, path.resolve())
+
+
+_VALIDATED_NOTE = "validated-configs.json"
+
+
+@cache
+def _schema_digest() -> str:
+    """What decides a file's validated form besides its bytes: the schema's code and pydantic's."""
+    h = hashlib.sha256()
+    spec = importlib.util.find_spec("pydantic")  # located, not imported
+    here = Path(__file__).parent
+    for f in (here / "config_schema.py", here / "config.py",
+              Path(spec.origin).parent / "version.py" if spec and spec.origin else None):
+        h.update(f.read_bytes() if f is not None and f.is_file() else b"-")
+    return h.hexdigest()
+
+
+def _validated(text: str, data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The file checked against the schema (config_schema.ConfigFile), as its normalised dump:
+    every table and key present, defaults filled in. The schema's models cost more to build
+    than the rest of a gate's start-up but SQLAlchemy, so a dump this user already validated,
+    for these exact bytes under this schema, is kept in their private state (an authenticated
+    note, private_state.py) and used instead; anything else is validated now."""
+    from provenance.private_state import read_note, write_note
+
+    key = hashlib.sha256(f"{_schema_digest()}\0{text}".encode()).hexdigest()
+    known = read_note(_VALIDATED_NOTE)
+    if key in known:
+        dump: dict[str, Any] = json.loads(known[key])
+        return dump
+    from pydantic import ValidationError
+
+    from provenance.config_schema import ConfigFile
+
     try:
-        parsed = ConfigFile.model_validate(data)
+        dump = ConfigFile.model_validate(data).model_dump(mode="json")
     except ValidationError as exc:
+        from provenance.config_errors import config_error
+
         raise config_error(exc, text, path) from None
-    return _from_file(parsed, data, path.resolve())
+    write_note(_VALIDATED_NOTE, {**dict(list(known.items())[-7:]), key: json.dumps(dump)})
+    return dump
 
 
 def _readers(names: list[str] | None, path: Path) -> tuple[str, ...]:
@@ -264,46 +303,47 @@ def _readers(names: list[str] | None, path: Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _from_file(f: ConfigFile, data: dict[str, Any], path: Path) -> Config:
+def _from_file(f: dict[str, Any], data: dict[str, Any], path: Path) -> Config:
+    """`Config` from a validated dump (`_validated`: every table and key is there)."""
     base = path.parent
 
     def resolve(p: str) -> Path:
         q = Path(os.path.expanduser(p))
         return q if q.is_absolute() else (base / q).resolve()
 
-    ledger_url = f.ledger.url
+    ledger_url = f["ledger"]["url"]
     if ledger_url and ledger_url.startswith("sqlite:///") and not ledger_url.startswith("sqlite:////"):
         ledger_url = f"sqlite:///{resolve(ledger_url.removeprefix('sqlite:///'))}"
-    signing_dir, approvers = f.signing.dir, f.approvals.approvers_file
+    signing_dir, approvers = f["signing"]["dir"], f["approvals"]["approvers_file"]
+    watch, policy, inspect, timeline = f["watch"], f["policy"], f["inspect"], f["timeline"]
     return Config(
         base_dir=base,
         file=path,
-        show_title=f.show.title,
-        roots=tuple(Root(resolve(r.path), r.poll, r.poll_interval) for r in f.roots),
-        final_globs=tuple(f.zones.final),
-        ignore_zone_globs=tuple(f.zones.ignore),
-        ignore_patterns=DEFAULT_IGNORE + tuple(f.watch.ignore),
-        settle_s=f.watch.settle_seconds,
-        reconcile_interval_s=f.watch.reconcile_seconds,
-        workers=f.watch.workers,
-        notify_command=f.watch.notify_command or None,
-        notify_urls=tuple(f.notify.urls),
-        log_format=f.watch.log_format,
+        show_title=f["show"]["title"],
+        roots=tuple(Root(resolve(r["path"]), r["poll"], r["poll_interval"]) for r in f["roots"]),
+        final_globs=tuple(f["zones"]["final"]),
+        ignore_zone_globs=tuple(f["zones"]["ignore"]),
+        ignore_patterns=DEFAULT_IGNORE + tuple(watch["ignore"]),
+        settle_s=watch["settle_seconds"],
+        reconcile_interval_s=watch["reconcile_seconds"],
+        workers=watch["workers"],
+        notify_command=watch["notify_command"] or None,
+        notify_urls=tuple(f["notify"]["urls"]),
+        log_format=watch["log_format"],
         ledger_url=ledger_url,
-        trust_anchor_files=tuple(resolve(p) for p in f.trust.anchors),
+        trust_anchor_files=tuple(resolve(p) for p in f["trust"]["anchors"]),
         signing_dir=resolve(signing_dir) if signing_dir else None,
         approvers_file=resolve(approvers) if approvers else None,
-        approvals_dir=f.approvals.package_folder,
-        approvers_required=tuple(sorted((Scope(k), n) for k, n in f.approvals.required.items())),
-        policy_version=str(f.policy.version),
-        unknown_policy=f.policy.unknown,
-        unvetted_tool_policy=f.policy.unvetted_tools,
-        tools=tuple(ToolEntry(t.name, t.trains_on_inputs, t.enterprise) for t in f.tools),
-        extra_signatures=tuple({k: v for k, v in row.model_dump().items() if v is not None}
-                               for row in f.signatures),
-        time_limit_s=f.inspect.time_limit_seconds,
-        readers=_readers(f.inspect.readers, path),
-        timeline_remap=tuple((r.source, resolve(r.to)) for r in f.timeline.remap),
-        edl_rate=f.timeline.edl_rate,
+        approvals_dir=f["approvals"]["package_folder"],
+        approvers_required=tuple(sorted((Scope(k), n) for k, n in f["approvals"]["required"].items())),
+        policy_version=str(policy["version"]),
+        unknown_policy=policy["unknown"],
+        unvetted_tool_policy=policy["unvetted_tools"],
+        tools=tuple(ToolEntry(t["name"], t["trains_on_inputs"], t["enterprise"]) for t in f["tools"]),
+        extra_signatures=tuple({k: v for k, v in row.items() if v is not None} for row in f["signatures"]),
+        time_limit_s=inspect["time_limit_seconds"],
+        readers=_readers(inspect["readers"], path),
+        timeline_remap=tuple((r["source"], resolve(r["to"])) for r in timeline["remap"]),
+        edl_rate=timeline["edl_rate"],
         raw=data,
     )

@@ -15,9 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from provenance.config import DEFAULT_FINAL_GLOBS
 from provenance.model import Scope
-
-DEFAULT_FINAL_GLOBS = ("**/final/**", "**/deliverables/**")
 
 ScopeName = Literal["final-deliverable", "talent-likeness", "personal-data", "third-party-ip"]
 assert set(ScopeName.__args__) == {s.value for s in Scope}  # type: ignore[attr-defined]
