@@ -113,6 +113,31 @@ def make_real_media(pkg: Path, bases: Path, copies: int) -> int:
     return sum(f.stat().st_size for f in pkg.iterdir())
 
 
+def linked_subset(files: list[Path], into: Path, under: Path) -> int:
+    """Hard links to `files` (the same bytes, so the same fingerprints) in `into`, keeping
+    their paths below `under`; their bytes."""
+    for f in files:
+        dst = into / f.relative_to(under)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.link(f, dst)
+    return sum(f.stat().st_size for f in files)
+
+
+def ssl_cpu(pkg: Path) -> tuple[float, float]:
+    return timed_cpu(f"find {pkg} -type f -print0 | xargs -0 -n 256 -P 1 openssl dgst -sha256 > /dev/null",
+                     shell=True)
+
+
+def slope(name: str, gate_big: float, gate_small: float, ssl_big: float, ssl_small: float,
+          bytes_big: int, bytes_small: int) -> None:
+    """What grows with the package: CPU per extra byte, the gate against openssl (every fixed
+    cost, start-up, imports, ExifTool's process start, falls out of the difference)."""
+    gb = (bytes_big - bytes_small) / 1e9
+    g, o = (gate_big - gate_small) / gb, (ssl_big - ssl_small) / gb
+    print(f"{name}, per GB beyond a {bytes_small / 1e6:.0f} MB package: gate {g:.2f} s CPU, openssl "
+          f"{o:.2f} s = {g / o:.2f}x")
+
+
 def real_media_row(work: Path, copies: int, startup_cpu: float) -> None:
     """Cold gate on real media against openssl (CPU), content memory apart against the decode."""
     pkg = work / "real"
@@ -127,6 +152,10 @@ def real_media_row(work: Path, copies: int, startup_cpu: float) -> None:
     cfg = fresh_show(work / "show-real")
     t_cold, py_cold, kids_cold = gate_cpu(cfg, pkg, work / "rusage.json")
     t_re, py_re, kids_re = gate_cpu(cfg, pkg, work / "rusage.json", "--verify-hashes")
+    one = work / "real-one"  # one copy of each kind, re-read the same way: the fixed costs
+    one_bytes = linked_subset([f for f in files if f.name.startswith("000_")], one, pkg)
+    _, cpu_ssl_one = ssl_cpu(one)
+    _, py_one, kids_one = gate_cpu(cfg, one, work / "rusage.json", "--verify-hashes")
     decode = 0.0
     for f in files:
         decode += timed_cpu(["ffmpeg", "-nostdin", "-v", "error", "-i", str(f), "-f", "null", "-"])[1]
@@ -138,6 +167,7 @@ def real_media_row(work: Path, copies: int, startup_cpu: float) -> None:
           f"{startup_cpu:.2f} s: {reread - startup_cpu:.2f} s = {(reread - startup_cpu) / cpu_ssl:.2f}x "
           f"openssl CPU ({(reread - startup_cpu) / n * 1e3:.1f} ms/file); with start-up "
           f"{reread / cpu_ssl:.2f}x")
+    slope("real media, re-read", reread, py_one + kids_one, cpu_ssl, cpu_ssl_one, total, one_bytes)
     print(f"real media, gate cold (fresh show, content memory fingerprints every file): {t_cold:.2f} s wall; "
           f"CPU {cold:.2f} s (Python {py_cold:.2f}, children {kids_cold:.2f}) = {cold / cpu_ssl:.2f}x "
           "openssl")
@@ -357,6 +387,14 @@ def main() -> int:
         cold_net = py_cold + kids_cold - med["start-up cpu"]
         print(f"gate cold CPU minus start-up ({med['start-up cpu']:.2f} s): {cold_net:.2f} s = "
               f"{cold_net / cpu_ssl:.2f}× openssl CPU")
+        if args.media >= 20 and args.small == 0:  # the same, cold, on a tenth of the media
+            part = sorted((pkg / "media").rglob("*.bin"))[: args.media // 10]
+            tenth = work / "tenth"
+            tenth_bytes = linked_subset([*part, *sorted((pkg / "markers").iterdir())], tenth, pkg)
+            _, cpu_ssl_tenth = ssl_cpu(tenth)
+            _, py_t, kids_t = gate_cpu(fresh_show(work / "show-tenth"), tenth, work / "rusage.json")
+            slope("random media, cold", py_cold + kids_cold, py_t + kids_t, cpu_ssl, cpu_ssl_tenth,
+                  total, tenth_bytes)
         print(f"find -printf {med['find']:.3f} s | gate start-up (empty folder) {med['start-up']:.2f} s | "
               f"gate warm {med['warm']:.2f} s (CPU {med['warm cpu']:.2f} s)")
         net = med["warm"] - med["start-up"]
