@@ -116,3 +116,27 @@ def test_decoys_that_outvote_an_original_do_not_hide_it() -> None:
     hits = index.search(query.tolist())
     assert [h.original for h in hits] == [40]
     assert hits[0].original_range[0] == pytest.approx(100 * audio_hash.HOP_SECONDS)
+
+
+def test_an_ai_videos_sound_is_known_from_the_video_itself(corpus_dir: Path, tmp_path: Path) -> None:
+    """Memory holds the AI clip as it was tagged (a Sora MP4), not a WAV of its track: the
+    soundtrack exported as an MP3, and real footage with that sound laid under it, are both
+    derivatives; the same footage with its own sound is not."""
+    ai_clip = corpus_dir / LONG_AI
+    footage = corpus_dir / "d35_tiktok_human_video.mp4"
+    memory = Memory([original(ai_clip)])
+    assert fp(ai_clip).audio_hash  # the video's print carries its sound
+    track = tmp_path / "score.mp3"
+    ffmpeg("-ss", "3", "-i", str(ai_clip), "-t", "4", "-vn", "-c:a", "libmp3lame", "-b:a", "128k", str(track))
+    [m] = memory.match(fp(track))
+    assert m.how == "audio" and m.original.name == LONG_AI and "audio hash" in m.description
+    assert m.original_range and m.original_range[0] == pytest.approx(3.0, abs=0.1)
+    laid_under = tmp_path / "cut.mp4"
+    ffmpeg("-i", str(footage), "-i", str(ai_clip), "-map", "0:v", "-map", "1:a", "-t", "8", "-c:v", "libx264",
+           "-preset", "veryfast", "-c:a", "aac", str(laid_under))
+    [m] = memory.match(fp(laid_under))
+    assert m.how == "audio" and m.original.name == LONG_AI
+    own_sound = tmp_path / "own.mp4"
+    ffmpeg("-i", str(footage), "-t", "8", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac",
+           str(own_sound))
+    assert memory.match(fp(own_sound)) == []

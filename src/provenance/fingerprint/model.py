@@ -17,12 +17,13 @@ from provenance.fingerprint import audio_hash
 # Bump when a hash's definition changes: stored fingerprints of another version are
 # recomputed (scan back-fills them), never compared with new ones.
 # 2: a JPEG's essence is its coded data, its picture a draft (scaled IDCT) decode.
-# 3: audio gains the dense robust hash (`audio_hash`); stills and video are unchanged.
+# 3: audio gains the dense robust hash (`audio_hash`); a video gains the audio prints of its
+#    sound (chromaprint and the dense hash); stills are unchanged.
 VERSION = 3
 # The version at which each kind's definition last changed: a stored row of that version or
 # newer is current (a still printed at 2 is what 3 would compute, so bumping VERSION for
 # audio does not make every still of a show be decoded again), an older one is recomputed.
-CURRENT_SINCE = {"still": 2, "video": 2, "audio": 3}
+CURRENT_SINCE = {"still": 2, "video": 3, "audio": 3}
 # Versions whose stored pictures and audio prints are still compared with this version's:
 # forgetting an AI original because the hash of its *query* side got faster would let its
 # derivatives through until the original is judged again, and the original may be gone.

@@ -109,7 +109,7 @@ class Memory:
             out.extend(self._still(fp, found))
         elif fp.kind is Kind.VIDEO:
             out.extend(self._video(fp, found))
-        elif fp.kind is Kind.AUDIO:
+        if fp.kind in (Kind.VIDEO, Kind.AUDIO):  # a video's sound is matched like a sound file
             # The dense hash first: it gives the finer time range; chromaprint then finds what it
             # alone can (originals stored before the dense hash existed, version 2).
             if fp.audio_hash:
