@@ -132,16 +132,17 @@ def asset(report: dict[str, Any], name: str) -> dict[str, Any]:
     return matches[0]
 
 
-def cache_blob(show_root: Path) -> tuple[str, str, dict[tuple[int, int], tuple[Any, ...]]]:
-    """The gate cache of a show as stored: (show, readers digest, rows), MAC not checked."""
+def cache_blob(show_root: Path) -> tuple[str, str, dict[tuple[int, int], tuple[Any, ...]], list[str]]:
+    """The gate cache of a show as stored: (show, readers digest, rows, verdict bodies), MAC
+    not checked."""
     import marshal
 
     from provenance.gate.cache import MAGIC
 
     blob = cache_path(show_root).read_bytes()
     assert blob.startswith(MAGIC)
-    show, readers, rows = marshal.loads(blob[len(MAGIC) + 32:])
-    return show, readers, rows
+    show, readers, bodies, rows = marshal.loads(blob[len(MAGIC) + 32:])
+    return show, readers, rows, bodies
 
 
 def cache_path(show_root: Path) -> Path:
@@ -152,11 +153,11 @@ def cache_path(show_root: Path) -> Path:
     from provenance.private_state import state_home
 
     name = hashlib.sha256(os.fsencode(os.path.realpath(show_root))).hexdigest()[:32]
-    return state_home() / "gate-cache" / f"{name}.v3"
+    return state_home() / "gate-cache" / f"{name}.v4"
 
 
 def write_cache_blob(show_root: Path, show: str, readers: str, rows: dict[tuple[int, int], tuple[Any, ...]],
-                     key: bytes | None = None, mac: bytes | None = None) -> None:
+                     bodies: list[str], key: bytes | None = None, mac: bytes | None = None) -> None:
     """Write a gate cache as an attacker (or another show's gate) would: MACed under `key`
     (default: the real key, read from the state folder), or carrying `mac` as it is."""
     import marshal
@@ -164,7 +165,7 @@ def write_cache_blob(show_root: Path, show: str, readers: str, rows: dict[tuple[
     from provenance.gate.cache import KEY_FILE, MAGIC, blob_mac
     from provenance.private_state import state_home
 
-    payload = marshal.dumps((show, readers, rows))
+    payload = marshal.dumps((show, readers, bodies, rows))
     if mac is None:
         mac = blob_mac(key if key is not None else (state_home() / KEY_FILE).read_bytes(), payload)
     cache_path(show_root).write_bytes(MAGIC + mac + payload)

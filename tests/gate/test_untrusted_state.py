@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import main
-from provenance.gate.cache import KEY_FILE, MAGIC, VERDICT, cache_file
+from provenance.gate.cache import BODY, KEY_FILE, MAGIC, cache_file
 from provenance.identify import sha256_file
 from provenance.model import Scope
 from provenance.private_state import state_home
@@ -39,16 +39,16 @@ def _clear_verdict(path: Path, sha256: str) -> str:
                        "classification": "not_ai", "evidence": [], "errors": []})
 
 
-def _forged(show: Show, gen: Path) -> tuple[str, str, dict[tuple[int, int], tuple[object, ...]]]:
+def _forged(show: Show, gen: Path) -> tuple[str, str, dict[tuple[int, int], tuple[object, ...]], list[str]]:
     """The show's cache with gen.png's row saying "not AI" (its verdict, as the gate stores it)."""
-    who, readers, rows = cache_blob(show.root)
+    who, readers, rows, bodies = cache_blob(show.root)
     st = gen.stat()
     row = rows[st.st_dev, st.st_ino]
-    verdict = json.loads(str(row[VERDICT]))
+    verdict = json.loads(bodies[int(str(row[BODY]))])
     assert verdict["classification"] == "ai_generated"
     verdict.update(classification="not_ai", evidence=[], generator=None)
-    rows[st.st_dev, st.st_ino] = (*row[:VERDICT], json.dumps(verdict), None)
-    return who, readers, rows
+    rows[st.st_dev, st.st_ino] = (*row[:BODY], len(bodies), None)
+    return who, readers, rows, [*bodies, json.dumps(verdict)]
 
 
 def test_an_edited_cached_verdict_is_a_miss(show: Show, capsys: Capsys) -> None:

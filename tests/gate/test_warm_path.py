@@ -13,7 +13,7 @@ from provenance import judge as judge_module
 from provenance import policy
 from provenance.gate import cache as gate_cache
 from provenance.model import Verdict
-from tests.gate.conftest import Show, ai_png, asset, plain_png
+from tests.gate.conftest import Show, ai_png, asset, cache_blob, plain_png
 
 
 def test_a_warm_gate_stats_each_unchanged_file_once(show: Show, capsys: pytest.CaptureFixture[str],
@@ -59,6 +59,7 @@ def test_a_warm_gate_stats_each_unchanged_file_once(show: Show, capsys: pytest.C
     monkeypatch.setattr(Verdict, "from_dict", staticmethod(from_dict))
     monkeypatch.setattr(judge_module, "judge", judge)
     warm = show.gate(show.pkg, capsys=capsys)
+    kept = cache_blob(show.root)  # before undo: it also undoes this test's state folder
     monkeypatch.undo()
     assert warm[0] == cold[0] == 1 and asset(warm[1], "gen.png")["status"] == "blocked"
     files = [str(show.pkg / "reel" / n) for n in names] + [str(show.pkg / "gen.png")]
@@ -71,6 +72,8 @@ def test_a_warm_gate_stats_each_unchanged_file_once(show: Show, capsys: pytest.C
     assert set(decoded) <= {"gen.png"} and "gen.png" in decoded
     assert set(judged) == {"gen.png"}
     assert warm[1]["assets"] == cold[1]["assets"]
+    _, _, rows, bodies = kept
+    assert len(rows) == 5 and len(bodies) < len(rows)  # the plain PNGs share one verdict body
 
 
 def test_a_symlink_is_still_reported_from_the_warm_cache(show: Show, tmp_path: Path,

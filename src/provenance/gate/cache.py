@@ -90,8 +90,11 @@ def settings_digest(settings: ReaderSettings, readers: Sequence[str]) -> str:
 
 
 KEY_FILE = "gate-cache.key"
-MAGIC = b"provenance-gate-cache/3\n"  # v1/v2 were SQLite files (.db): never read again
+MAGIC = b"provenance-gate-cache/4\n"  # v1/v2 were SQLite files (.db), v3 kept a body per row
 log = logging.getLogger(__name__)
+
+
+_OWN = ("path", "sha256", "size")  # a verdict's own fields, kept in its row, not in its body
 
 
 class Clear(NamedTuple):
@@ -105,21 +108,24 @@ class Clear(NamedTuple):
 
 
 # A row, as a plain tuple (200,000 of them are loaded per warm run: no object per row):
-# (size, mtime_ns, ctime_ns, aux, sha256, verdict JSON without its path, Clear-as-tuple or None)
-Row = tuple[int, int, int, str, str, str, tuple[str, str, str, str, str | None] | None]
+# (size, mtime_ns, ctime_ns, aux, sha256, index of its verdict's body, Clear-as-tuple or None).
+# A verdict's body is its JSON without path, sha256 and size, kept once however many files
+# share it (a package's plain files mostly do): loading 200,000 verdicts of their own cost
+# 3 µs a file in marshal alone.
+Row = tuple[int, int, int, str, str, int, tuple[str, str, str, str, str | None] | None]
 SIZE: Final = 0
 MTIME: Final = 1
 CTIME: Final = 2
 AUX: Final = 3
 SHA256: Final = 4
-VERDICT: Final = 5
+BODY: Final = 5
 CLEAR: Final = 6
 
 
 def cache_file(show: Path) -> Path:
     """This show's cache, in the private state folder: named by the show's real path."""
     name = hashlib.sha256(os.fsencode(os.path.realpath(show))).hexdigest()[:32]
-    return private_dir("gate-cache") / f"{name}.v3"
+    return private_dir("gate-cache") / f"{name}.v4"
 
 
 def open_cache(show: Path, settings: str) -> VerdictCache:
@@ -156,7 +162,9 @@ class VerdictCache:
         self.show = show
         self._key = key
         self._dirty = False
+        self.bodies: list[str] = []
         self.rows: dict[tuple[int, int], Row] = self._load()
+        self._body_index: dict[str, int] | None = None  # made when a verdict is first put
 
     def _load(self) -> dict[tuple[int, int], Row]:
         try:
@@ -173,11 +181,12 @@ class VerdictCache:
             return {}
         # marshal only after the MAC verified: these are bytes this user's gate wrote.
         try:
-            show, settings, rows = marshal.loads(payload)
+            show, settings, bodies, rows = marshal.loads(payload)
         except (ValueError, TypeError, EOFError):  # written by a gate of another shape: cold
             return {}
         if show != self.show or settings != self.settings:  # another show's blob, or other readers
             return {}
+        self.bodies = bodies
         return rows  # type: ignore[no-any-return]
 
     def lookup(self, st: os.stat_result) -> Row | None:
@@ -194,15 +203,26 @@ class VerdictCache:
         row = self.rows.get((stat_key[0], stat_key[1]))
         if row is None or row[:3] != stat_key[2:] or row[AUX] != aux:
             return None
-        return verdict_of(row, **fields)
+        return self.verdict(row, **fields)
 
     def put(self, key: tuple[StatKey, str], verdict: Verdict) -> None:
         if verdict.errors or verdict.sha256 is None:
             return
         stat_key, aux = key
-        body = {k: v for k, v in verdict.to_dict().items() if k != "path"}
-        self.rows[stat_key[0], stat_key[1]] = (*stat_key[2:], aux, verdict.sha256, json.dumps(body), None)
+        body = json.dumps({k: v for k, v in verdict.to_dict().items() if k not in _OWN})
+        if self._body_index is None:
+            self._body_index = {b: i for i, b in enumerate(self.bodies)}
+        index = self._body_index.get(body)
+        if index is None:
+            index = self._body_index[body] = len(self.bodies)
+            self.bodies.append(body)
+        self.rows[stat_key[0], stat_key[1]] = (*stat_key[2:], aux, verdict.sha256, index, None)
         self._dirty = True
+
+    def verdict(self, row: Row, **fields: Any) -> Verdict:
+        """The row's verdict, with `fields` (path, link_target) set."""
+        return Verdict.from_dict({**json.loads(self.bodies[row[BODY]]), "sha256": row[SHA256],
+                                  "size": row[SIZE], **fields})
 
     def mark_clear(self, dev_ino: tuple[int, int], sha256: str | None, clear: Clear) -> None:
         """Keep that the file with this row cleared with nothing to say under `clear.context`
@@ -221,7 +241,8 @@ class VerdictCache:
         cold, never wrong."""
         if not self._dirty:
             return
-        payload = marshal.dumps((self.show, self.settings, self.rows))
+        # Bodies no row refers to any more are kept: few, and dropping them renumbers every row.
+        payload = marshal.dumps((self.show, self.settings, self.bodies, self.rows))
         tmp = temp_path(self.file)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -232,8 +253,3 @@ class VerdictCache:
             log.warning("gate: verdict cache not updated (%s): the next run reads these files again", exc)
         finally:
             tmp.unlink(missing_ok=True)
-
-
-def verdict_of(row: Row, **fields: Any) -> Verdict:
-    """The row's verdict, with `fields` (path, link_target) set."""
-    return Verdict.from_dict({**json.loads(row[VERDICT]), **fields})

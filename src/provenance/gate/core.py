@@ -236,27 +236,35 @@ class _Warm:
         self.cache = cache
         self.context = context
         self.siblings = siblings
+        self.rows = cache.rows
         self.stat_of: dict[str, tuple[int, int]] = {}  # path → (dev, inode), to keep decisions
 
     def answer(self, pf: PackageFile) -> ClearAsset | Verdict | None:
+        # The one loop that runs for every file of a warm package: written out, no helpers.
         try:
             st = os.stat(pf.text)
         except OSError:
             return None  # let the read report why
-        row = self.cache.lookup(st)
-        if row is None:
+        row = self.rows.get((st.st_dev, st.st_ino))
+        if row is None or row[0] != st.st_size or row[1] != st.st_mtime_ns or row[2] != st.st_ctime_ns:
             return None
-        if row[verdict_cache.AUX] != verdict_cache.aux_key(pf.text, self.siblings.sidecars(pf.text)):
+        names = self.siblings.sidecars(pf.text)
+        aux = verdict_cache.NO_SIDECARS if names is not None and not names else \
+            verdict_cache.aux_key(pf.text, names)
+        if row[3] != aux:
             return None  # a sidecar came, went or changed: read the bytes again
-        self.stat_of[pf.text] = (st.st_dev, st.st_ino)
-        clear = row[verdict_cache.CLEAR]
-        if clear is not None and clear[0] == self.context and clear[1] == pf.relpath and not pf.is_link \
-                and self.context is not None:
-            return ClearAsset(pf.relpath, row[verdict_cache.SHA256], row[verdict_cache.SIZE], clear[2],
-                              clear[3], clear[4], pf.text,
-                              functools.partial(verdict_cache.verdict_of, row, path=pf.relpath))
-        link = os.path.realpath(pf.path) if pf.is_link else None
-        return verdict_cache.verdict_of(row, path=pf.text, link_target=link)
+        clear = row[6]
+        link = pf.link if pf.link is not None else pf.is_link
+        if clear is not None and self.context is not None and clear[0] == self.context \
+                and clear[1] == pf.relpath and not link:
+            return ClearAsset(pf.relpath, row[4], row[0], clear[2], clear[3], clear[4], pf.text, row,
+                              self.decode)
+        self.stat_of[pf.text] = (st.st_dev, st.st_ino)  # to keep its decision if it clears
+        return self.cache.verdict(row, path=pf.text, link_target=os.path.realpath(pf.path) if link else None)
+
+    def decode(self, row: object, name: str) -> Verdict:
+        """A kept file's verdict, for a report that asks for its FileOutcome."""
+        return self.cache.verdict(row, path=name)  # type: ignore[arg-type]
 
     def keep(self, cache: VerdictCache, files: Sequence[PackageFile],
              outcomes: Sequence[FileOutcome | ClearAsset]) -> None:

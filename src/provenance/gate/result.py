@@ -194,7 +194,8 @@ class ClearAsset(AssetResult):
     (from its cached verdict) only when a report asks for it."""
 
     def __init__(self, name: str, sha256: str, size: int, fmt: str, classification: str,
-                 generator: str | None, source: str, verdict: Callable[[], Verdict]) -> None:
+                 generator: str | None, source: str, kept: object,
+                 decode: Callable[[object, str], Verdict]) -> None:
         self.name = name
         self.sha256 = sha256
         self.sequence = None
@@ -204,13 +205,15 @@ class ClearAsset(AssetResult):
         self.class_name = classification
         self.generator = generator
         self.source = source
-        self._verdict = verdict
+        self._kept = kept  # what `decode` makes its verdict from (one shared decoder, no closure per file)
+        self._decode = decode
         self._files: list[FileOutcome] | None = None
 
     @property  # a dataclass field in AssetResult; built on demand here
     def files(self) -> list[FileOutcome]:  # type: ignore[override]
         if self._files is None:
-            self._files = [FileOutcome(self.name, self._verdict(), Judgement(), source=self.source)]
+            self._files = [FileOutcome(self.name, self._decode(self._kept, self.name), Judgement(),
+                                       source=self.source)]
         return self._files
 
     @property
