@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from provenance import judge as judge_module
 from provenance import pipeline
 from provenance.cli import main
 from provenance.gate.cache import CLEAR
@@ -171,3 +172,24 @@ def test_cold_and_warm_reports_are_the_same(show: Show, capsys: Capsys, tmp_path
                           sort_keys=True)
 
     assert timeless(warm) == timeless(cold)
+
+
+def test_a_rule_plug_in_installed_judges_again(show: Show, capsys: Capsys,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenance.gate import context
+
+    plate = plain_png(show.pkg / "plate.png", seed=10)
+    _kept(show, capsys, plate)
+    judged: list[str] = []
+    real = judge_module.judge
+
+    def judge(verdict: Any, *args: Any, **kw: Any) -> Any:
+        judged.append(os.path.basename(verdict.path))
+        return real(verdict, *args, **kw)
+
+    monkeypatch.setattr(judge_module, "judge", judge)
+    show.gate(show.pkg, capsys=capsys)
+    assert judged == []  # kept: not judged again
+    monkeypatch.setattr(context, "_rule_plugins", lambda: [["studio", "studio_rules:rules", "1.0"]])
+    show.gate(show.pkg, capsys=capsys)
+    assert judged == ["plate.png"]

@@ -11,7 +11,10 @@ memory and no approval (the only decisions that are cached):
   ledger's memory honours;
 - the ledger's memory generation (`Ledger.memory_generation`): a tag, fingerprint, untag,
   verdict or approval written anywhere moves it, so memory is recalled afresh; the gate's own
-  decision record does not.
+  decision record does not;
+- the judging code (policy, rules, memory, the judging step: their files' bytes, so an edited
+  editable install counts) and the policy rule plug-ins installed (name, target, version): a
+  rule added or fixed judges every file again.
 Approval files, not-derived records and expiries need no place here: a file whose decision
 could depend on them (a finding an approval could clear, a content match to dismiss) did
 not clear with nothing to say, and is judged afresh every run. Policy does not read the clock.
@@ -26,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from provenance.approvals import registry_signature
@@ -49,6 +53,22 @@ def _file_state(path: Path | None) -> str | None:
         return None
 
 
+_PACKAGE = Path(__file__).resolve().parent.parent
+_JUDGING_CODE = ("policy/*.py", "memory/*.py", "judge.py", "classify.py", "model.py", "gate/*.py")
+
+
+def _judging_code() -> dict[str, str | None]:
+    return {str(p.relative_to(_PACKAGE)): _file_state(p)
+            for pattern in _JUDGING_CODE for p in sorted(_PACKAGE.glob(pattern)) if p.is_file()}
+
+
+def _rule_plugins() -> list[list[str | None]]:
+    from provenance.policy.registry import GROUP
+
+    return sorted([ep.name, ep.value, ep.dist.version if ep.dist is not None else None]
+                  for ep in entry_points(group=GROUP))
+
+
 def decision_context(config: Config, policy: str, readers: str, ledger: LedgerView | None) -> str | None:
     """The context digest of this run (see the module docstring), or None when there is none."""
     from provenance.ledger import Ledger
@@ -63,10 +83,12 @@ def decision_context(config: Config, policy: str, readers: str, ledger: LedgerVi
         approvers = config.effective_approvers_file
         files = [config.file, approvers, registry_signature.signature_path(approvers), trust_file()]
         states = [_file_state(Path(os.fspath(f)) if f is not None else None) for f in files]
+        code, plugins = _judging_code(), _rule_plugins()
     except Exception as exc:  # no context is always safe: every file is judged
         log.warning("gate: no decision context (%s: %s); judging every file", type(exc).__name__, exc)
         return None
-    if any(s is None for s in states):
+    if any(s is None for s in [*states, *code.values()]):
         return None
-    material = {"v": 1, "policy": policy, "readers": readers, "files": states, "ledger": generation}
+    material = {"v": 1, "policy": policy, "readers": readers, "files": states, "ledger": generation,
+                "code": code, "rules": plugins}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
