@@ -156,3 +156,15 @@ def test_exiftool_is_asked_its_version_once_per_binary_not_once_per_run(
     # An upgrade in place (another stat key) is another binary.
     _fake_exiftool(tmp_path / "bin", "99.02", calls)
     assert run() == "99.02" and calls.read_text().count("x") == 3
+
+
+def test_the_readers_digest_reads_each_installed_version_as_importlib_metadata_does() -> None:
+    from importlib.metadata import distributions
+
+    from provenance.evidence.digest import _dist_version
+
+    installed = {d.metadata["Name"]: d.version for d in distributions()}
+    assert {"c2pa-python", "pyexiftool", "pypdf"} <= {n.lower() for n in installed}
+    assert {name: _dist_version(name) for name in installed} == installed
+    assert _dist_version("pyexiftool") == installed["PyExifTool"]  # names compared as PEP 503 says
+    assert _dist_version("no-such-distribution") is None

@@ -22,8 +22,10 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, entry_points, version
@@ -43,7 +45,27 @@ _CODE_GLOBS = ("evidence/*.py", "classify.py", "identify.py", "formats.py", "voc
 _DATA_GLOBS = ("*.toml", "*.config")
 
 
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503, as importlib.metadata compares names
+
+
 def _dist_version(dist: str) -> str | None:
+    """The installed version of `dist`: from its metadata folder's name (`name-1.2.dist-info`,
+    which every installer writes), found on sys.path in import order, else from importlib.metadata.
+    `importlib.metadata.version` indexes every distribution on the path and parses the whole
+    METADATA file (its long description too): 15-35 ms per gate for three versions."""
+    wanted = _normal(dist)
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, kind = name.rpartition(".")
+            if dot and kind in ("dist-info", "egg-info"):
+                found, _, found_version = stem.partition("-")
+                if _normal(found) == wanted and found_version:
+                    return found_version.partition("-")[0]  # egg-info may add "-py3.11"
     try:
         return version(dist)
     except PackageNotFoundError:
