@@ -286,6 +286,24 @@ walk(sys.argv[1])
 """
 
 
+def warm_rounds(cfg: Path, pkg: Path, empty: Path, work: Path, runs: int) -> dict[str, float]:
+    """`runs` interleaved rounds (so a loaded machine slows all alike) of `find -printf`, the
+    gate on an empty folder (its start-up) and the gate on the unchanged package; medians of
+    wall and CPU ("find", "find cpu", "start-up", "start-up cpu", "warm", "warm cpu")."""
+    got: dict[str, list[float]] = {k: [] for k in ("find", "find cpu", "start-up", "start-up cpu", "warm",
+                                                   "warm cpu")}
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        got["find"].append(timed(["find", str(pkg), "-printf", "%i %s %T@ %C@ %p\n"])[0])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        got["find cpu"].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        for name, target in (("start-up", empty), ("warm", pkg)):
+            t, py, kids = gate_cpu(cfg, target, work / "rusage.json")
+            got[name].append(t)
+            got[name + " cpu"].append(py + kids)
+    return {k: statistics.median(v) for k, v in got.items()}
+
+
 def warm_only(work: Path, pkg: Path, nfiles: int, runs: int) -> int:
     """The warm goal alone (issue 9): a cold gate and a first warm one untimed (the cold run's
     own ledger writes, if any, are judged once more by the first), then `runs` interleaved
@@ -295,20 +313,7 @@ def warm_only(work: Path, pkg: Path, nfiles: int, runs: int) -> int:
     empty.mkdir()
     for _ in range(2):
         gate_cpu(cfg, pkg, work / "rusage.json")
-    got: dict[str, list[float]] = {k: [] for k in ("find", "find cpu", "start-up", "start-up cpu", "warm",
-                                                   "warm cpu")}
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        got["find"].append(timed(["find", str(pkg), "-printf", "%i %s %T@ %C@ %p\n"])[0])
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        got["find cpu"].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-        t, py, kids = gate_cpu(cfg, empty, work / "rusage.json")
-        got["start-up"].append(t)
-        got["start-up cpu"].append(py + kids)
-        t, py, kids = gate_cpu(cfg, pkg, work / "rusage.json")
-        got["warm"].append(t)
-        got["warm cpu"].append(py + kids)
-    med = {k: statistics.median(v) for k, v in got.items()}
+    med = warm_rounds(cfg, pkg, empty, work, runs)
     net, net_cpu = med["warm"] - med["start-up"], med["warm cpu"] - med["start-up cpu"]
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; medians of {runs} interleaved runs")
     print(f"find -printf      {med['find']:.3f} s wall, {med['find cpu']:.3f} s CPU "
@@ -366,17 +371,7 @@ def main() -> int:
         rc_cold = "see JSON"
         empty = work / "empty"
         empty.mkdir()
-        warm: dict[str, list[float]] = {"find": [], "start-up": [], "start-up cpu": [], "warm": [],
-                                        "warm cpu": []}
-        for _ in range(args.warm_runs):  # interleaved, so a loaded machine slows all alike
-            warm["find"].append(timed(["find", str(pkg), "-printf", "%i %s %T@ %C@ %p\n"])[0])
-            t, py, kids = gate_cpu(cfg, empty, work / "rusage.json")
-            warm["start-up"].append(t)
-            warm["start-up cpu"].append(py + kids)
-            t, py, kids = gate_cpu(cfg, pkg, work / "rusage.json")
-            warm["warm"].append(t)
-            warm["warm cpu"].append(py + kids)
-        med = {k: statistics.median(v) for k, v in warm.items()}
+        med = warm_rounds(cfg, pkg, empty, work, args.warm_runs)
         print(f"load average {os.getloadavg()[0]:.1f}; medians of {args.warm_runs} interleaved runs")
         print(f"openssl (with find, xargs): {t_ssl:.2f} s wall, CPU {cpu_ssl:.2f} s; "
               f"gate cold CPU / openssl CPU "
