@@ -193,3 +193,33 @@ def test_a_rule_plug_in_installed_judges_again(show: Show, capsys: Capsys,
     monkeypatch.setattr(context, "_rule_plugins", lambda: [["studio", "studio_rules:rules", "1.0"]])
     show.gate(show.pkg, capsys=capsys)
     assert judged == ["plate.png"]
+
+
+def test_an_admin_key_rotated_in_place_judges_again(show: Show, capsys: Capsys, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trust file names its admin keys by path: a key replaced under the same name leaves
+    the trust file's bytes alone, yet changes which registry (and retractions) are honoured."""
+    from provenance.approvals.keys import new_keypair
+    from provenance.approvals.trust import TRUST_ENV
+
+    etc = tmp_path / "etc-provenance"
+    etc.mkdir(mode=0o755)
+    shutil.copy(os.environ[TRUST_ENV], etc / "trust.toml")
+    shutil.copy(Path(os.environ[TRUST_ENV]).parent / "admin.key.pub", etc / "admin.key.pub")
+    monkeypatch.setenv(TRUST_ENV, str(etc / "trust.toml"))
+    plate = plain_png(show.pkg / "plate.png", seed=11)
+    _kept(show, capsys, plate)
+    judged: list[str] = []
+    real = judge_module.judge
+
+    def judge(verdict: Any, *args: Any, **kw: Any) -> Any:
+        judged.append(os.path.basename(verdict.path))
+        return real(verdict, *args, **kw)
+
+    monkeypatch.setattr(judge_module, "judge", judge)
+    show.gate(show.pkg, capsys=capsys)
+    assert judged == []  # kept: not judged again
+    new_keypair(tmp_path / "other.key")
+    (etc / "admin.key.pub").write_bytes((tmp_path / "other.key.pub").read_bytes())
+    show.gate(show.pkg, capsys=capsys)
+    assert judged == ["plate.png"]

@@ -7,8 +7,9 @@ memory and no approval (the only decisions that are cached):
 - policy (`policy_digest`: rules' settings, tools, trust anchors, the approvers file) and the
   whole config file's bytes (memory thresholds, anything else a rule or memory reads);
 - the readers' digest (what a file says);
-- the approvers registry's signature and this host's trust file: which retractions the
-  ledger's memory honours;
+- the approvers registry's signature, this host's trust file and the admin keys it pins
+  (a key rotated in place keeps the trust file's bytes): which retractions the ledger's
+  memory honours;
 - the ledger's memory generation (`Ledger.memory_generation`): a tag, fingerprint, untag,
   verdict or approval written anywhere moves it, so memory is recalled afresh; the gate's own
   decision record does not;
@@ -33,7 +34,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from provenance.approvals import registry_signature
-from provenance.approvals.trust import trust_file
+from provenance.approvals.trust import load_trust, trust_file
 from provenance.config import Config
 from provenance.ledger_view import LedgerView
 
@@ -81,7 +82,10 @@ def decision_context(config: Config, policy: str, readers: str, ledger: LedgerVi
         else:
             return None  # a stand-in whose memory we cannot date
         approvers = config.effective_approvers_file
-        files = [config.file, approvers, registry_signature.signature_path(approvers), trust_file()]
+        trust = trust_file()
+        admin_keys = load_trust(trust).key_files if os.path.exists(trust) else ()
+        files = [config.file, approvers, registry_signature.signature_path(approvers), trust,
+                 *admin_keys]
         states = [_file_state(Path(os.fspath(f)) if f is not None else None) for f in files]
         code, plugins = _judging_code(), _rule_plugins()
     except Exception as exc:  # no context is always safe: every file is judged
